@@ -1,0 +1,149 @@
+//! The native kernel API: what a server's SYSCALL reaches.
+//!
+//! A thread's personality decides which API its SYSCALL enters: a Linux
+//! thread reaches the Linux dispatcher, a server thread reaches this one.
+//!
+//! Register convention. In: RAX = [`NativeCall`], arguments in RDI, RSI,
+//! RDX, R10, R8, R9 (as Linux). Out: RAX = result (`-errno` on failure).
+//! The receiving calls ([`NativeCall::Recv`], [`NativeCall::ReplyRecv`])
+//! also return a [`Message`] in RDI (kind), RSI (client), RDX (nr), and
+//! R10, R8, R9, R12, R13, R14 (the six arguments).
+
+/// Identifies a thread to the kernel and to servers (the Linux caller of a
+/// forwarded syscall, or the thread a fault came from).
+pub type ThreadId = u64;
+
+/// Identifies an address space created with [`NativeCall::AsCreate`].
+pub type AsId = u64;
+
+macro_rules! native_calls {
+    ($($(#[$doc:meta])* $name:ident = $value:expr,)*) => {
+        /// Native kernel calls, numbered for RAX.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u64)]
+        pub enum NativeCall { $($(#[$doc])* $name = $value,)* }
+
+        impl TryFrom<u64> for NativeCall {
+            type Error = u64;
+            fn try_from(nr: u64) -> Result<Self, u64> {
+                match nr { $($value => Ok(NativeCall::$name),)* other => Err(other) }
+            }
+        }
+    };
+}
+
+native_calls! {
+    /// (ptr, len): write bytes to the kernel log.
+    DebugWrite = 0,
+    /// (endpoint): wait for the next message on an endpoint.
+    Recv = 1,
+    /// (client, value): make `value` the RAX of `client`'s forwarded syscall.
+    Reply = 2,
+    /// (endpoint, client, value): reply, then wait for the next message.
+    ReplyRecv = 3,
+    /// (client, client_addr, local_addr, len): copy from the caller being served.
+    CopyFromClient = 4,
+    /// (client, client_addr, local_addr, len): copy to the caller being served.
+    CopyToClient = 5,
+    /// (): create an empty user address space; returns its id.
+    AsCreate = 6,
+    /// (as, addr, len, prot): map fresh zeroed pages.
+    AsMap = 7,
+    /// (as, addr, len): unmap pages and free their frames.
+    AsUnmap = 8,
+    /// (as, addr, local_addr, len): copy bytes into an address space.
+    AsWrite = 9,
+    /// (as, rip, rsp, personality): create a thread owned by the caller's
+    /// endpoint (it receives the thread's faults); returns its id.
+    ThreadCreate = 10,
+    /// (thread, fs_base): set a thread's FS base (arch_prctl ARCH_SET_FS).
+    ThreadSetFsBase = 11,
+    /// (thread): end a thread that is waiting on the caller (or the caller
+    /// itself when thread is 0).
+    ThreadKill = 12,
+    /// (as): destroy an address space with no threads left.
+    AsDestroy = 13,
+    /// (status): stop the machine, reporting the status to the host.
+    Poweroff = 14,
+    /// (thread, rip, rsp, rax): replace a waiting client's user registers
+    /// (execve; signal delivery later).
+    ThreadSetRegs = 15,
+    /// (ptr, len): write program output to the serial console. Until the
+    /// console server owns the UART, the kernel writes it.
+    ConsoleWrite = 16,
+}
+
+/// Protection bits for [`NativeCall::AsMap`], the values of Linux PROT_*.
+pub mod prot {
+    pub const READ: u64 = 1;
+    pub const WRITE: u64 = 2;
+    pub const EXEC: u64 = 4;
+}
+
+/// Personalities for [`NativeCall::ThreadCreate`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Personality {
+    /// SYSCALL reaches the Linux dispatcher.
+    Linux = 0,
+    /// SYSCALL reaches the native API.
+    Native = 1,
+}
+
+impl TryFrom<u64> for Personality {
+    type Error = u64;
+    fn try_from(v: u64) -> Result<Self, u64> {
+        match v {
+            0 => Ok(Personality::Linux),
+            1 => Ok(Personality::Native),
+            other => Err(other),
+        }
+    }
+}
+
+/// What a received message is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum MessageKind {
+    /// A forwarded Linux syscall: `nr` and `args` as the caller passed them.
+    Syscall = 0,
+    /// A fault in a thread the server owns: `nr` is the vector, `args` are
+    /// [error code, faulting address (CR2), rip, rsp, 0, 0].
+    Fault = 1,
+}
+
+impl TryFrom<u64> for MessageKind {
+    type Error = u64;
+    fn try_from(v: u64) -> Result<Self, u64> {
+        match v {
+            0 => Ok(MessageKind::Syscall),
+            1 => Ok(MessageKind::Fault),
+            other => Err(other),
+        }
+    }
+}
+
+/// A message as a server receives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub kind: MessageKind,
+    /// The thread that sent it; the only thread whose memory the server may
+    /// copy from and to while handling it.
+    pub client: ThreadId,
+    pub nr: u64,
+    pub args: [u64; 6],
+}
+
+/// Where the kernel maps the initrd (read-only) in every server.
+pub const SERVER_INITRD_BASE: u64 = 0x10_0000_0000;
+/// Top of a server's initial stack.
+pub const SERVER_STACK_TOP: u64 = 0x7fff_0000_0000;
+/// Size of a server's initial stack.
+pub const SERVER_STACK_SIZE: u64 = 256 * 1024;
+
+/// Start-up registers of a server: RDI = its endpoint, RSI = initrd base,
+/// RDX = initrd length, R10 = boot flags ([`boot_flags`]).
+pub mod boot_flags {
+    /// The kernel was booted with `trace`.
+    pub const TRACE: u64 = 1 << 0;
+}

@@ -1,0 +1,197 @@
+//! Per-CPU state and descriptor tables, all in `.entry.data`: the user page
+//! tables map this section (the CPU needs the GDT, IDT and TSS, and the
+//! entry code its scratch slots, before CR3 is switched), so nothing else
+//! may live here.
+//!
+//! One CPU for now; the layout is per-CPU so a second is a second copy.
+
+use core::arch::asm;
+use core::ptr::addr_of_mut;
+use x86_64::registers::model_specific::Msr;
+
+pub const KERNEL_CS: u16 = 0x10;
+pub const KERNEL_DS: u16 = 0x18;
+/// User selectors as Linux numbers them (programs can observe CS and SS).
+pub const USER_DS: u16 = 0x2b;
+pub const USER_CS: u16 = 0x33;
+const TSS_SEL: u16 = 0x40;
+
+/// What the entry assembly reaches through GS (offsets are interpolated).
+#[repr(C)]
+pub struct PerCpu {
+    /// Scratch slot for the user RSP on SYSCALL entry.
+    pub user_rsp: u64,
+    /// Top of the current thread's kernel stack: where its PtRegs end.
+    pub kernel_stack_top: u64,
+    /// CR3 to load on the way back to user mode.
+    pub user_cr3: u64,
+    /// 1 when KPTI is on: entry and exit switch CR3.
+    pub kpti: u64,
+    /// Top of the entry stack (TSS.RSP0), the stack the exit path copies
+    /// the last user registers to before switching CR3.
+    pub entry_stack_top: u64,
+    /// Counters for the bench: kernel entries and CR3 writes.
+    pub entries: u64,
+    pub cr3_writes: u64,
+    /// CR3 at the last interrupt from user mode, before the switch.
+    pub entry_cr3: u64,
+}
+
+#[repr(C, align(4096))]
+struct EntryData {
+    idt: [[u64; 2]; 256],
+    percpu: PerCpu,
+    gdt: [u64; 10],
+    tss: Tss,
+    entry_stack: [u8; 4096],
+    double_fault_stack: [u8; 4096],
+}
+
+#[repr(C, packed(4))]
+struct Tss {
+    reserved0: u32,
+    rsp: [u64; 3],
+    reserved1: u64,
+    ist: [u64; 7],
+    reserved2: u64,
+    reserved3: u16,
+    iomap_base: u16,
+}
+
+#[link_section = ".entry.data"]
+static mut ENTRY: EntryData = EntryData {
+    idt: [[0; 2]; 256],
+    percpu: PerCpu { user_rsp: 0, kernel_stack_top: 0, user_cr3: 0, kpti: 0, entry_stack_top: 0, entries: 0, cr3_writes: 0, entry_cr3: 0 },
+    gdt: [
+        0,
+        0,
+        0x00af_9b00_0000_ffff, // 0x10 kernel code, 64-bit
+        0x00cf_9300_0000_ffff, // 0x18 kernel data
+        0x00cf_fb00_0000_ffff, // 0x23 user code, 32-bit (SYSRET's base)
+        0x00cf_f300_0000_ffff, // 0x2b user data
+        0x00af_fb00_0000_ffff, // 0x33 user code, 64-bit
+        0,
+        0, // 0x40 TSS, two slots
+        0,
+    ],
+    tss: Tss { reserved0: 0, rsp: [0; 3], reserved1: 0, ist: [0; 7], reserved2: 0, reserved3: 0, iomap_base: 104 },
+    entry_stack: [0; 4096],
+    double_fault_stack: [0; 4096],
+};
+
+extern "C" {
+    fn syscall_entry();
+    static isr_stubs: u8;
+}
+
+/// Access to the per-CPU block.
+pub fn percpu() -> &'static mut PerCpu {
+    // SAFETY: one CPU, interrupts off in the kernel: the only concurrent
+    // user is the entry assembly of this same CPU, which does not run
+    // while Rust code does.
+    unsafe { &mut *addr_of_mut!(ENTRY.percpu) }
+}
+
+/// Loads the GDT, TSS and IDT, points GS at the per-CPU block and programs
+/// the SYSCALL MSRs (step 1 of the SYSCALL path).
+pub fn init(kpti: bool) {
+    // SAFETY: runs once at boot before any user thread exists; the
+    // addresses loaded stay valid for the kernel's lifetime.
+    unsafe {
+        let e = &mut *addr_of_mut!(ENTRY);
+        e.percpu.entry_stack_top = e.entry_stack.as_ptr() as u64 + e.entry_stack.len() as u64;
+        e.percpu.kpti = kpti as u64;
+        e.tss.rsp[0] = e.percpu.entry_stack_top;
+        e.tss.ist[0] = e.double_fault_stack.as_ptr() as u64 + e.double_fault_stack.len() as u64;
+
+        let tss = core::ptr::addr_of!(e.tss) as u64;
+        let limit = (core::mem::size_of::<Tss>() - 1) as u64;
+        e.gdt[8] = limit | ((tss & 0xff_ffff) << 16) | (0x89 << 40) | (((tss >> 24) & 0xff) << 56);
+        e.gdt[9] = tss >> 32;
+
+        let stubs = &isr_stubs as *const u8 as u64;
+        for (v, slot) in e.idt.iter_mut().enumerate() {
+            let h = stubs + 16 * v as u64;
+            // Present, DPL 0, 64-bit interrupt gate (IF cleared on entry).
+            let ist = if v == 8 { 1 } else { 0 };
+            slot[0] = (h & 0xffff) | ((KERNEL_CS as u64) << 16) | (ist << 32) | (0x8e << 40) | (((h >> 16) & 0xffff) << 48);
+            slot[1] = h >> 32;
+        }
+
+        let gdtr = DescriptorPointer { limit: (core::mem::size_of_val(&e.gdt) - 1) as u16, base: e.gdt.as_ptr() as u64 };
+        let idtr = DescriptorPointer { limit: (core::mem::size_of_val(&e.idt) - 1) as u16, base: e.idt.as_ptr() as u64 };
+        asm!(
+            "lgdt [{gdtr}]",
+            "lidt [{idtr}]",
+            "push {cs}",
+            "lea {tmp}, [rip + 2f]",
+            "push {tmp}",
+            "retfq",
+            "2:",
+            "mov ss, {ds:x}",
+            "mov ds, {ds:x}",
+            "mov es, {ds:x}",
+            "ltr {tss:x}",
+            gdtr = in(reg) &gdtr,
+            idtr = in(reg) &idtr,
+            cs = in(reg) KERNEL_CS as u64,
+            ds = in(reg) KERNEL_DS as u64,
+            tss = in(reg) TSS_SEL as u64,
+            tmp = out(reg) _,
+        );
+
+        // GS base = per-CPU block while in the kernel; the user's GS base
+        // waits in KERNEL_GS_BASE until SWAPGS.
+        Msr::new(0xc000_0101).write(addr_of_mut!(e.percpu) as u64); // GS_BASE
+        Msr::new(0xc000_0102).write(0); // KERNEL_GS_BASE
+
+        // Step 1: EFER.SCE, STAR, LSTAR, FMASK.
+        let mut efer = Msr::new(0xc000_0080);
+        efer.write(efer.read() | 1); // SCE
+        // SYSCALL loads CS = 0x10, SS = 0x18; SYSRET (64-bit) loads
+        // CS = 0x23 + 16 = 0x33 and SS = 0x23 + 8 = 0x2b.
+        Msr::new(0xc000_0081).write((0x23u64 << 48) | ((KERNEL_CS as u64) << 32));
+        Msr::new(0xc000_0082).write(syscall_entry as usize as u64);
+        Msr::new(0xc000_0084).write(FMASK);
+
+        // NX is on since boot; SMEP/SMAP/UMIP where the CPU has them.
+        let (smep, smap, umip) = features();
+        let mut cr4: u64;
+        asm!("mov {}, cr4", out(reg) cr4);
+        if smep {
+            cr4 |= 1 << 20;
+        }
+        if smap {
+            cr4 |= 1 << 21;
+        }
+        if umip {
+            cr4 |= 1 << 11;
+        }
+        asm!("mov cr4, {}", in(reg) cr4);
+    }
+}
+
+/// RFLAGS bits SYSCALL clears on entry.
+const FMASK: u64 = (1 << 9)   // IF: the kernel runs with interrupts off
+    | (1 << 8)                // TF: no single-step trap inside the kernel
+    | (1 << 10)               // DF: the ABI wants string ops going up
+    | (1 << 18)               // AC: user must not switch SMAP off for us
+    | (1 << 14)               // NT: a stale nested-task flag breaks IRET
+    | (3 << 12); // IOPL: no inherited I/O privilege
+
+#[repr(C, packed)]
+struct DescriptorPointer {
+    limit: u16,
+    base: u64,
+}
+
+fn features() -> (bool, bool, bool) {
+    let r = core::arch::x86_64::__cpuid_count(7, 0);
+    (r.ebx & (1 << 7) != 0, r.ebx & (1 << 20) != 0, r.ecx & (1 << 2) != 0)
+}
+
+/// Sets the FS base of the user thread about to run.
+pub fn set_fs_base(base: u64) {
+    // SAFETY: FS_BASE only affects user-mode FS-relative accesses.
+    unsafe { Msr::new(0xc000_0100).write(base) };
+}

@@ -1,0 +1,222 @@
+//! Everything x86_64-specific: boot stub, entry/exit assembly, descriptor
+//! tables, MSRs, the local APIC. With `mm`, the only home of `unsafe`.
+
+pub mod acpi;
+pub mod apic;
+pub mod cpu;
+pub mod port;
+pub mod pvh;
+
+use core::arch::{asm, global_asm};
+use core::mem::offset_of;
+use lstar_abi::PtRegs;
+
+pub use cpu::PerCpu;
+
+global_asm!(include_str!("boot.S"));
+global_asm!(
+    include_str!("entry.S"),
+    PERCPU_USER_RSP = const offset_of!(PerCpu, user_rsp),
+    PERCPU_KERNEL_STACK_TOP = const offset_of!(PerCpu, kernel_stack_top),
+    PERCPU_USER_CR3 = const offset_of!(PerCpu, user_cr3),
+    PERCPU_KPTI = const offset_of!(PerCpu, kpti),
+    PERCPU_ENTRY_STACK_TOP = const offset_of!(PerCpu, entry_stack_top),
+    PERCPU_ENTRIES = const offset_of!(PerCpu, entries),
+    PERCPU_CR3_WRITES = const offset_of!(PerCpu, cr3_writes),
+    PERCPU_ENTRY_CR3 = const offset_of!(PerCpu, entry_cr3),
+    PTREGS_RCX = const PtRegs::OFFSET_RCX,
+    PTREGS_RIP = const PtRegs::OFFSET_RIP,
+    PTREGS_CS = const PtRegs::OFFSET_CS,
+    PTREGS_R11 = const offset_of!(PtRegs, r11),
+    PTREGS_RFLAGS = const PtRegs::OFFSET_RFLAGS,
+    PTREGS_RSP = const PtRegs::OFFSET_RSP,
+    PTREGS_SS = const PtRegs::OFFSET_SS,
+    PTREGS_RDI = const offset_of!(PtRegs, rdi),
+    USER_CS = const cpu::USER_CS as u64,
+    USER_DS = const cpu::USER_DS as u64,
+    ENOSYS_RET = const -38i64,
+);
+
+/// Called by the PVH stub (boot.S) with the physical address of
+/// hvm_start_info, on the boot stack, in long mode.
+#[no_mangle]
+extern "C" fn kernel_main(start_info: u64) -> ! {
+    crate::console::init();
+    crate::boot::start(start_info)
+}
+
+extern "C" {
+    fn switch_stacks(prev: *mut u64, next: u64);
+    fn thread_first_return();
+}
+
+/// Saves the current kernel context (its stack pointer goes to `*prev`)
+/// and resumes the one saved at `next`.
+///
+/// # Safety
+/// `next` must be a stack pointer saved by this function or prepared by
+/// [`KernelStack::prepare_user`], on a stack that stays allocated while in use,
+/// and `prev` must stay valid until this context is resumed.
+pub unsafe fn switch_context(prev: *mut u64, next: u64) {
+    // SAFETY: forwarded to the caller's contract.
+    unsafe { switch_stacks(prev, next) }
+}
+
+/// A thread's kernel stack: 16 KiB from the frame allocator, reached
+/// through the direct map. Its top holds the thread's PtRegs while the
+/// thread is in the kernel or switched out.
+pub struct KernelStack {
+    frames: crate::mm::PhysAddr,
+    /// Where the PtRegs frame ends (PerCpu.kernel_stack_top). 8 below the
+    /// end, so the frame leaves the stack 16-byte aligned for the calls
+    /// from the entry assembly.
+    top: u64,
+}
+
+impl KernelStack {
+    const FRAMES: usize = 4;
+
+    pub fn new() -> Option<KernelStack> {
+        let frames = crate::mm::frame::alloc_contiguous(Self::FRAMES, 1)?;
+        let top = frames.virt() as u64 + Self::FRAMES as u64 * lstar_abi::PAGE_SIZE - 8;
+        Some(KernelStack { frames, top })
+    }
+
+    pub fn top(&self) -> u64 {
+        self.top
+    }
+
+    /// The saved user registers of the thread that owns this stack.
+    pub fn regs(&mut self) -> &mut PtRegs {
+        // SAFETY: the frame lies inside this stack's own frames, and the
+        // exclusive borrow of the stack is the only way to reach it.
+        unsafe { &mut *((self.top - PtRegs::SIZE as u64) as *mut PtRegs) }
+    }
+
+    /// Lays out the stack so that the first switch to it returns to user
+    /// mode with `regs`. Returns the stack pointer to switch to.
+    pub fn prepare_user(&mut self, regs: &PtRegs) -> u64 {
+        *self.regs() = *regs;
+        let frame = self.top - PtRegs::SIZE as u64 - 7 * 8; // six callee-saved, return address
+        self.write_frame(frame, thread_first_return as usize as u64);
+        frame
+    }
+
+    /// Lays out the stack so that the first switch to it calls `entry`
+    /// (which never returns).
+    pub fn prepare_kernel(&mut self, entry: extern "C" fn() -> !) -> u64 {
+        let frame = self.top + 8 - 8 * 8;
+        self.write_frame(frame, entry as usize as u64);
+        frame
+    }
+
+    fn write_frame(&mut self, frame: u64, ret: u64) {
+        // SAFETY: `frame..frame+56` lies inside this stack, below the
+        // PtRegs, and no context is running on the stack yet.
+        unsafe {
+            let words = frame as *mut u64;
+            for i in 0..6 {
+                words.add(i).write(0);
+            }
+            words.add(6).write(ret);
+        }
+    }
+
+    pub fn free(self) {
+        crate::mm::frame::free(self.frames, Self::FRAMES);
+    }
+}
+
+pub fn write_cr3(value: u64) {
+    // SAFETY: callers pass the root of a complete kernel mapping.
+    unsafe { asm!("mov cr3, {}", in(reg) value, options(nostack)) };
+}
+
+pub fn read_cr3() -> u64 {
+    let v: u64;
+    // SAFETY: reading CR3 has no side effects.
+    unsafe { asm!("mov {}, cr3", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+pub fn read_cr2() -> u64 {
+    let v: u64;
+    // SAFETY: reading CR2 has no side effects.
+    unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+pub fn invlpg(va: u64) {
+    // SAFETY: flushing a TLB entry cannot break memory safety.
+    unsafe { asm!("invlpg [{}]", in(reg) va, options(nostack)) };
+}
+
+pub fn rdtsc() -> u64 {
+    // SAFETY: RDTSC has no side effects.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// Waits for an interrupt with interrupts enabled, then disables them.
+pub fn wait_for_interrupt() {
+    // SAFETY: the kernel is in a consistent state (the idle loop); the
+    // interrupt handler runs and returns here.
+    unsafe { asm!("sti; hlt; cli", options(nomem, nostack)) };
+}
+
+pub fn halt_forever() -> ! {
+    loop {
+        // SAFETY: stopping the CPU is always safe.
+        unsafe { asm!("cli; hlt", options(nomem, nostack)) };
+    }
+}
+
+/// `array_index_nospec`: `index` if `index < len`, else 0, computed without
+/// a branch the CPU could mispredict past (CMP + SBB make the mask).
+pub fn index_nospec(index: usize, len: usize) -> usize {
+    let mask: usize;
+    // SAFETY: pure register arithmetic.
+    unsafe {
+        asm!("cmp {i}, {n}", "sbb {m}, {m}", i = in(reg) index, n = in(reg) len, m = inout(reg) 0usize => mask, options(pure, nomem, nostack));
+    }
+    index & mask
+}
+
+/// Called by entry.S once the PtRegs frame is built. The frame is the
+/// current thread's (`Thread::regs`), reached through the kernel's thread
+/// table rather than this pointer: while the thread waits for a server,
+/// the server's reply is written into it, so no reference may outlive a
+/// switch.
+#[no_mangle]
+extern "C" fn syscall_dispatch(_regs: *mut PtRegs) {
+    crate::syscall::dispatch();
+}
+
+/// What a trap handler needs of the interrupted context.
+#[derive(Clone, Copy, Debug)]
+pub struct TrapFrame {
+    pub vector: u8,
+    pub error: u64,
+    pub rip: u64,
+    pub rsp: u64,
+    pub from_user: bool,
+}
+
+/// Called by entry.S for every interrupt and exception. From user mode
+/// the frame is the current thread's PtRegs (see `syscall_dispatch`);
+/// from kernel mode it is on the interrupted kernel stack.
+#[no_mangle]
+extern "C" fn interrupt_dispatch(regs: *const PtRegs, vector: u64) {
+    // SAFETY: entry.S passes the frame it just built; it is only read here,
+    // before anything can switch away.
+    let r = unsafe { regs.read() };
+    let frame = TrapFrame { vector: vector as u8, error: r.orig_rax, rip: r.rip, rsp: r.rsp, from_user: r.cs & 3 == 3 };
+    crate::trap::handle(frame);
+}
+
+/// Moves off the page tables rooted at `kernel_cr3` if they are loaded,
+/// before they are freed.
+pub fn leave_tables(kernel_cr3: u64) {
+    if read_cr3() & !0x1fff == kernel_cr3 {
+        write_cr3(crate::mm::paging::kernel_root());
+    }
+}

@@ -1,0 +1,82 @@
+//! Bring-up, in order: boot info, physical memory, kernel page tables,
+//! heap, CPU tables and SYSCALL MSRs, ACPI, the LAPIC timer, the servers;
+//! and the way down (`poweroff`).
+
+use crate::arch::x86_64::{self as arch, pvh};
+use crate::mm::{frame, heap, paging};
+use crate::task;
+
+pub fn start(start_info: u64) -> ! {
+    let info = pvh::parse(start_info);
+    log::info!("Lstar booting; command line {:?}", info.cmdline);
+
+    let mut mem_top = 0;
+    for r in &info.memory[..info.memory_len] {
+        if r.kind == pvh::RAM {
+            frame::add_ram(r.addr, r.addr + r.size);
+            mem_top = mem_top.max(r.addr + r.size);
+        }
+    }
+    frame::reserve(0, 0x10_0000); // real-mode leftovers, BIOS data
+    frame::reserve(0x10_0000, paging::kernel_image_end());
+    for (a, b) in info.boot_data {
+        frame::reserve(a, b);
+    }
+    if let Some((pa, len)) = info.initrd {
+        frame::reserve(pa, pa + len);
+    }
+    paging::init(mem_top);
+    heap::init();
+    log::info!("memory: {} MiB free, top {:#x}", frame::free_count() * 4 / 1024, mem_top);
+
+    let options = parse_options(info.cmdline);
+    arch::cpu::init(options.kpti);
+    log::info!("{options:?}");
+
+    let platform = match arch::acpi::platform(info.rsdp) {
+        Ok(p) => p,
+        Err(e) => fail(format_args!("ACPI: cannot read the MADT ({e:?})")),
+    };
+    log::info!("ACPI: {} CPU(s), local APIC at {:#x}, {} I/O APIC(s)", platform.cpus, platform.local_apic, platform.io_apics);
+    let hz = arch::apic::init(platform.local_apic);
+    log::info!("LAPIC timer: {} ticks/s, preemption at {} Hz", hz, arch::apic::TICK_HZ);
+
+    task::init(options);
+    let Some((initrd_pa, initrd_len)) = info.initrd else { fail(format_args!("no initrd: boot with -initrd")) };
+    let initrd = pvh::initrd_bytes(initrd_pa, initrd_len);
+    let flags = if options.trace { lstar_abi::native::boot_flags::TRACE } else { 0 };
+    if let Err(e) = crate::loader::start_servers(initrd, initrd_pa, flags) {
+        fail(format_args!("{e}"));
+    }
+    task::start()
+}
+
+fn parse_options(cmdline: &str) -> task::Options {
+    let mut o = task::Options { kpti: true, trace: false, fastpath: true, kpti_audit: false };
+    for word in cmdline.split_whitespace() {
+        match word {
+            "kpti=on" => o.kpti = true,
+            "kpti=off" => o.kpti = false,
+            "fastpath=on" => o.fastpath = true,
+            "fastpath=off" => o.fastpath = false,
+            "trace" => o.trace = true,
+            "kpti_audit" => o.kpti_audit = true,
+            other => log::warn!("unknown kernel option {other:?}"),
+        }
+    }
+    o
+}
+
+/// A boot failure the user can act on: say what, and stop.
+fn fail(what: core::fmt::Arguments) -> ! {
+    crate::protocol!("lstar: boot failed: {what}");
+    poweroff(255)
+}
+
+/// Reports `status` to the host (xtask reads the line) and stops QEMU
+/// through isa-debug-exit.
+pub fn poweroff(status: u8) -> ! {
+    crate::protocol!("lstar: exit status {status}");
+    arch::port::outl(0xf4, 0x10);
+    arch::halt_forever()
+}

@@ -1,0 +1,117 @@
+//! The physical frame allocator: a bitmap over the boot memory map.
+//!
+//! A bitmap rather than a free list because the KPTI page-table pair needs
+//! two contiguous frames aligned to 8 KiB (the user PML4 sits at the kernel
+//! PML4's address + 4 KiB, so entry and exit flip one CR3 bit), and a
+//! bitmap finds aligned runs simply.
+
+use super::PhysAddr;
+use lstar_abi::PAGE_SIZE;
+use spin::Mutex;
+
+/// Frames the bitmap can describe: 4 GiB of RAM.
+const MAX_FRAMES: usize = 1 << 20;
+
+struct Bitmap {
+    /// Bit set = frame in use or not RAM.
+    used: [u64; MAX_FRAMES / 64],
+    /// Lowest word that may hold a free frame.
+    hint: usize,
+    free: usize,
+}
+
+static FRAMES: Mutex<Bitmap> = Mutex::new(Bitmap { used: [u64::MAX; MAX_FRAMES / 64], hint: 0, free: 0 });
+
+impl Bitmap {
+    fn set(&mut self, frame: usize, used: bool) {
+        let (w, b) = (frame / 64, frame % 64);
+        let was = self.used[w] & (1 << b) != 0;
+        if used {
+            self.used[w] |= 1 << b;
+        } else {
+            self.used[w] &= !(1 << b);
+            self.hint = self.hint.min(w);
+        }
+        match (was, used) {
+            (true, false) => self.free += 1,
+            (false, true) => self.free -= 1,
+            _ => {}
+        }
+    }
+
+    fn is_used(&self, frame: usize) -> bool {
+        self.used[frame / 64] & (1 << (frame % 64)) != 0
+    }
+}
+
+/// Marks `[start, end)` as free RAM (whole frames inside it only).
+pub fn add_ram(start: u64, end: u64) {
+    let first = start.div_ceil(PAGE_SIZE) as usize;
+    let last = ((end / PAGE_SIZE) as usize).min(MAX_FRAMES);
+    let mut map = FRAMES.lock();
+    for f in first..last {
+        map.set(f, false);
+    }
+}
+
+/// Marks `[start, end)` as in use (boot data, the kernel image, modules).
+pub fn reserve(start: u64, end: u64) {
+    let first = (start / PAGE_SIZE) as usize;
+    let last = (end.div_ceil(PAGE_SIZE) as usize).min(MAX_FRAMES);
+    let mut map = FRAMES.lock();
+    for f in first..last {
+        map.set(f, true);
+    }
+}
+
+/// Allocates `count` contiguous frames aligned to `align` frames. The
+/// frames are not zeroed.
+pub fn alloc_contiguous(count: usize, align: usize) -> Option<PhysAddr> {
+    let mut map = FRAMES.lock();
+    let mut f = (map.hint * 64).next_multiple_of(align);
+    while f + count <= MAX_FRAMES {
+        if map.used[f / 64] == u64::MAX && f % 64 == 0 {
+            f += 64.max(align);
+            continue;
+        }
+        match (f..f + count).find(|&g| map.is_used(g)) {
+            None => {
+                for g in f..f + count {
+                    map.set(g, true);
+                }
+                return Some(PhysAddr(f as u64 * PAGE_SIZE));
+            }
+            Some(busy) => f = (busy + 1).next_multiple_of(align),
+        }
+    }
+    None
+}
+
+/// Allocates one zeroed frame.
+pub fn alloc_zeroed() -> Option<PhysAddr> {
+    let frame = alloc_contiguous(1, 1)?;
+    zero(frame, 1);
+    Some(frame)
+}
+
+/// Fills `count` frames at `frame` with zeroes.
+pub fn zero(frame: PhysAddr, count: usize) {
+    // SAFETY: the frames were just handed out by this allocator, are
+    // mapped by the direct map and nothing else refers to them yet.
+    unsafe { core::ptr::write_bytes(frame.virt(), 0, count * PAGE_SIZE as usize) };
+}
+
+/// Returns frames to the allocator.
+pub fn free(frame: PhysAddr, count: usize) {
+    let first = (frame.0 / PAGE_SIZE) as usize;
+    let mut map = FRAMES.lock();
+    for f in first..first + count {
+        debug_assert!(map.is_used(f), "double free of frame {f:#x}");
+        map.set(f, false);
+    }
+}
+
+/// Number of free frames.
+pub fn free_count() -> usize {
+    FRAMES.lock().free
+}

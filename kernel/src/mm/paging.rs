@@ -1,0 +1,366 @@
+//! Page tables: the kernel's own mapping and user address spaces with
+//! their KPTI pair.
+//!
+//! Every address space owns two PML4s in one 8 KiB-aligned pair:
+//!
+//! * the **kernel** PML4 (even page): the user half plus the whole kernel
+//!   half (direct map, kernel image), used while in the kernel, and as the
+//!   only table when KPTI is off;
+//! * the **user** PML4 (odd page, `kernel + 4096`): the same user half, and
+//!   in the kernel half nothing but the entry/exit trampoline
+//!   (`.entry.text`) and the per-CPU entry data (`.entry.data`), mapped at
+//!   their kernel addresses so the entry code runs unchanged under either.
+//!
+//! The user halves are kept identical by writing every user PML4 slot into
+//! both tables; lower levels are shared. Entry and exit switch between the
+//! two by flipping CR3 bit 12 (docs/syscall-path.md).
+
+use super::{frame, PhysAddr, DIRECT_MAP_MIN, PHYS_OFFSET};
+use lstar_abi::PAGE_SIZE;
+use spin::Once;
+pub use x86_64::structures::paging::PageTableFlags as Flags;
+use x86_64::structures::paging::PageTable;
+
+/// First address above the user half.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+const KERNEL_HALF: usize = 256;
+
+/// The kernel's master PML4: the kernel half every address space copies.
+static MASTER: Once<PhysAddr> = Once::new();
+/// PML4 slot 511 of every user table: the entry sections alone.
+static SHADOW_511: Once<u64> = Once::new();
+
+fn table(phys: PhysAddr) -> &'static mut PageTable {
+    // SAFETY: `phys` is a page-table frame owned by a page-table tree we
+    // are editing; the kernel runs on one CPU with interrupts off, so no
+    // other reference to it is live while this one is used.
+    unsafe { &mut *(phys.virt() as *mut PageTable) }
+}
+
+fn index(va: u64, level: u32) -> usize {
+    ((va >> (12 + 9 * (level - 1))) & 511) as usize
+}
+
+/// Walks from `root` to the level-1 entry for `va`, creating tables with
+/// `table_flags` on the way when `create` is set. Returns the entry's
+/// table and index.
+fn walk(root: PhysAddr, va: u64, create: bool, table_flags: Flags, mut on_new_pml4e: impl FnMut(usize, u64)) -> Option<(&'static mut PageTable, usize)> {
+    let mut t = table(root);
+    for level in (2..=4).rev() {
+        let i = index(va, level);
+        let e = &mut t[i];
+        if e.is_unused() {
+            if !create {
+                return None;
+            }
+            let new = frame::alloc_zeroed()?;
+            e.set_addr(x86_64::PhysAddr::new(new.0), table_flags);
+            if level == 4 {
+                on_new_pml4e(i, e.addr().as_u64() | e.flags().bits());
+            }
+        } else if e.flags().contains(Flags::HUGE_PAGE) {
+            return None;
+        }
+        t = table(PhysAddr(e.addr().as_u64()));
+    }
+    Some((t, index(va, 1)))
+}
+
+extern "C" {
+    static __entry_text_start: u8;
+    static __entry_text_end: u8;
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_start: u8;
+    static __rodata_end: u8;
+    static __entry_data_start: u8;
+    static __entry_data_end: u8;
+    static __data_start: u8;
+    static __kernel_end: u8;
+}
+
+const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
+
+fn sym(s: &u8) -> u64 {
+    s as *const u8 as u64
+}
+
+/// The `[start, end)` ranges of `.entry.text` and `.entry.data`.
+pub fn entry_sections() -> [(u64, u64); 2] {
+    // SAFETY: linker-script symbols; only their addresses are taken.
+    unsafe {
+        [
+            (sym(&__entry_text_start), sym(&__entry_text_end)),
+            (sym(&__entry_data_start), sym(&__entry_data_end)),
+        ]
+    }
+}
+
+fn map_range(root: PhysAddr, start: u64, end: u64, flags: Flags) {
+    let mut va = start;
+    while va < end {
+        let (t, i) = walk(root, va, true, Flags::PRESENT | Flags::WRITABLE, |_, _| {}).expect("out of memory building kernel tables");
+        t[i].set_addr(x86_64::PhysAddr::new(va - KERNEL_VMA), flags | Flags::PRESENT);
+        va += PAGE_SIZE;
+    }
+}
+
+/// Builds the kernel's own tables (direct map of `0..max(mem_top, 4 GiB)`,
+/// the kernel image with per-section rights) and the shadow slot for user
+/// tables, then switches to them.
+pub fn init(mem_top: u64) {
+    let root = frame::alloc_zeroed().expect("no memory for the kernel PML4");
+    // Direct map, 2 MiB pages; the top 32 MiB below 4 GiB (LAPIC, I/O
+    // APIC) uncached.
+    let top = mem_top.max(DIRECT_MAP_MIN).next_multiple_of(1 << 30);
+    let mut pa = 0;
+    while pa < top {
+        let va = PHYS_OFFSET + pa;
+        let pdpt = {
+            let e = &mut table(root)[index(va, 4)];
+            if e.is_unused() {
+                let f = frame::alloc_zeroed().expect("no memory for the direct map");
+                e.set_addr(x86_64::PhysAddr::new(f.0), Flags::PRESENT | Flags::WRITABLE);
+            }
+            PhysAddr(e.addr().as_u64())
+        };
+        let pd = {
+            let e = &mut table(pdpt)[index(va, 3)];
+            if e.is_unused() {
+                let f = frame::alloc_zeroed().expect("no memory for the direct map");
+                e.set_addr(x86_64::PhysAddr::new(f.0), Flags::PRESENT | Flags::WRITABLE);
+            }
+            PhysAddr(e.addr().as_u64())
+        };
+        let mut flags = Flags::PRESENT | Flags::WRITABLE | Flags::HUGE_PAGE | Flags::NO_EXECUTE;
+        if (0xfe00_0000..0x1_0000_0000).contains(&pa) {
+            flags |= Flags::NO_CACHE | Flags::WRITE_THROUGH;
+        }
+        table(pd)[index(va, 2)].set_addr(x86_64::PhysAddr::new(pa), flags);
+        pa += 2 << 20;
+    }
+
+    // SAFETY: linker-script symbols; only their addresses are taken.
+    let (et, t, ro, ed, data, end) = unsafe {
+        (
+            (sym(&__entry_text_start), sym(&__entry_text_end)),
+            (sym(&__text_start), sym(&__text_end)),
+            (sym(&__rodata_start), sym(&__rodata_end)),
+            (sym(&__entry_data_start), sym(&__entry_data_end)),
+            sym(&__data_start),
+            sym(&__kernel_end),
+        )
+    };
+    map_range(root, et.0, et.1, Flags::empty());
+    map_range(root, t.0, t.1, Flags::empty());
+    map_range(root, ro.0, ro.1, Flags::NO_EXECUTE);
+    map_range(root, ed.0, ed.1, Flags::WRITABLE | Flags::NO_EXECUTE);
+    map_range(root, data, end, Flags::WRITABLE | Flags::NO_EXECUTE);
+
+    // The user tables' slot 511: a separate tree with the entry sections.
+    let shadow = frame::alloc_zeroed().expect("no memory for the shadow table");
+    map_range(shadow, et.0, et.1, Flags::empty());
+    map_range(shadow, ed.0, ed.1, Flags::WRITABLE | Flags::NO_EXECUTE);
+    let e = &table(shadow)[511];
+    SHADOW_511.call_once(|| e.addr().as_u64() | e.flags().bits());
+    frame::free(shadow, 1);
+
+    MASTER.call_once(|| root);
+    crate::arch::x86_64::write_cr3(root.0);
+}
+
+/// Physical end of the kernel image, for the frame allocator.
+pub fn kernel_image_end() -> u64 {
+    // SAFETY: a linker-script symbol; only its address is taken.
+    unsafe { sym(&__kernel_end) - KERNEL_VMA }
+}
+
+/// The master kernel PML4 (physical address), for kernel threads.
+pub fn kernel_root() -> u64 {
+    MASTER.get().expect("paging not initialised").0
+}
+
+/// Why a mapping request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// Out of frames.
+    NoMemory,
+    /// The address is not a page-aligned user address.
+    BadAddress,
+    /// Something is already mapped there.
+    Exists,
+}
+
+/// A user address space: the KPTI pair of PML4s (see the module doc).
+pub struct AddressSpace {
+    pair: PhysAddr,
+}
+
+impl AddressSpace {
+    pub fn new() -> Option<AddressSpace> {
+        let pair = frame::alloc_contiguous(2, 2)?;
+        frame::zero(pair, 2);
+        let master = table(*MASTER.get().expect("paging not initialised"));
+        let kernel = table(pair);
+        for i in KERNEL_HALF..512 {
+            kernel[i] = master[i].clone();
+        }
+        let user = table(PhysAddr(pair.0 + PAGE_SIZE));
+        let shadow = *SHADOW_511.get().expect("paging not initialised");
+        user[511].set_addr(x86_64::PhysAddr::new(shadow & 0x000f_ffff_ffff_f000), Flags::from_bits_truncate(shadow));
+        Some(AddressSpace { pair })
+    }
+
+    /// CR3 for the kernel half of the pair (and for user mode without KPTI).
+    pub fn kernel_cr3(&self) -> u64 {
+        self.pair.0
+    }
+
+    /// CR3 for user mode with KPTI.
+    pub fn user_cr3(&self) -> u64 {
+        self.pair.0 + PAGE_SIZE
+    }
+
+    fn walk(&self, va: u64, create: bool) -> Option<(&'static mut PageTable, usize)> {
+        let user = table(PhysAddr(self.pair.0 + PAGE_SIZE));
+        walk(self.pair, va, create, Flags::PRESENT | Flags::WRITABLE | Flags::USER_ACCESSIBLE, |i, raw| {
+            user[i].set_addr(x86_64::PhysAddr::new(raw & 0x000f_ffff_ffff_f000), Flags::from_bits_truncate(raw));
+        })
+    }
+
+    /// Maps a fresh zeroed frame at the user page `va`.
+    pub fn map_zeroed(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
+        if va % PAGE_SIZE != 0 || va >= USER_END {
+            return Err(MapError::BadAddress);
+        }
+        let (t, i) = self.walk(va, true).ok_or(MapError::NoMemory)?;
+        if !t[i].is_unused() {
+            return Err(MapError::Exists);
+        }
+        let f = frame::alloc_zeroed().ok_or(MapError::NoMemory)?;
+        t[i].set_addr(x86_64::PhysAddr::new(f.0), flags | Flags::PRESENT | Flags::USER_ACCESSIBLE);
+        Ok(())
+    }
+
+    /// Maps an existing frame (not owned by this space: it is not freed on
+    /// unmap) at the user page `va`.
+    pub fn map_shared(&mut self, va: u64, pa: PhysAddr, flags: Flags) -> Result<(), MapError> {
+        if va % PAGE_SIZE != 0 || va >= USER_END {
+            return Err(MapError::BadAddress);
+        }
+        let (t, i) = self.walk(va, true).ok_or(MapError::NoMemory)?;
+        if !t[i].is_unused() {
+            return Err(MapError::Exists);
+        }
+        t[i].set_addr(x86_64::PhysAddr::new(pa.0), flags | Flags::PRESENT | Flags::USER_ACCESSIBLE | Flags::BIT_9);
+        Ok(())
+    }
+
+    /// Unmaps the user page `va`, freeing its frame if the space owns it.
+    pub fn unmap(&mut self, va: u64) {
+        if va >= USER_END {
+            return;
+        }
+        if let Some((t, i)) = self.walk(va, false) {
+            if !t[i].is_unused() {
+                if !t[i].flags().contains(Flags::BIT_9) {
+                    frame::free(PhysAddr(t[i].addr().as_u64()), 1);
+                }
+                t[i].set_unused();
+                crate::arch::x86_64::invlpg(va);
+            }
+        }
+    }
+
+    /// The frame and rights behind the user page holding `va`.
+    pub fn translate(&self, va: u64) -> Option<(PhysAddr, Flags)> {
+        if va >= USER_END {
+            return None;
+        }
+        let (t, i) = self.walk(va, false)?;
+        let e = &t[i];
+        if !e.flags().contains(Flags::PRESENT) {
+            return None;
+        }
+        Some((PhysAddr(e.addr().as_u64() + (va % PAGE_SIZE)), e.flags()))
+    }
+}
+
+/// Walks a tree and lists its present leaves in `slots` of the PML4.
+pub fn leaf_runs(root: PhysAddr, slots: core::ops::Range<usize>) -> alloc::vec::Vec<(u64, u64, Flags)> {
+    let mut runs: alloc::vec::Vec<(u64, u64, Flags)> = alloc::vec::Vec::new();
+    let mut push = |va: u64, size: u64, flags: Flags| {
+        let flags = flags & (Flags::WRITABLE | Flags::USER_ACCESSIBLE | Flags::NO_EXECUTE | Flags::GLOBAL);
+        match runs.last_mut() {
+            Some(last) if last.1 == va && last.2 == flags => last.1 += size,
+            _ => runs.push((va, va + size, flags)),
+        }
+    };
+    fn canon(va: u64) -> u64 {
+        ((va << 16) as i64 >> 16) as u64
+    }
+    for i4 in slots {
+        let e4 = &table(root)[i4];
+        if e4.is_unused() {
+            continue;
+        }
+        for i3 in 0..512 {
+            let e3 = &table(PhysAddr(e4.addr().as_u64()))[i3];
+            if !e3.flags().contains(Flags::PRESENT) {
+                continue;
+            }
+            let va3 = canon(((i4 as u64) << 39) | ((i3 as u64) << 30));
+            if e3.flags().contains(Flags::HUGE_PAGE) {
+                push(va3, 1 << 30, e3.flags());
+                continue;
+            }
+            for i2 in 0..512 {
+                let e2 = &table(PhysAddr(e3.addr().as_u64()))[i2];
+                if !e2.flags().contains(Flags::PRESENT) {
+                    continue;
+                }
+                let va2 = va3 | ((i2 as u64) << 21);
+                if e2.flags().contains(Flags::HUGE_PAGE) {
+                    push(va2, 2 << 20, e2.flags());
+                    continue;
+                }
+                for i1 in 0..512 {
+                    let e1 = &table(PhysAddr(e2.addr().as_u64()))[i1];
+                    if e1.flags().contains(Flags::PRESENT) {
+                        push(va2 | ((i1 as u64) << 12), PAGE_SIZE, e1.flags());
+                    }
+                }
+            }
+        }
+    }
+    runs
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        fn free_level(t: PhysAddr, level: u32) {
+            for i in 0..512 {
+                let e = &table(t)[i];
+                if e.is_unused() {
+                    continue;
+                }
+                let pa = PhysAddr(e.addr().as_u64());
+                if level > 1 {
+                    free_level(pa, level - 1);
+                    frame::free(pa, 1);
+                } else if !e.flags().contains(Flags::BIT_9) {
+                    frame::free(pa, 1);
+                }
+            }
+        }
+        let kernel = table(self.pair);
+        for i in 0..KERNEL_HALF {
+            if !kernel[i].is_unused() {
+                let pa = PhysAddr(kernel[i].addr().as_u64());
+                free_level(pa, 3);
+                frame::free(pa, 1);
+            }
+        }
+        frame::free(self.pair, 2);
+    }
+}

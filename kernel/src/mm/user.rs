@@ -1,0 +1,73 @@
+//! Checked access to user memory.
+//!
+//! A user address is an allegation from a program (Hubris' words): it may
+//! be unmapped, read-only, or point into the kernel. The kernel never
+//! dereferences one. It walks the owning address space's page tables and
+//! copies through the direct map, page by page, so a bad pointer becomes
+//! [`BadUserAddress`] (the caller's `-EFAULT`), never a kernel page fault,
+//! and the copy works the same whether or not that space is the one in CR3.
+
+use super::paging::{AddressSpace, Flags};
+use lstar_abi::PAGE_SIZE;
+
+/// A user range that failed the check: unmapped, not user-accessible, not
+/// writable for a write, or outside the user half.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadUserAddress;
+
+/// `len` bytes at `addr` in some address space, as a program claimed them.
+#[derive(Clone, Copy, Debug)]
+pub struct UserSlice {
+    pub addr: u64,
+    pub len: usize,
+}
+
+impl UserSlice {
+    pub fn new(addr: u64, len: u64) -> Result<UserSlice, BadUserAddress> {
+        let len = usize::try_from(len).map_err(|_| BadUserAddress)?;
+        addr.checked_add(len as u64).filter(|&end| end <= super::paging::USER_END).ok_or(BadUserAddress)?;
+        Ok(UserSlice { addr, len })
+    }
+
+    /// Copies the whole range from `space` into `out[..self.len]`.
+    pub fn read(&self, space: &AddressSpace, out: &mut [u8]) -> Result<(), BadUserAddress> {
+        chunks(space, self.addr, self.len, false, |pa, off, n| {
+            // SAFETY: `pa` is the direct-map address of a present user page
+            // of `space` with at least `n` bytes left in it; `out` has room.
+            unsafe { core::ptr::copy_nonoverlapping(pa, out[off..off + n].as_mut_ptr(), n) }
+        })
+    }
+
+    /// Copies `data` (at most `self.len` bytes) into the range in `space`.
+    pub fn write(&self, space: &AddressSpace, data: &[u8]) -> Result<(), BadUserAddress> {
+        let len = data.len().min(self.len);
+        chunks(space, self.addr, len, true, |pa, off, n| {
+            // SAFETY: as in `read`, and the page is writable by the user.
+            unsafe { core::ptr::copy_nonoverlapping(data[off..off + n].as_ptr(), pa, n) }
+        })
+    }
+}
+
+/// Checks every page of `[addr, addr+len)` first, then calls `f(direct-map
+/// pointer, offset, n)` for each piece, so a failing range copies nothing.
+fn chunks(space: &AddressSpace, addr: u64, len: usize, write: bool, mut f: impl FnMut(*mut u8, usize, usize)) -> Result<(), BadUserAddress> {
+    let need = if write { Flags::USER_ACCESSIBLE | Flags::WRITABLE } else { Flags::USER_ACCESSIBLE };
+    let mut check = addr & !(PAGE_SIZE - 1);
+    let end = addr.checked_add(len as u64).ok_or(BadUserAddress)?;
+    while check < end {
+        let (_, flags) = space.translate(check).ok_or(BadUserAddress)?;
+        if !flags.contains(need) {
+            return Err(BadUserAddress);
+        }
+        check += PAGE_SIZE;
+    }
+    let mut off = 0;
+    while off < len {
+        let va = addr + off as u64;
+        let n = (PAGE_SIZE - va % PAGE_SIZE).min((len - off) as u64) as usize;
+        let (pa, _) = space.translate(va).ok_or(BadUserAddress)?;
+        f(pa.virt(), off, n);
+        off += n;
+    }
+    Ok(())
+}

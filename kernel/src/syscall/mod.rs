@@ -1,0 +1,128 @@
+//! The dispatcher (steps 4-6 of the SYSCALL path): a thread's personality
+//! picks the API; a Linux number picks a row of the generated tables; the
+//! row says who handles it: a kernel function, a server, or nobody.
+
+pub mod handlers;
+pub mod native;
+mod trace;
+
+use crate::task::{self, Outgoing, State};
+use lstar_abi::dispatch::{decode, Abi};
+use lstar_abi::errno::Errno;
+use lstar_abi::native::Personality;
+use lstar_abi::MessageKind;
+
+/// A kernel handler: the six arguments in, a value or an errno out.
+pub type Handler = fn(&[u64; 6]) -> Result<u64, Errno>;
+
+/// What a table row says.
+#[derive(Clone, Copy)]
+pub enum Route {
+    /// Not implemented: `-ENOSYS`.
+    None,
+    Kernel(Handler),
+    Server(ServerId),
+}
+
+#[allow(dead_code)] // the tables are generated whole; not every name is used yet
+mod table {
+    #[allow(unused_imports)] // used once a routes.tbl row says `kernel`
+    use super::{handlers, Route};
+    include!(concat!(env!("OUT_DIR"), "/syscall_table.rs"));
+}
+
+pub use table::ServerId;
+
+/// Step 4: look the number up, speculation-safely.
+fn route(rax: u64) -> (Route, &'static str) {
+    match decode(rax, table::X64_NR, table::X32_NR) {
+        Some((Abi::X64, i)) => {
+            let i = crate::arch::x86_64::index_nospec(i, table::X64_NR);
+            (table::X64_ROUTES[i], table::X64_NAMES[i])
+        }
+        Some((Abi::X32, i)) => {
+            let i = crate::arch::x86_64::index_nospec(i, table::X32_NR);
+            (table::X32_ROUTES[i], table::X32_NAMES[i])
+        }
+        None => (Route::None, ""),
+    }
+}
+
+/// Entered from the assembly for the current thread; leaves the result
+/// in its saved RAX (possibly after other threads ran).
+pub fn dispatch() {
+    let (personality, nr, args) = {
+        let mut k = task::lock();
+        let t = k.current();
+        let personality = t.personality;
+        let r = t.regs();
+        (personality, r.orig_rax, r.args())
+    };
+    match personality {
+        Personality::Native => native::dispatch(nr, args),
+        Personality::Linux => linux(nr, args),
+    }
+}
+
+fn set_result(value: u64) {
+    task::lock().current().regs().rax = value;
+}
+
+fn result() -> u64 {
+    task::lock().current().regs().rax
+}
+
+fn linux(nr: u64, args: [u64; 6]) {
+    let (route, name) = route(nr);
+    match route {
+        Route::None => {
+            set_result(Errno::ENOSYS.to_ret());
+            warn_unrouted(nr, name);
+            trace::line(nr, name, &args, Errno::ENOSYS.to_ret(), "-");
+        }
+        Route::Kernel(handler) => {
+            let ret = match handler(&args) {
+                Ok(v) => v,
+                Err(e) => e.to_ret(),
+            };
+            set_result(ret);
+            trace::line(nr, name, &args, ret, "kernel");
+        }
+        Route::Server(server) => {
+            // Step 5: forward. The reply lands in this thread's saved RAX
+            // while it is switched out.
+            let mut k = task::lock();
+            match k.send_current(server as usize, Outgoing { kind: MessageKind::Syscall, nr, args }) {
+                Some(sw) => sw.run(k),
+                None => drop(k),
+            }
+            trace::line(nr, name, &args, result(), server.name());
+        }
+    }
+}
+
+/// Logs an unrouted syscall once per number.
+fn warn_unrouted(nr: u64, name: &str) {
+    use spin::Mutex;
+    static SEEN: Mutex<alloc::collections::BTreeSet<u64>> = Mutex::new(alloc::collections::BTreeSet::new());
+    if SEEN.lock().insert(nr) {
+        if name.is_empty() {
+            log::warn!("syscall {nr:#x}: no such syscall, -ENOSYS");
+        } else {
+            log::warn!("syscall {name} ({nr}): not routed, -ENOSYS");
+        }
+    }
+}
+
+/// True while a Linux thread is blocked in a forwarded syscall.
+pub fn in_forwarded_call(state: State) -> bool {
+    matches!(state, State::Sending(_) | State::AwaitingReply { .. })
+}
+
+/// The name of a Linux syscall number, for traces.
+pub fn name_of(nr: u64) -> &'static str {
+    let (_, name) = route(nr);
+    if name.is_empty() { "?" } else { name }
+}
+
+pub use trace::no_return as trace_no_return;

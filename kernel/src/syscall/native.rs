@@ -1,0 +1,277 @@
+//! The native API: what a server's SYSCALL reaches (lstar_abi::native).
+//!
+//! Every call checks that the caller may touch what it names: a client
+//! only while that client awaits the caller's reply, an address space only
+//! if the caller created it, a thread only if the caller's endpoint owns it.
+
+use crate::mm::paging::{Flags, MapError};
+use crate::mm::user::UserSlice;
+use crate::task::{self, Guard, Kernel, State, Switch};
+use alloc::vec;
+use lstar_abi::errno::Errno;
+use lstar_abi::native::{prot, AsId, NativeCall, Personality};
+use lstar_abi::{ThreadId, PAGE_SIZE};
+
+type NResult = Result<u64, Errno>;
+
+/// What a call does next: return to the caller with a value, or switch.
+enum Next {
+    Return(u64),
+    /// The caller's registers were set already (a message was delivered).
+    ReturnAsIs,
+    Switch(Switch),
+}
+
+pub fn dispatch(nr: u64, a: [u64; 6]) {
+    let mut k = task::lock();
+    let next = match NativeCall::try_from(nr) {
+        Ok(call) => match call_one(&mut k, call, a) {
+            Ok(n) => n,
+            Err(e) => Next::Return(e.to_ret()),
+        },
+        Err(_) => Next::Return(Errno::ENOSYS.to_ret()),
+    };
+    k.flush_reply_target();
+    match next {
+        Next::Return(v) => k.current().regs().rax = v,
+        Next::ReturnAsIs => {}
+        Next::Switch(sw) => sw.run(k),
+    }
+}
+
+fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno> {
+    let ret = |r: NResult| r.map(Next::Return);
+    match call {
+        NativeCall::DebugWrite => ret(debug_write(k, a[0], a[1], false)),
+        NativeCall::ConsoleWrite => ret(debug_write(k, a[0], a[1], true)),
+        NativeCall::Recv => recv(k, a[0] as usize),
+        NativeCall::Reply => {
+            reply(k, a[0], a[1])?;
+            Ok(Next::Return(0))
+        }
+        NativeCall::ReplyRecv => {
+            reply(k, a[1], a[2])?;
+            recv(k, a[0] as usize)
+        }
+        NativeCall::CopyFromClient => ret(copy_client(k, a[0], a[1], a[2], a[3], false)),
+        NativeCall::CopyToClient => ret(copy_client(k, a[0], a[1], a[2], a[3], true)),
+        NativeCall::AsCreate => {
+            let me = my_space(k)?;
+            ret(k.new_space(Some(me)).ok_or(Errno::ENOMEM))
+        }
+        NativeCall::AsMap => ret(as_map(k, a[0], a[1], a[2], a[3])),
+        NativeCall::AsUnmap => ret(as_unmap(k, a[0], a[1], a[2])),
+        NativeCall::AsWrite => ret(as_write(k, a[0], a[1], a[2], a[3])),
+        NativeCall::AsDestroy => ret(as_destroy(k, a[0])),
+        NativeCall::ThreadCreate => ret(thread_create(k, a[0], a[1], a[2], a[3])),
+        NativeCall::ThreadSetFsBase => {
+            owned_thread(k, a[0])?.fs_base = a[1];
+            Ok(Next::Return(0))
+        }
+        NativeCall::ThreadSetRegs => {
+            let r = owned_thread(k, a[0])?.regs();
+            r.rip = a[1];
+            r.rcx = a[1];
+            r.rsp = a[2];
+            r.rax = a[3];
+            Ok(Next::Return(0))
+        }
+        NativeCall::ThreadKill => thread_kill(k, a[0]),
+        NativeCall::Poweroff => crate::boot::poweroff(a[0] as u8),
+    }
+}
+
+fn my_space(k: &mut Kernel) -> Result<AsId, Errno> {
+    k.current().space.ok_or(Errno::EPERM)
+}
+
+fn my_endpoint(k: &mut Kernel) -> Result<usize, Errno> {
+    let space = my_space(k)?;
+    k.endpoint_of_space(space).ok_or(Errno::EPERM)
+}
+
+/// A space the caller created.
+fn owned_space(k: &mut Kernel, id: AsId) -> Result<(), Errno> {
+    let me = my_space(k)?;
+    match k.spaces.get(&id) {
+        Some(s) if s.owner == Some(me) => Ok(()),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+/// A thread owned by the caller's endpoint and not running.
+fn owned_thread(k: &mut Kernel, id: ThreadId) -> Result<&mut task::Thread, Errno> {
+    let ep = my_endpoint(k)?;
+    match k.thread(id) {
+        Some(t) if t.owner == Some(ep) && t.state != State::Running => Ok(t),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+fn debug_write(k: &mut Kernel, ptr: u64, len: u64, console: bool) -> NResult {
+    let len = len.min(64 * 1024);
+    let space = my_space(k)?;
+    let mut buf = vec![0u8; len as usize];
+    UserSlice::new(ptr, len).and_then(|s| s.read(&k.spaces[&space].tables, &mut buf)).map_err(|_| Errno::EFAULT)?;
+    if console {
+        crate::console::serial_write(&buf);
+    } else {
+        crate::console::debug_bytes(&buf);
+    }
+    Ok(len)
+}
+
+fn recv(k: &mut Kernel, ep: usize) -> Result<Next, Errno> {
+    let me = k.current;
+    let space = my_space(k)?;
+    match k.endpoints.get(ep) {
+        Some(e) if e.server_space == space => {}
+        _ => return Err(Errno::EBADF),
+    }
+    if let Some(sender) = k.endpoints[ep].senders.pop_front() {
+        k.deliver(me, sender);
+        return Ok(Next::ReturnAsIs);
+    }
+    k.endpoints[ep].receiver = Some(me);
+    k.current().state = State::Receiving(ep);
+    Ok(match k.take_reply_target() {
+        // ReplyRecv fast path: straight back to the client just answered.
+        Some(client) if k.options.fastpath => k.switch_to(client).map(Next::Switch).unwrap_or(Next::ReturnAsIs),
+        Some(client) => {
+            k.make_ready(client);
+            k.schedule().map(Next::Switch).unwrap_or(Next::ReturnAsIs)
+        }
+        None => k.schedule().map(Next::Switch).unwrap_or(Next::ReturnAsIs),
+    })
+}
+
+/// Completes `client`'s forwarded call with `value`. The client becomes
+/// runnable: ready at once for a plain Reply, or the direct-switch target
+/// of the Recv that follows in ReplyRecv.
+fn reply(k: &mut Kernel, client: ThreadId, value: u64) -> Result<(), Errno> {
+    let me = k.current;
+    let t = k.thread(client).ok_or(Errno::ESRCH)?;
+    if t.state != (State::AwaitingReply { server: me }) {
+        return Err(Errno::ESRCH);
+    }
+    t.regs().rax = value;
+    t.outgoing = None;
+    t.state = State::Ready;
+    k.set_reply_target(client);
+    Ok(())
+}
+
+fn copy_client(k: &mut Kernel, client: ThreadId, client_addr: u64, local: u64, len: u64, to_client: bool) -> NResult {
+    let me = k.current;
+    let my = my_space(k)?;
+    let cspace = match k.thread(client) {
+        Some(t) if t.state == (State::AwaitingReply { server: me }) => t.space.ok_or(Errno::ESRCH)?,
+        _ => return Err(Errno::ESRCH),
+    };
+    let (src, dst) = if to_client { ((my, local), (cspace, client_addr)) } else { ((cspace, client_addr), (my, local)) };
+    copy_between(k, src, dst, len)
+}
+
+/// Copies `len` bytes between two address spaces through a kernel bounce
+/// buffer, a page at a time. Any bad page in either range: `-EFAULT`.
+fn copy_between(k: &Kernel, src: (AsId, u64), dst: (AsId, u64), len: u64) -> NResult {
+    let s = &k.spaces.get(&src.0).ok_or(Errno::ESRCH)?.tables;
+    let d = &k.spaces.get(&dst.0).ok_or(Errno::ESRCH)?.tables;
+    let whole_src = UserSlice::new(src.1, len).map_err(|_| Errno::EFAULT)?;
+    let whole_dst = UserSlice::new(dst.1, len).map_err(|_| Errno::EFAULT)?;
+    let mut buf = [0u8; PAGE_SIZE as usize];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(PAGE_SIZE);
+        let from = UserSlice { addr: whole_src.addr + done, len: n as usize };
+        let to = UserSlice { addr: whole_dst.addr + done, len: n as usize };
+        from.read(s, &mut buf[..n as usize]).map_err(|_| Errno::EFAULT)?;
+        to.write(d, &buf[..n as usize]).map_err(|_| Errno::EFAULT)?;
+        done += n;
+    }
+    Ok(len)
+}
+
+fn page_range(addr: u64, len: u64) -> Result<core::ops::Range<u64>, Errno> {
+    if addr % PAGE_SIZE != 0 || len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = addr.checked_add(len).and_then(crate::mm::page_ceil).ok_or(Errno::EINVAL)?;
+    if end > crate::mm::paging::USER_END {
+        return Err(Errno::EINVAL);
+    }
+    Ok(addr..end)
+}
+
+fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64) -> NResult {
+    owned_space(k, id)?;
+    let range = page_range(addr, len)?;
+    let mut flags = Flags::empty();
+    if prot_bits & prot::WRITE != 0 {
+        flags |= Flags::WRITABLE;
+    }
+    if prot_bits & prot::EXEC == 0 {
+        flags |= Flags::NO_EXECUTE;
+    }
+    let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
+    for va in range.step_by(PAGE_SIZE as usize) {
+        match tables.map_zeroed(va, flags) {
+            Ok(()) => {}
+            Err(MapError::NoMemory) => return Err(Errno::ENOMEM),
+            Err(MapError::Exists) => return Err(Errno::EEXIST),
+            Err(MapError::BadAddress) => return Err(Errno::EINVAL),
+        }
+    }
+    Ok(0)
+}
+
+fn as_unmap(k: &mut Kernel, id: AsId, addr: u64, len: u64) -> NResult {
+    owned_space(k, id)?;
+    let range = page_range(addr, len)?;
+    let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
+    for va in range.step_by(PAGE_SIZE as usize) {
+        tables.unmap(va);
+    }
+    Ok(0)
+}
+
+fn as_write(k: &mut Kernel, id: AsId, dst: u64, local: u64, len: u64) -> NResult {
+    owned_space(k, id)?;
+    let me = my_space(k)?;
+    copy_between(k, (me, local), (id, dst), len)
+}
+
+fn as_destroy(k: &mut Kernel, id: AsId) -> NResult {
+    owned_space(k, id)?;
+    if k.threads.values().any(|t| t.space == Some(id)) {
+        return Err(Errno::EBUSY);
+    }
+    let space = k.spaces.remove(&id).unwrap();
+    crate::arch::x86_64::leave_tables(space.tables.kernel_cr3());
+    drop(space);
+    Ok(0)
+}
+
+fn thread_create(k: &mut Kernel, id: AsId, rip: u64, rsp: u64, personality: u64) -> NResult {
+    owned_space(k, id)?;
+    let personality = Personality::try_from(personality).map_err(|_| Errno::EINVAL)?;
+    let ep = my_endpoint(k)?;
+    k.spawn_user(personality, id, Some(ep), rip, rsp, |_| {}).ok_or(Errno::ENOMEM)
+}
+
+fn thread_kill(k: &mut Kernel, id: ThreadId) -> Result<Next, Errno> {
+    if id == 0 {
+        let me = k.current;
+        k.kill(me);
+        return Ok(k.schedule().map(Next::Switch).unwrap_or(Next::ReturnAsIs));
+    }
+    let handler = my_endpoint(k).map(|ep| k.endpoints[ep].name)?;
+    let t = owned_thread(k, id)?;
+    if let (State::AwaitingReply { .. }, Some(out)) = (t.state, t.outgoing) {
+        if out.kind == lstar_abi::MessageKind::Syscall && k.options.trace {
+            crate::syscall::trace_no_return(id, out.nr, &out.args, handler);
+        }
+    }
+    k.kill(id);
+    Ok(Next::Return(0))
+}

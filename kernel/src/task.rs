@@ -1,0 +1,409 @@
+//! Threads, address spaces, endpoints and the scheduler: the kernel's
+//! objects and the one lock that guards them.
+//!
+//! The kernel runs on one CPU with interrupts off, so the lock is never
+//! contended; it exists so that Rust sees one owner at a time. It must not
+//! be held across a context switch: operations that switch return a
+//! [`Switch`] that the caller performs after dropping the guard
+//! (`try_lock` turns a violation into a panic instead of a hang).
+
+use crate::arch::x86_64::{self as arch, cpu};
+use crate::arch::x86_64::KernelStack;
+use crate::mm::paging::AddressSpace;
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use lstar_abi::native::{AsId, Personality};
+use lstar_abi::{Message, MessageKind, PtRegs, ThreadId};
+use spin::{Mutex, MutexGuard};
+
+/// Index of an endpoint; endpoint `i` belongs to server `ServerId` `i`.
+pub type EndpointId = usize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Ready,
+    Running,
+    /// A server waiting in Recv on an endpoint.
+    Receiving(EndpointId),
+    /// Queued on an endpoint with a message (a forwarded syscall or a fault).
+    Sending(EndpointId),
+    /// Delivered; waiting for `server` to reply.
+    AwaitingReply { server: ThreadId },
+    Dead,
+}
+
+/// What a thread is sending while `Sending`/`AwaitingReply`.
+#[derive(Clone, Copy, Debug)]
+pub struct Outgoing {
+    pub kind: MessageKind,
+    pub nr: u64,
+    pub args: [u64; 6],
+}
+
+pub struct Thread {
+    pub id: ThreadId,
+    pub personality: Personality,
+    pub state: State,
+    pub space: Option<AsId>,
+    /// Receives this thread's faults and owns its life.
+    pub owner: Option<EndpointId>,
+    pub outgoing: Option<Outgoing>,
+    pub fs_base: u64,
+    kstack: KernelStack,
+    saved_rsp: u64,
+}
+
+impl Thread {
+    /// This thread's saved user registers.
+    pub fn regs(&mut self) -> &mut PtRegs {
+        self.kstack.regs()
+    }
+}
+
+pub struct Space {
+    pub tables: AddressSpace,
+    /// The address space of the server that created it (may edit it).
+    pub owner: Option<AsId>,
+}
+
+pub struct Endpoint {
+    /// The server address space whose threads may receive here.
+    pub server_space: AsId,
+    pub name: &'static str,
+    pub receiver: Option<ThreadId>,
+    pub senders: VecDeque<ThreadId>,
+}
+
+/// Boot options that change paths, not builds.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub kpti: bool,
+    pub trace: bool,
+    /// Direct switch between caller and server (IPC fast path).
+    pub fastpath: bool,
+    pub kpti_audit: bool,
+}
+
+pub struct Kernel {
+    pub threads: BTreeMap<ThreadId, Box<Thread>>,
+    pub spaces: BTreeMap<AsId, Space>,
+    pub endpoints: alloc::vec::Vec<Endpoint>,
+    run_queue: VecDeque<ThreadId>,
+    pub current: ThreadId,
+    idle: ThreadId,
+    next_id: u64,
+    /// Dead threads whose kernel stacks can be freed once not running.
+    graveyard: alloc::vec::Vec<Box<Thread>>,
+    pub options: Options,
+    pub ticks: u64,
+    /// The client a ReplyRecv just answered, for the Recv half to switch to.
+    reply_target: Option<ThreadId>,
+}
+
+static KERNEL: Mutex<Option<Kernel>> = Mutex::new(None);
+
+pub struct Guard(MutexGuard<'static, Option<Kernel>>);
+
+impl core::ops::Deref for Guard {
+    type Target = Kernel;
+    fn deref(&self) -> &Kernel {
+        self.0.as_ref().expect("kernel not initialised")
+    }
+}
+
+impl core::ops::DerefMut for Guard {
+    fn deref_mut(&mut self) -> &mut Kernel {
+        self.0.as_mut().expect("kernel not initialised")
+    }
+}
+
+/// Takes the kernel lock (see the module doc).
+pub fn lock() -> Guard {
+    Guard(KERNEL.try_lock().expect("kernel lock held across a switch"))
+}
+
+/// A pending context switch, performed by [`Switch::run`] once the lock is
+/// dropped.
+#[must_use]
+pub struct Switch {
+    prev: *mut u64,
+    next: u64,
+}
+
+impl Switch {
+    pub fn run(self, guard: Guard) {
+        drop(guard);
+        // SAFETY: `prev` points into a boxed Thread that is freed only from
+        // the graveyard while another thread runs; `next` was saved by a
+        // switch or prepared for a new thread.
+        #[allow(unsafe_code)]
+        unsafe {
+            arch::switch_context(self.prev, self.next)
+        }
+    }
+}
+
+pub fn init(options: Options) {
+    let mut k = Kernel {
+        threads: BTreeMap::new(),
+        spaces: BTreeMap::new(),
+        endpoints: alloc::vec::Vec::new(),
+        run_queue: VecDeque::new(),
+        current: 0,
+        idle: 0,
+        next_id: 1,
+        graveyard: alloc::vec::Vec::new(),
+        options,
+        ticks: 0,
+        reply_target: None,
+    };
+    let idle = k.new_thread(Personality::Native, None, None).expect("no memory for the idle thread");
+    let t = k.threads.get_mut(&idle).unwrap();
+    t.saved_rsp = t.kstack.prepare_kernel(idle_loop);
+    k.idle = idle;
+    k.current = idle;
+    *KERNEL.lock() = Some(k);
+}
+
+extern "C" fn idle_loop() -> ! {
+    loop {
+        let mut k = lock();
+        match k.pick_next() {
+            Some(sw) => sw.run(k),
+            None => {
+                drop(k);
+                arch::wait_for_interrupt();
+            }
+        }
+    }
+}
+
+/// Starts scheduling: the boot context becomes nothing, the first ready
+/// thread (or idle) runs.
+pub fn start() -> ! {
+    let k = lock();
+    let idle = k.idle;
+    let mut scratch = 0u64;
+    let next = k.threads[&idle].saved_rsp;
+    Switch { prev: &mut scratch, next }.run(k);
+    unreachable!("the boot context is never resumed");
+}
+
+impl Kernel {
+    fn alloc_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Creates a thread (not yet runnable).
+    pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
+        let kstack = KernelStack::new()?;
+        let id = self.alloc_id();
+        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, kstack, saved_rsp: 0 }));
+        Some(id)
+    }
+
+    /// Creates a user thread that starts at `rip` with stack `rsp` and the
+    /// given extra registers, and makes it ready.
+    pub fn spawn_user(&mut self, personality: Personality, space: AsId, owner: Option<EndpointId>, rip: u64, rsp: u64, init: impl FnOnce(&mut PtRegs)) -> Option<ThreadId> {
+        let id = self.new_thread(personality, Some(space), owner)?;
+        let t = self.threads.get_mut(&id).unwrap();
+        let flags = 0x202; // IF
+        let mut regs = PtRegs { rip, rcx: rip, rsp, rflags: flags, r11: flags, cs: cpu::USER_CS as u64, ss: cpu::USER_DS as u64, ..PtRegs::default() };
+        init(&mut regs);
+        t.saved_rsp = t.kstack.prepare_user(&regs);
+        self.run_queue.push_back(id);
+        Some(id)
+    }
+
+    pub fn thread(&mut self, id: ThreadId) -> Option<&mut Thread> {
+        self.threads.get_mut(&id).map(|b| &mut **b)
+    }
+
+    pub fn current(&mut self) -> &mut Thread {
+        let id = self.current;
+        self.thread(id).expect("current thread exists")
+    }
+
+    pub fn make_ready(&mut self, id: ThreadId) {
+        if let Some(t) = self.thread(id) {
+            t.state = State::Ready;
+            self.run_queue.push_back(id);
+        }
+    }
+
+    /// Switches to `next` now (the IPC fast path, or the scheduler's pick).
+    /// The current thread's state must already say why it stops running.
+    pub fn switch_to(&mut self, next: ThreadId) -> Option<Switch> {
+        let prev = self.current;
+        if prev == next {
+            self.current().state = State::Running;
+            return None;
+        }
+        self.reap();
+        let kpti = self.options.kpti;
+        let (top, space, fs_base) = {
+            let t = self.thread(next).expect("switch to a live thread");
+            t.state = State::Running;
+            (t.kstack.top(), t.space, t.fs_base)
+        };
+        if let Some(space) = space {
+            let tables = &self.spaces[&space].tables;
+            let pc = cpu::percpu();
+            pc.kernel_stack_top = top;
+            pc.user_cr3 = if kpti { tables.user_cr3() } else { tables.kernel_cr3() };
+            cpu::set_fs_base(fs_base);
+        }
+        self.current = next;
+        let next_rsp = self.threads[&next].saved_rsp;
+        let prev_slot: *mut u64 = match self.threads.get_mut(&prev) {
+            Some(t) => &mut t.saved_rsp,
+            None => self.graveyard.iter_mut().find(|t| t.id == prev).map(|t| &mut t.saved_rsp as *mut u64).expect("previous thread is live or buried"),
+        };
+        Some(Switch { prev: prev_slot, next: next_rsp })
+    }
+
+    /// Picks the next ready thread, or idle; for a thread that just blocked.
+    pub fn schedule(&mut self) -> Option<Switch> {
+        let next = self.pop_ready().unwrap_or(self.idle);
+        self.switch_to(next)
+    }
+
+    /// For the idle loop: a ready thread, if any.
+    fn pick_next(&mut self) -> Option<Switch> {
+        let next = self.pop_ready()?;
+        self.switch_to(next)
+    }
+
+    fn pop_ready(&mut self) -> Option<ThreadId> {
+        while let Some(id) = self.run_queue.pop_front() {
+            if matches!(self.threads.get(&id), Some(t) if t.state == State::Ready) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Preemption: the current thread goes to the back of the queue if
+    /// another is ready.
+    pub fn preempt(&mut self) -> Option<Switch> {
+        let cur = self.current;
+        if cur == self.idle {
+            return None;
+        }
+        let next = self.pop_ready()?;
+        self.current().state = State::Ready;
+        self.run_queue.push_back(cur);
+        self.switch_to(next)
+    }
+
+    /// Ends a thread: out of every queue, buried until it is not running.
+    pub fn kill(&mut self, id: ThreadId) {
+        let Some(mut t) = self.threads.remove(&id) else { return };
+        if let State::Receiving(ep) | State::Sending(ep) = t.state {
+            let e = &mut self.endpoints[ep];
+            if e.receiver == Some(id) {
+                e.receiver = None;
+            }
+            e.senders.retain(|&s| s != id);
+        }
+        t.state = State::Dead;
+        self.graveyard.push(t);
+    }
+
+    fn reap(&mut self) {
+        let cur = self.current;
+        let (keep, dead): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) = self.graveyard.drain(..).partition(|t| t.id == cur);
+        self.graveyard = keep;
+        for t in dead {
+            t.kstack.free();
+        }
+    }
+
+    /// Remembers the client a Reply made runnable (see `take_reply_target`).
+    pub fn set_reply_target(&mut self, client: ThreadId) {
+        if let Some(old) = self.reply_target.replace(client) {
+            self.make_ready(old);
+        }
+    }
+
+    /// The client answered by the Reply half of a ReplyRecv, which the Recv
+    /// half switches to directly; any other caller makes it ready.
+    pub fn take_reply_target(&mut self) -> Option<ThreadId> {
+        self.reply_target.take()
+    }
+
+    /// After a call that may have replied: make the answered client ready.
+    pub fn flush_reply_target(&mut self) {
+        if let Some(c) = self.reply_target.take() {
+            self.make_ready(c);
+        }
+    }
+
+    pub fn new_space(&mut self, owner: Option<AsId>) -> Option<AsId> {
+        let tables = AddressSpace::new()?;
+        let id = self.alloc_id();
+        self.spaces.insert(id, Space { tables, owner });
+        Some(id)
+    }
+
+    /// The endpoint of the server whose address space is `space`.
+    pub fn endpoint_of_space(&self, space: AsId) -> Option<EndpointId> {
+        self.endpoints.iter().position(|e| e.server_space == space)
+    }
+
+    /// Writes `sender`'s message into `receiver`'s registers (the Recv
+    /// return convention in lstar_abi::native) and marks the sender as
+    /// awaiting the receiver's reply.
+    pub fn deliver(&mut self, receiver: ThreadId, sender: ThreadId) {
+        let out = {
+            let s = self.thread(sender).expect("sender exists");
+            s.state = State::AwaitingReply { server: receiver };
+            s.outgoing.expect("a sender has a message")
+        };
+        let msg = Message { kind: out.kind, client: sender, nr: out.nr, args: out.args };
+        let r = self.thread(receiver).expect("receiver exists").regs();
+        write_message(r, &msg);
+    }
+
+    /// Queues the current thread's message on `ep` and switches: straight
+    /// to a waiting receiver (fast path), or through the scheduler.
+    pub fn send_current(&mut self, ep: EndpointId, out: Outgoing) -> Option<Switch> {
+        let me = self.current;
+        {
+            let t = self.current();
+            t.outgoing = Some(out);
+            t.state = State::Sending(ep);
+        }
+        match self.endpoints[ep].receiver.take() {
+            Some(r) => {
+                self.deliver(r, me);
+                if self.options.fastpath {
+                    self.switch_to(r)
+                } else {
+                    self.make_ready(r);
+                    self.schedule()
+                }
+            }
+            None => {
+                self.endpoints[ep].senders.push_back(me);
+                self.schedule()
+            }
+        }
+    }
+}
+
+/// The Recv return convention (lstar_abi::native module doc).
+pub fn write_message(r: &mut PtRegs, msg: &Message) {
+    r.rax = 0;
+    r.rdi = msg.kind as u64;
+    r.rsi = msg.client;
+    r.rdx = msg.nr;
+    r.r10 = msg.args[0];
+    r.r8 = msg.args[1];
+    r.r9 = msg.args[2];
+    r.r12 = msg.args[3];
+    r.r13 = msg.args[4];
+    r.r14 = msg.args[5];
+}

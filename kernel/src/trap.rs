@@ -1,0 +1,78 @@
+//! Interrupts and exceptions: the timer tick (preemption), and faults,
+//! which a user thread's owner hears about as a message, like a syscall.
+
+use crate::arch::x86_64::{apic, TrapFrame};
+use crate::task::{self, Outgoing};
+use lstar_abi::native::Personality;
+use lstar_abi::MessageKind;
+
+const PAGE_FAULT: u8 = 14;
+
+pub fn handle(f: TrapFrame) {
+    match f.vector {
+        apic::TIMER_VECTOR => timer(f),
+        apic::SPURIOUS_VECTOR => {}
+        0..=31 if f.from_user => user_fault(f),
+        0..=31 => panic!(
+            "kernel exception {} (error {:#x}) at rip {:#x}, rsp {:#x}, cr2 {:#x}",
+            f.vector,
+            f.error,
+            f.rip,
+            f.rsp,
+            crate::arch::x86_64::read_cr2()
+        ),
+        v => {
+            log::warn!("unexpected interrupt vector {v}");
+            apic::eoi();
+        }
+    }
+}
+
+fn timer(f: TrapFrame) {
+    apic::eoi();
+    let mut k = task::lock();
+    k.ticks += 1;
+    if !f.from_user {
+        return; // idle: its loop picks the next thread
+    }
+    if k.options.kpti_audit {
+        crate::audit::kpti(&mut k);
+    }
+    match k.preempt() {
+        Some(sw) => sw.run(k),
+        None => drop(k),
+    }
+}
+
+/// A user-mode exception: the thread stops and its owner gets a Fault
+/// message; a thread without an owner (a server) takes the system down with
+/// a readable report, since nothing can restart it yet.
+fn user_fault(f: TrapFrame) {
+    let cr2 = if f.vector == PAGE_FAULT { crate::arch::x86_64::read_cr2() } else { 0 };
+    let mut k = task::lock();
+    let (id, personality, owner) = {
+        let t = k.current();
+        (t.id, t.personality, t.owner)
+    };
+    match owner {
+        Some(ep) if personality == Personality::Linux => {
+            let out = Outgoing { kind: MessageKind::Fault, nr: f.vector as u64, args: [f.error, cr2, f.rip, f.rsp, 0, 0] };
+            match k.send_current(ep, out) {
+                Some(sw) => sw.run(k),
+                None => drop(k),
+            }
+        }
+        _ => {
+            let name = k.current().space.and_then(|s| k.endpoint_of_space(s)).map(|e| k.endpoints[e].name).unwrap_or("?");
+            log::error!(
+                "server {name} (thread {id}) crashed: exception {} error {:#x} at rip {:#x} (address {cr2:#x})",
+                f.vector,
+                f.error,
+                f.rip
+            );
+            crate::protocol!("lstar: server {name} crashed (exception {} at {:#x})", f.vector, f.rip);
+            drop(k);
+            crate::boot::poweroff(255);
+        }
+    }
+}

@@ -27,6 +27,10 @@ pub fn start_servers(initrd: &'static [u8], initrd_pa: u64, boot_flags: u64) -> 
 }
 
 fn start(server: ServerId, image: &[u8], initrd: &[u8], initrd_pa: u64, boot_flags: u64) -> Result<(), &'static str> {
+    // xmas-elf needs aligned headers; cpio aligns file data to 4 bytes only.
+    let mut words = alloc::vec![0u64; image.len().div_ceil(8)];
+    bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..image.len()].copy_from_slice(image);
+    let image = &bytemuck::cast_slice::<u64, u8>(&words)[..image.len()];
     let elf = ElfFile::new(image)?;
     let mut k = task::lock();
     let space = k.new_space(None).ok_or("out of memory")?;

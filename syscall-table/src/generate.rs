@@ -173,3 +173,26 @@ fn array(
     }
     out.push_str("];\n\n");
 }
+
+/// Rust constants for the x64 view's numbers, for servers (`libsys::nr`):
+/// `pub const WRITE: u64 = 1;`, so a server matches on names from the
+/// table rather than on numbers of its own.
+pub fn generate_numbers(table: &[Row]) -> String {
+    let mut out = String::from("// Generated from syscall_64.tbl by lstar-syscall-table; do not edit.\n");
+    for row in crate::x64_view(table) {
+        out.push_str(&format!("pub const {}: u64 = {};\n", row.name.to_ascii_uppercase(), row.number));
+    }
+    out
+}
+
+#[cfg(test)]
+mod numbers_tests {
+    #[test]
+    fn numbers_for_the_x64_view_only() {
+        let table = crate::parse_table("1 common write sys_write\n13 64 rt_sigaction sys_rt_sigaction\n512 x32 rt_sigaction compat_sys_rt_sigaction\n", "t").unwrap();
+        let out = super::generate_numbers(&table);
+        assert!(out.contains("pub const WRITE: u64 = 1;\n"));
+        assert!(out.contains("pub const RT_SIGACTION: u64 = 13;\n"));
+        assert!(!out.contains("512"));
+    }
+}

@@ -20,7 +20,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use generate::generate;
+pub use generate::{generate, generate_numbers};
 pub use routes::{parse_routes, Handler, Route, Scope};
 pub use table::{parse_table, x32_view, x64_view, Abi, Row};
 

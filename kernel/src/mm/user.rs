@@ -31,7 +31,7 @@ impl UserSlice {
 
     /// Copies the whole range from `space` into `out[..self.len]`.
     pub fn read(&self, space: &AddressSpace, out: &mut [u8]) -> Result<(), BadUserAddress> {
-        chunks(space, self.addr, self.len, false, |pa, off, n| {
+        chunks(space, self.addr, self.len, Access::Read, |pa, off, n| {
             // SAFETY: `pa` is the direct-map address of a present user page
             // of `space` with at least `n` bytes left in it; `out` has room.
             unsafe { core::ptr::copy_nonoverlapping(pa, out[off..off + n].as_mut_ptr(), n) }
@@ -40,8 +40,18 @@ impl UserSlice {
 
     /// Copies `data` (at most `self.len` bytes) into the range in `space`.
     pub fn write(&self, space: &AddressSpace, data: &[u8]) -> Result<(), BadUserAddress> {
+        self.write_as(space, data, Access::UserWrite)
+    }
+
+    /// Like `write`, but for a server filling a space it created (loading a
+    /// program's read-only text): the pages need only be present.
+    pub fn fill(&self, space: &AddressSpace, data: &[u8]) -> Result<(), BadUserAddress> {
+        self.write_as(space, data, Access::Fill)
+    }
+
+    fn write_as(&self, space: &AddressSpace, data: &[u8], access: Access) -> Result<(), BadUserAddress> {
         let len = data.len().min(self.len);
-        chunks(space, self.addr, len, true, |pa, off, n| {
+        chunks(space, self.addr, len, access, |pa, off, n| {
             // SAFETY: as in `read`, and the page is writable by the user.
             unsafe { core::ptr::copy_nonoverlapping(data[off..off + n].as_ptr(), pa, n) }
         })
@@ -50,8 +60,18 @@ impl UserSlice {
 
 /// Checks every page of `[addr, addr+len)` first, then calls `f(direct-map
 /// pointer, offset, n)` for each piece, so a failing range copies nothing.
-fn chunks(space: &AddressSpace, addr: u64, len: usize, write: bool, mut f: impl FnMut(*mut u8, usize, usize)) -> Result<(), BadUserAddress> {
-    let need = if write { Flags::USER_ACCESSIBLE | Flags::WRITABLE } else { Flags::USER_ACCESSIBLE };
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    UserWrite,
+    Fill,
+}
+
+fn chunks(space: &AddressSpace, addr: u64, len: usize, access: Access, mut f: impl FnMut(*mut u8, usize, usize)) -> Result<(), BadUserAddress> {
+    let need = match access {
+        Access::UserWrite => Flags::USER_ACCESSIBLE | Flags::WRITABLE,
+        Access::Read | Access::Fill => Flags::USER_ACCESSIBLE,
+    };
     let mut check = addr & !(PAGE_SIZE - 1);
     let end = addr.checked_add(len as u64).ok_or(BadUserAddress)?;
     while check < end {

@@ -169,12 +169,12 @@ fn copy_client(k: &mut Kernel, client: ThreadId, client_addr: u64, local: u64, l
         _ => return Err(Errno::ESRCH),
     };
     let (src, dst) = if to_client { ((my, local), (cspace, client_addr)) } else { ((cspace, client_addr), (my, local)) };
-    copy_between(k, src, dst, len)
+    copy_between(k, src, dst, len, false)
 }
 
 /// Copies `len` bytes between two address spaces through a kernel bounce
 /// buffer, a page at a time. Any bad page in either range: `-EFAULT`.
-fn copy_between(k: &Kernel, src: (AsId, u64), dst: (AsId, u64), len: u64) -> NResult {
+fn copy_between(k: &Kernel, src: (AsId, u64), dst: (AsId, u64), len: u64, fill: bool) -> NResult {
     let s = &k.spaces.get(&src.0).ok_or(Errno::ESRCH)?.tables;
     let d = &k.spaces.get(&dst.0).ok_or(Errno::ESRCH)?.tables;
     let whole_src = UserSlice::new(src.1, len).map_err(|_| Errno::EFAULT)?;
@@ -186,7 +186,7 @@ fn copy_between(k: &Kernel, src: (AsId, u64), dst: (AsId, u64), len: u64) -> NRe
         let from = UserSlice { addr: whole_src.addr + done, len: n as usize };
         let to = UserSlice { addr: whole_dst.addr + done, len: n as usize };
         from.read(s, &mut buf[..n as usize]).map_err(|_| Errno::EFAULT)?;
-        to.write(d, &buf[..n as usize]).map_err(|_| Errno::EFAULT)?;
+        if fill { to.fill(d, &buf[..n as usize]) } else { to.write(d, &buf[..n as usize]) }.map_err(|_| Errno::EFAULT)?;
         done += n;
     }
     Ok(len)
@@ -238,7 +238,7 @@ fn as_unmap(k: &mut Kernel, id: AsId, addr: u64, len: u64) -> NResult {
 fn as_write(k: &mut Kernel, id: AsId, dst: u64, local: u64, len: u64) -> NResult {
     owned_space(k, id)?;
     let me = my_space(k)?;
-    copy_between(k, (me, local), (id, dst), len)
+    copy_between(k, (me, local), (id, dst), len, true)
 }
 
 fn as_destroy(k: &mut Kernel, id: AsId) -> NResult {

@@ -151,7 +151,7 @@ pub fn init(kpti: bool) {
         // SYSCALL loads CS = 0x10, SS = 0x18; SYSRET (64-bit) loads
         // CS = 0x23 + 16 = 0x33 and SS = 0x23 + 8 = 0x2b.
         Msr::new(0xc000_0081).write((0x23u64 << 48) | ((KERNEL_CS as u64) << 32));
-        Msr::new(0xc000_0082).write(syscall_entry as usize as u64);
+        Msr::new(0xc000_0082).write(syscall_entry as *const () as u64);
         Msr::new(0xc000_0084).write(FMASK);
 
         // NX is on since boot; SMEP/SMAP/UMIP where the CPU has them.

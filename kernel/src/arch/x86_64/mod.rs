@@ -98,7 +98,7 @@ impl KernelStack {
     pub fn prepare_user(&mut self, regs: &PtRegs) -> u64 {
         *self.regs() = *regs;
         let frame = self.top - PtRegs::SIZE as u64 - 7 * 8; // six callee-saved, return address
-        self.write_frame(frame, thread_first_return as usize as u64);
+        self.write_frame(frame, thread_first_return as *const () as u64);
         frame
     }
 
@@ -106,7 +106,7 @@ impl KernelStack {
     /// (which never returns).
     pub fn prepare_kernel(&mut self, entry: extern "C" fn() -> !) -> u64 {
         let frame = self.top + 8 - 8 * 8;
-        self.write_frame(frame, entry as usize as u64);
+        self.write_frame(frame, entry as *const () as u64);
         frame
     }
 

@@ -1,0 +1,61 @@
+//! Receiving messages and replying to them, and reaching into the memory of
+//! the client being served (only while serving it).
+
+use crate::raw::{self, call, call0};
+use lstar_abi::errno::Errno;
+use lstar_abi::native::NativeCall;
+use lstar_abi::{Message, MessageKind, ThreadId};
+
+fn message(r: raw::Regs) -> Message {
+    Message {
+        kind: MessageKind::try_from(r[1]).expect("kernel sent a known message kind"),
+        client: r[2],
+        nr: r[3],
+        args: [r[4], r[5], r[6], r[7], r[8], r[9]],
+    }
+}
+
+/// Waits for the next message on `endpoint`.
+pub fn recv(endpoint: u64) -> Message {
+    loop {
+        let r = call(NativeCall::Recv, [endpoint, 0, 0, 0, 0, 0]);
+        if raw::check(r[0]).is_ok() {
+            return message(r);
+        }
+    }
+}
+
+/// Completes `client`'s call with `value` (a result or `-errno`), then
+/// waits for the next message: one kernel entry for both, and a direct
+/// switch back to the client when nothing else is queued.
+pub fn reply_recv(endpoint: u64, client: ThreadId, value: u64) -> Message {
+    let r = call(NativeCall::ReplyRecv, [endpoint, client, value, 0, 0, 0]);
+    match raw::check(r[0]) {
+        Ok(_) => message(r),
+        Err(_) => recv(endpoint),
+    }
+}
+
+/// Completes `client`'s call with `value` without waiting.
+pub fn reply(client: ThreadId, value: u64) -> Result<(), Errno> {
+    call0(NativeCall::Reply, [client, value, 0, 0, 0, 0]).map(drop)
+}
+
+/// The caller of the message being handled: the only thread whose memory
+/// the server may read and write, and only until it replies.
+#[derive(Clone, Copy, Debug)]
+pub struct Client(pub ThreadId);
+
+impl Client {
+    /// Copies `buf.len()` bytes from the client's `addr`. `EFAULT` when any
+    /// of it is not readable user memory.
+    pub fn read(self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        call0(NativeCall::CopyFromClient, [self.0, addr, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0]).map(drop)
+    }
+
+    /// Copies `data` to the client's `addr`. `EFAULT` when any of it is not
+    /// writable user memory.
+    pub fn write(self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        call0(NativeCall::CopyToClient, [self.0, addr, data.as_ptr() as u64, data.len() as u64, 0, 0]).map(drop)
+    }
+}

@@ -1,0 +1,61 @@
+//! Address spaces and threads that a server creates and manages (the
+//! process server's tools for Linux processes).
+
+use crate::raw::call0;
+use lstar_abi::errno::Errno;
+use lstar_abi::native::{AsId, NativeCall, Personality};
+use lstar_abi::ThreadId;
+
+/// An address space this server created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Space(pub AsId);
+
+impl Space {
+    pub fn create() -> Result<Space, Errno> {
+        call0(NativeCall::AsCreate, [0; 6]).map(Space)
+    }
+
+    /// Maps fresh zeroed pages over `[addr, addr+len)` (page-aligned addr).
+    pub fn map(self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
+        call0(NativeCall::AsMap, [self.0, addr, len, prot, 0, 0]).map(drop)
+    }
+
+    pub fn unmap(self, addr: u64, len: u64) -> Result<(), Errno> {
+        call0(NativeCall::AsUnmap, [self.0, addr, len, 0, 0, 0]).map(drop)
+    }
+
+    /// Copies `data` to `addr` in the space, whatever the pages' user rights.
+    pub fn write(self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        call0(NativeCall::AsWrite, [self.0, addr, data.as_ptr() as u64, data.len() as u64, 0, 0]).map(drop)
+    }
+
+    pub fn destroy(self) -> Result<(), Errno> {
+        call0(NativeCall::AsDestroy, [self.0, 0, 0, 0, 0, 0]).map(drop)
+    }
+
+    /// Starts a thread at `rip` with stack `rsp`; this server owns it.
+    pub fn spawn(self, rip: u64, rsp: u64, personality: Personality) -> Result<ThreadId, Errno> {
+        call0(NativeCall::ThreadCreate, [self.0, rip, rsp, personality as u64, 0, 0])
+    }
+}
+
+/// Sets the FS base of a thread this server owns.
+pub fn set_fs_base(thread: ThreadId, base: u64) -> Result<(), Errno> {
+    call0(NativeCall::ThreadSetFsBase, [thread, base, 0, 0, 0, 0]).map(drop)
+}
+
+/// Ends a thread this server owns (it must be waiting on this server).
+pub fn kill(thread: ThreadId) -> Result<(), Errno> {
+    call0(NativeCall::ThreadKill, [thread, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Writes program output to the console.
+pub fn console_write(bytes: &[u8]) -> Result<u64, Errno> {
+    call0(NativeCall::ConsoleWrite, [bytes.as_ptr() as u64, bytes.len() as u64, 0, 0, 0, 0])
+}
+
+/// Stops the machine, reporting `status` to the host.
+pub fn poweroff(status: u8) -> ! {
+    let _ = call0(NativeCall::Poweroff, [status as u64, 0, 0, 0, 0, 0]);
+    unreachable!("poweroff returned")
+}

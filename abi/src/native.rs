@@ -105,7 +105,9 @@ impl TryFrom<u64> for Personality {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
 pub enum MessageKind {
-    /// A forwarded Linux syscall: `nr` and `args` as the caller passed them.
+    /// A forwarded Linux syscall: `nr` is its number in the table that
+    /// routed it, with [`crate::X32_SYSCALL_BIT`] set for the x32 table;
+    /// `args` as the caller passed them.
     Syscall = 0,
     /// A fault in a thread the server owns: `nr` is the vector, `args` are
     /// [error code, faulting address (CR2), rip, rsp, 0, 0].
@@ -120,6 +122,18 @@ impl TryFrom<u64> for MessageKind {
             1 => Ok(MessageKind::Fault),
             other => Err(other),
         }
+    }
+}
+
+impl Message {
+    /// The syscall number without the x32 bit.
+    pub fn syscall_nr(&self) -> u64 {
+        self.nr & !crate::X32_SYSCALL_BIT
+    }
+
+    /// Whether the caller used the x32 table.
+    pub fn is_x32(&self) -> bool {
+        self.nr & crate::X32_SYSCALL_BIT != 0
     }
 }
 

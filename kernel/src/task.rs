@@ -8,7 +8,7 @@
 //! (`try_lock` turns a violation into a panic instead of a hang).
 
 use crate::arch::x86_64::{self as arch, cpu};
-use crate::arch::x86_64::KernelStack;
+use crate::arch::x86_64::{FpuState, KernelStack};
 use crate::mm::paging::AddressSpace;
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -51,6 +51,7 @@ pub struct Thread {
     pub fs_base: u64,
     kstack: KernelStack,
     saved_rsp: u64,
+    fpu: Box<FpuState>,
 }
 
 impl Thread {
@@ -200,7 +201,7 @@ impl Kernel {
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
         let id = self.alloc_id();
-        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, kstack, saved_rsp: 0 }));
+        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
         Some(id)
     }
 
@@ -242,6 +243,10 @@ impl Kernel {
             return None;
         }
         self.reap();
+        if let Some(t) = self.threads.get_mut(&prev) {
+            t.fpu.save();
+        }
+        self.threads[&next].fpu.restore();
         let kpti = self.options.kpti;
         let (top, space, fs_base) = {
             let t = self.thread(next).expect("switch to a live thread");

@@ -33,18 +33,20 @@ mod table {
 
 pub use table::ServerId;
 
-/// Step 4: look the number up, speculation-safely.
-fn route(rax: u64) -> (Route, &'static str) {
+/// Step 4: look the number up, speculation-safely. Also returns the
+/// number a server is sent: the table index, with X32_SYSCALL_BIT kept for
+/// the x32 table (the upper half of RAX, which Linux ignores, dropped).
+fn route(rax: u64) -> (Route, &'static str, u64) {
     match decode(rax, table::X64_NR, table::X32_NR) {
         Some((Abi::X64, i)) => {
             let i = crate::arch::x86_64::index_nospec(i, table::X64_NR);
-            (table::X64_ROUTES[i], table::X64_NAMES[i])
+            (table::X64_ROUTES[i], table::X64_NAMES[i], i as u64)
         }
         Some((Abi::X32, i)) => {
             let i = crate::arch::x86_64::index_nospec(i, table::X32_NR);
-            (table::X32_ROUTES[i], table::X32_NAMES[i])
+            (table::X32_ROUTES[i], table::X32_NAMES[i], i as u64 | lstar_abi::X32_SYSCALL_BIT)
         }
-        None => (Route::None, ""),
+        None => (Route::None, "", rax),
     }
 }
 
@@ -73,7 +75,7 @@ fn result() -> u64 {
 }
 
 fn linux(nr: u64, args: [u64; 6]) {
-    let (route, name) = route(nr);
+    let (route, name, number) = route(nr);
     match route {
         Route::None => {
             set_result(Errno::ENOSYS.to_ret());
@@ -92,7 +94,7 @@ fn linux(nr: u64, args: [u64; 6]) {
             // Step 5: forward. The reply lands in this thread's saved RAX
             // while it is switched out.
             let mut k = task::lock();
-            match k.send_current(server as usize, Outgoing { kind: MessageKind::Syscall, nr, args }) {
+            match k.send_current(server as usize, Outgoing { kind: MessageKind::Syscall, nr: number, args }) {
                 Some(sw) => sw.run(k),
                 None => drop(k),
             }
@@ -121,7 +123,7 @@ pub fn in_forwarded_call(state: State) -> bool {
 
 /// The name of a Linux syscall number, for traces.
 pub fn name_of(nr: u64) -> &'static str {
-    let (_, name) = route(nr);
+    let (_, name, _) = route(nr);
     if name.is_empty() { "?" } else { name }
 }
 

@@ -150,7 +150,9 @@ impl Procs {
             return Outcome::Reply(Errno::ESRCH.to_ret());
         };
         let a = msg.args;
-        match msg.nr {
+        // Common rows mean the same in the x32 table; the x32-only rows
+        // are not routed here.
+        match msg.syscall_nr() {
             nr::READ => ret(read(a[0])),
             nr::WRITE => ret(write(client, a[0], a[1], a[2])),
             nr::WRITEV => ret(writev(client, a[0], a[1], a[2])),

@@ -154,10 +154,21 @@ pub fn init(kpti: bool) {
         Msr::new(0xc000_0082).write(syscall_entry as *const () as u64);
         Msr::new(0xc000_0084).write(FMASK);
 
+        // x87 and SSE for user programs: CR0.MP on, CR0.EM and TS off;
+        // CR4.OSFXSR (FXSAVE, SSE) and OSXMMEXCPT (#XM for SIMD errors).
+        // XSAVE (AVX) stays off, so CPUID.OSXSAVE tells programs not to
+        // use AVX state the kernel does not switch.
+        let mut cr0: u64;
+        asm!("mov {}, cr0", out(reg) cr0);
+        cr0 = (cr0 | (1 << 1)) & !((1 << 2) | (1 << 3));
+        asm!("mov cr0, {}", in(reg) cr0);
+        asm!("fninit");
+
         // NX is on since boot; SMEP/SMAP/UMIP where the CPU has them.
         let (smep, smap, umip) = features();
         let mut cr4: u64;
         asm!("mov {}, cr4", out(reg) cr4);
+        cr4 |= (1 << 9) | (1 << 10);
         if smep {
             cr4 |= 1 << 20;
         }

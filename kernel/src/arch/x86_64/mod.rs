@@ -220,3 +220,32 @@ pub fn leave_tables(kernel_cr3: u64) {
         write_cr3(crate::mm::paging::kernel_root());
     }
 }
+
+/// A thread's x87/SSE register state, in the FXSAVE layout. The kernel is
+/// built without SSE, so user state stays in the registers from entry to
+/// exit and only a switch between threads saves and restores it.
+#[repr(C, align(16))]
+pub struct FpuState([u8; 512]);
+
+impl FpuState {
+    /// The state after FNINIT with SSE exceptions masked (what a new
+    /// Linux thread starts with): FCW 0x37f, MXCSR 0x1f80.
+    pub fn new() -> FpuState {
+        let mut s = [0u8; 512];
+        s[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
+        s[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        FpuState(s)
+    }
+
+    pub fn save(&mut self) {
+        // SAFETY: FXSAVE writes 512 bytes to a 16-byte aligned buffer of
+        // that size; SSE is enabled (cpu::init).
+        unsafe { asm!("fxsave64 [{}]", in(reg) self.0.as_mut_ptr(), options(nostack)) };
+    }
+
+    pub fn restore(&self) {
+        // SAFETY: as for save; the buffer holds a state FXSAVE wrote or
+        // `new` built with valid reserved bits.
+        unsafe { asm!("fxrstor64 [{}]", in(reg) self.0.as_ptr(), options(nostack)) };
+    }
+}

@@ -1,0 +1,163 @@
+//! Builds the three kinds of binaries that go into a boot: the kernel, the
+//! servers (both `x86_64-unknown-none`, with the RUSTFLAGS each needs) and
+//! the C test programs (static musl).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context as _, Result};
+
+use crate::{deps, Ctx};
+
+const BARE_TARGET: &str = "x86_64-unknown-none";
+
+/// The kernel is linked at a fixed higher-half address; frame pointers give
+/// its panic backtraces something to walk.
+const KERNEL_RUSTFLAGS: &str =
+    "-C relocation-model=static -C code-model=kernel -C force-frame-pointers=yes";
+
+/// Servers are static user programs in the low half.
+const SERVER_RUSTFLAGS: &str = "-C relocation-model=static -C force-frame-pointers=yes";
+
+/// Everything one boot is made of, as host paths.
+pub struct Built {
+    pub kernel: PathBuf,
+    /// (binary name, path) of every server, sorted by name.
+    pub servers: Vec<(String, PathBuf)>,
+    /// (stem, path) of every C test program, sorted by stem.
+    pub programs: Vec<(String, PathBuf)>,
+}
+
+impl Built {
+    pub fn program(&self, stem: &str) -> Result<&Path> {
+        match self.programs.iter().find(|(s, _)| s == stem) {
+            Some((_, path)) => Ok(path),
+            None => bail!("no test program tests/programs/{stem}.c"),
+        }
+    }
+}
+
+/// Builds the kernel, every server and every C test program.
+pub fn all(ctx: &Ctx) -> Result<Built> {
+    let kernel = kernel(ctx)?;
+    let servers = servers(ctx)?;
+    let programs = programs(ctx)?;
+    Ok(Built {
+        kernel,
+        servers,
+        programs,
+    })
+}
+
+/// A cargo command for the bare-metal target. The kernel and the servers use
+/// separate target directories because their RUSTFLAGS differ, and RUSTFLAGS
+/// are set here and nowhere else.
+fn cargo_bare(ctx: &Ctx, target_dir: &str, rustflags: &str) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&ctx.root)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            BARE_TARGET,
+            "--target-dir",
+        ])
+        .arg(ctx.root.join(target_dir))
+        .env("RUSTFLAGS", rustflags)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if !ctx.verbose {
+        // Progress lines only; warnings and errors still show.
+        cmd.arg("--quiet");
+    }
+    cmd
+}
+
+fn release_dir(ctx: &Ctx, target_dir: &str) -> PathBuf {
+    ctx.root.join(target_dir).join(BARE_TARGET).join("release")
+}
+
+fn kernel(ctx: &Ctx) -> Result<PathBuf> {
+    ctx.run(cargo_bare(ctx, "target/kernel", KERNEL_RUSTFLAGS).args(["-p", "lstar-kernel"]))
+        .context("building the kernel")?;
+    Ok(release_dir(ctx, "target/kernel").join("lstar-kernel"))
+}
+
+/// The server names: every `servers/<name>/` with a Cargo.toml, whose package
+/// is `<name>-server` and whose binary is `<name>`.
+pub fn server_names(root: &Path) -> Result<Vec<String>> {
+    let dir = root.join("servers");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("read {}", dir.display()))? {
+        let entry = entry?;
+        if entry.path().join("Cargo.toml").is_file() {
+            names.push(
+                entry
+                    .file_name()
+                    .into_string()
+                    .map_err(|n| anyhow::anyhow!("bad server name {n:?}"))?,
+            );
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn servers(ctx: &Ctx) -> Result<Vec<(String, PathBuf)>> {
+    let names = server_names(&ctx.root)?;
+    if names.is_empty() {
+        eprintln!("warning: no servers under servers/");
+        return Ok(Vec::new());
+    }
+    let mut cmd = cargo_bare(ctx, "target/servers", SERVER_RUSTFLAGS);
+    for name in &names {
+        cmd.args(["-p", &format!("{name}-server")]);
+    }
+    ctx.run(&mut cmd).context("building the servers")?;
+    let out = release_dir(ctx, "target/servers");
+    Ok(names
+        .into_iter()
+        .map(|name| (name.clone(), out.join(name)))
+        .collect())
+}
+
+/// Compiles every `tests/programs/*.c` into `target/lstar/programs/<stem>`.
+fn programs(ctx: &Ctx) -> Result<Vec<(String, PathBuf)>> {
+    let src_dir = ctx.root.join("tests/programs");
+    let out_dir = ctx.out().join("programs");
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("create {}", out_dir.display()))?;
+    let include = deps::kernel_header_dir(ctx)?;
+    let mut programs = Vec::new();
+    for entry in
+        std::fs::read_dir(&src_dir).with_context(|| format!("read {}", src_dir.display()))?
+    {
+        let src = entry?.path();
+        if src.extension().is_none_or(|ext| ext != "c") {
+            continue;
+        }
+        let Some(stem) = src.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let out = out_dir.join(stem);
+        if !is_newer(&out, &src) {
+            ctx.run(
+                Command::new("musl-gcc")
+                    .args(["-static", "-O2", "-Wall", "-isystem"])
+                    .arg(&include)
+                    .arg("-o")
+                    .arg(&out)
+                    .arg(&src),
+            )
+            .with_context(|| format!("compiling {}", src.display()))?;
+        }
+        programs.push((stem.to_string(), out));
+    }
+    programs.sort();
+    Ok(programs)
+}
+
+/// Whether `out` exists and was written after `src` changed.
+fn is_newer(out: &Path, src: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((modified(out), modified(src)), (Some(o), Some(s)) if o > s)
+}

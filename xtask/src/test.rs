@@ -1,0 +1,354 @@
+//! `cargo xtask test`: host unit tests, then one QEMU boot per test case.
+//! The cases are a table; adding a test is adding one entry to CASES (and,
+//! usually, a C program to tests/programs/).
+
+use std::io::{Read as _, Write as _};
+use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+
+use crate::build::Built;
+use crate::initrd::Payload;
+use crate::qemu::{self, Echo, Outcome, Serial};
+use crate::{build, deps, initrd, kpti_audit, Ctx};
+
+/// One QEMU test: boot `program` with `args` and check the result.
+struct Case {
+    name: &'static str,
+    /// The stem of a tests/programs/*.c file; argv[0] is `/bin/<program>`.
+    program: &'static str,
+    args: &'static [&'static str],
+    /// Added to the default environment, as with `--env`.
+    env: &'static [(&'static str, &'static str)],
+    /// Kernel command-line words besides `kpti=on`.
+    cmdline: &'static [&'static str],
+    check: Check,
+}
+
+enum Check {
+    /// Run the program on the host too, with the same argv and environment:
+    /// the serial output must equal the host's merged stdout and stderr byte
+    /// for byte, and the exit statuses must match.
+    Differential,
+    /// A predicate on what the boot left behind.
+    Expect(fn(&Seen) -> Result<(), String>),
+}
+
+impl Case {
+    const fn new(name: &'static str, program: &'static str, check: Check) -> Self {
+        Case {
+            name,
+            program,
+            args: &[],
+            env: &[],
+            cmdline: &[],
+            check,
+        }
+    }
+
+    const fn args(mut self, args: &'static [&'static str]) -> Self {
+        self.args = args;
+        self
+    }
+
+    const fn env(mut self, env: &'static [(&'static str, &'static str)]) -> Self {
+        self.env = env;
+        self
+    }
+
+    const fn cmdline(mut self, words: &'static [&'static str]) -> Self {
+        self.cmdline = words;
+        self
+    }
+}
+
+/// Every QEMU test, run in this order.
+const CASES: &[Case] = &[
+    Case::new("hello", "hello", Check::Differential),
+    Case::new("argv", "argv", Check::Differential)
+        .args(&["a", "b", "c"])
+        .env(&[("FOO", "bar")]),
+    Case::new("exit42", "exit42", Check::Expect(|seen| seen.status_is(42))),
+    // Not differential: the host kernel may have x32 syscalls disabled.
+    Case::new("syscall_abi", "syscall_abi", Check::Expect(syscall_abi)),
+    Case::new("kernel_read", "kernel_read", Check::Expect(kernel_read)).cmdline(&["kpti_audit"]),
+    Case::new("trace", "hello", Check::Expect(trace)).cmdline(&["trace"]),
+];
+
+/// What one boot left behind, for Check::Expect.
+struct Seen<'a> {
+    serial: &'a [u8],
+    status: u8,
+    log: &'a str,
+    /// The kernel ELF that was booted.
+    kernel: &'a Path,
+}
+
+impl Seen<'_> {
+    fn status_is(&self, expected: u8) -> Result<(), String> {
+        match self.status {
+            status if status == expected => Ok(()),
+            status => Err(format!("exit status {status}, expected {expected}")),
+        }
+    }
+
+    fn serial_is(&self, expected: &str) -> Result<(), String> {
+        match self.serial {
+            serial if serial == expected.as_bytes() => Ok(()),
+            serial => Err(format!(
+                "serial output {:?}, expected {expected:?}",
+                String::from_utf8_lossy(serial)
+            )),
+        }
+    }
+}
+
+fn syscall_abi(seen: &Seen) -> Result<(), String> {
+    seen.status_is(0)?;
+    let out = String::from_utf8_lossy(seen.serial);
+    if out.contains("FAIL") || !out.contains("all ok") {
+        return Err("the program reported a failed check".into());
+    }
+    Ok(())
+}
+
+/// A user read of a kernel address must fault the program, not the kernel,
+/// and the user page table must map nothing of the kernel but its entry code.
+fn kernel_read(seen: &Seen) -> Result<(), String> {
+    seen.serial_is("before\n")?;
+    seen.status_is(139)?;
+    kpti_audit::check(seen.log, seen.kernel)
+}
+
+fn trace(seen: &Seen) -> Result<(), String> {
+    seen.status_is(0)?;
+    seen.serial_is("hello, world\n")?;
+    let lines: Vec<Vec<&str>> = seen
+        .log
+        .lines()
+        .filter(|line| line.starts_with("trace: "))
+        .map(|line| {
+            line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .collect();
+    if !lines
+        .iter()
+        .any(|words| words.iter().any(|w| *w == "write" || *w == "writev"))
+    {
+        return Err("no `trace: ` line names write or writev".into());
+    }
+    if !lines
+        .iter()
+        .any(|words| words.contains(&"exit_group") && words.contains(&"proc"))
+    {
+        return Err("no `trace: ` line names exit_group with server proc".into());
+    }
+    Ok(())
+}
+
+/// Runs the host unit tests, builds, and runs the QEMU tests whose names
+/// contain one of `filter` (all when empty). Returns the exit code.
+pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8> {
+    deps::ensure(
+        ctx,
+        &[deps::Need::RustTargets, deps::Need::Musl, deps::Need::Qemu],
+    )?;
+    if unit {
+        // The workspace's default members are the host crates.
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        ctx.run(Command::new(cargo).arg("test").current_dir(&ctx.root))
+            .context("host unit tests")?;
+    }
+    let built = build::all(ctx)?;
+    initrd::write(
+        &ctx.initrd(),
+        &built.servers,
+        &Payload::default_program(&built, &[])?,
+    )?;
+
+    let cases: Vec<&Case> = CASES
+        .iter()
+        .filter(|case| filter.is_empty() || filter.iter().any(|f| case.name.contains(f.as_str())))
+        .collect();
+    anyhow::ensure!(!cases.is_empty(), "no QEMU test matches {filter:?}");
+    let (mut passed, mut failed) = (0, 0);
+    for case in cases {
+        print!("test {} ... ", case.name);
+        let _ = std::io::stdout().flush();
+        match run_case(ctx, &built, case, Duration::from_secs(timeout)) {
+            Ok(()) => {
+                println!("ok");
+                passed += 1;
+            }
+            Err(report) => {
+                println!("FAILED\n{}", report.trim_end());
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 { 0 } else { 1 })
+}
+
+/// Boots one case; on failure returns the reason with the evidence.
+fn run_case(ctx: &Ctx, built: &Built, case: &Case, timeout: Duration) -> Result<(), String> {
+    let env: Vec<(String, String)> = case
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let payload = Payload::test_program(built, case.program, case.args, &env)
+        .map_err(|e| format!("{e:#}"))?;
+    let host = match case.check {
+        Check::Differential => {
+            Some(host_run(&payload, timeout).map_err(|e| format!("host run: {e:#}"))?)
+        }
+        Check::Expect(_) => None,
+    };
+
+    let dir = ctx.out().join("tests").join(case.name);
+    let mut cmdline = vec!["kpti=on".to_string()];
+    cmdline.extend(case.cmdline.iter().map(|w| w.to_string()));
+    let boot = qemu::Boot {
+        kernel: built.kernel.clone(),
+        initrd: dir.join("initrd.cpio"),
+        cmdline,
+        accel: qemu::Accel::Tcg,
+        serial: Serial::File(dir.join("serial.out")),
+        debug_log: dir.join("debug.log"),
+        timeout,
+        echo: if ctx.verbose {
+            Echo::All
+        } else {
+            Echo::Nothing
+        },
+    };
+    initrd::write(&boot.initrd, &built.servers, &payload).map_err(|e| format!("{e:#}"))?;
+    let done = qemu::boot(ctx, &boot).map_err(|e| format!("{e:#}"))?;
+
+    let verdict = match (&done.outcome, &case.check) {
+        (Outcome::Exited(_), _) if done.log.contains("lstar: PANIC: ") => {
+            Err("the kernel panicked after the program exited".to_string())
+        }
+        (Outcome::Exited(status), Check::Differential) => {
+            let (out, host_status) = host.as_ref().expect("host run of a differential test");
+            if done.serial != *out {
+                Err(format!(
+                    "serial output differs from the host's, which was:\n{}",
+                    String::from_utf8_lossy(out)
+                ))
+            } else if *status != *host_status {
+                Err(format!(
+                    "exit status {status}, but {host_status} on the host"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        (Outcome::Exited(status), Check::Expect(check)) => check(&Seen {
+            serial: &done.serial,
+            status: *status,
+            log: &done.log,
+            kernel: &built.kernel,
+        }),
+        (Outcome::TimedOut, _) => Err(format!("timed out after {} s", timeout.as_secs())),
+        (other, _) => Err(other.to_string()),
+    };
+    verdict.map_err(|reason| {
+        let mut report = format!(
+            "  reason: {reason}\n--- serial output ({}) ---\n",
+            dir.join("serial.out").display()
+        );
+        report.push_str(&String::from_utf8_lossy(&done.serial));
+        report.push_str(&format!(
+            "\n--- last 30 lines of {} ---\n",
+            boot.debug_log.display()
+        ));
+        report.push_str(&qemu::log_tail(&done.log, 30));
+        if !done.qemu_stderr.trim().is_empty() {
+            report.push_str(&format!("--- QEMU stderr ---\n{}", done.qemu_stderr));
+        }
+        report
+    })
+}
+
+/// Runs `payload` on the host with the same argv (argv[0] included) and only
+/// its environment; returns stdout and stderr merged, and the exit status as
+/// a shell reports it (128 + signal for a killed program).
+fn host_run(payload: &Payload, timeout: Duration) -> Result<(Vec<u8>, u8)> {
+    let (mut reader, writer) = std::io::pipe()?;
+    let mut cmd = Command::new(&payload.host_path);
+    let (argv0, args) = payload.argv.split_first().context("empty argv")?;
+    cmd.arg0(argv0)
+        .args(args)
+        .env_clear()
+        .envs(payload.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer);
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", payload.host_path.display()))?;
+    // Drop our copies of the pipe's write end so that reading ends with the child.
+    drop(cmd);
+    let output = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).map(|_| out)
+    });
+    let (status, timed_out) = qemu::wait(&mut child, timeout)?;
+    anyhow::ensure!(!timed_out, "timed out after {} s", timeout.as_secs());
+    let out = output
+        .join()
+        .map_err(|_| anyhow::anyhow!("reader thread panicked"))??;
+    Ok((out, shell_status(status.context("no exit status")?)?))
+}
+
+fn shell_status(status: ExitStatus) -> Result<u8> {
+    let code = match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(signal)) => 128 + signal,
+        _ => anyhow::bail!("unexpected status {status}"),
+    };
+    u8::try_from(code).with_context(|| format!("exit status {code} out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_names_are_unique() {
+        let mut names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CASES.len());
+    }
+
+    #[test]
+    fn statuses_as_a_shell_reports_them() {
+        assert_eq!(shell_status(ExitStatus::from_raw(42 << 8)).unwrap(), 42);
+        assert_eq!(shell_status(ExitStatus::from_raw(11)).unwrap(), 139);
+    }
+
+    #[test]
+    fn trace_check() {
+        let check = |log| {
+            trace(&Seen {
+                serial: b"hello, world\n",
+                status: 0,
+                log,
+                kernel: Path::new("/"),
+            })
+        };
+        assert!(check("trace: writev(1, ..) = 13 [file]\ntrace: exit_group(0) [proc]\n").is_ok());
+        assert!(
+            check("trace: writev(1, ..) = 13 [file]\ntrace: exit_group(0) [kernel]\n").is_err()
+        );
+        assert!(check("trace: exit_group(0) -> proc\n").is_err());
+    }
+}

@@ -140,20 +140,50 @@ fn programs(ctx: &Ctx) -> Result<Vec<(String, PathBuf)>> {
         };
         let out = out_dir.join(stem);
         if !is_newer(&out, &src) {
-            ctx.run(
-                Command::new("musl-gcc")
-                    .args(["-static", "-O2", "-Wall", "-isystem"])
-                    .arg(&include)
-                    .arg("-o")
-                    .arg(&out)
-                    .arg(&src),
-            )
+            if stem.ends_with("_pie") {
+                static_pie(ctx, &include, &src, &out)
+            } else {
+                ctx.run(
+                    Command::new("musl-gcc")
+                        .args(["-static", "-O2", "-Wall", "-isystem"])
+                        .arg(&include)
+                        .arg("-o")
+                        .arg(&out)
+                        .arg(&src),
+                )
+            }
             .with_context(|| format!("compiling {}", src.display()))?;
         }
         programs.push((stem.to_string(), out));
     }
     programs.sort();
     Ok(programs)
+}
+
+/// Builds a static-PIE program (`*_pie.c`). Debian's musl-gcc specs always
+/// name a dynamic linker, so compile with musl-gcc and link by hand with
+/// musl's self-relocating start file, rcrt1.o.
+fn static_pie(ctx: &Ctx, include: &Path, src: &Path, out: &Path) -> Result<()> {
+    let musl = Path::new("/usr/lib/x86_64-linux-musl");
+    let object = out.with_extension("o");
+    ctx.run(Command::new("musl-gcc").args(["-fPIE", "-O2", "-Wall", "-c", "-isystem"]).arg(include).arg("-o").arg(&object).arg(src))?;
+    let gcc_file = |name: &str| -> Result<PathBuf> {
+        let o = Command::new("gcc").arg(format!("-print-file-name={name}")).output().context("running gcc")?;
+        Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+    };
+    ctx.run(
+        Command::new("gcc")
+            .args(["-static-pie", "-nostdlib", "-nostartfiles", "-o"])
+            .arg(out)
+            .arg(musl.join("rcrt1.o"))
+            .arg(musl.join("crti.o"))
+            .arg(gcc_file("crtbeginS.o")?)
+            .arg(&object)
+            .arg(musl.join("libc.a"))
+            .arg(gcc_file("libgcc.a")?)
+            .arg(gcc_file("crtendS.o")?)
+            .arg(musl.join("crtn.o")),
+    )
 }
 
 /// Whether `out` exists and was written after `src` changed.

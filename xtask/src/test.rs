@@ -76,6 +76,12 @@ const CASES: &[Case] = &[
     Case::new("syscall_abi", "syscall_abi", Check::Expect(syscall_abi)),
     Case::new("kernel_read", "kernel_read", Check::Expect(kernel_read)).cmdline(&["kpti_audit"]),
     Case::new("trace", "hello", Check::Expect(trace)).cmdline(&["trace"]),
+    Case::new("hello_pie", "hello_pie", Check::Differential),
+    // The same ABI checks with KPTI off: one CR3 per address space.
+    Case::new("syscall_abi_nokpti", "syscall_abi", Check::Expect(syscall_abi)).cmdline(&["kpti=off"]),
+    Case::new("argv_slowpath", "argv", Check::Differential)
+        .args(&["through", "the", "scheduler"])
+        .cmdline(&["fastpath=off"]),
 ];
 
 /// What one boot left behind, for Check::Expect.
@@ -161,8 +167,18 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
     if unit {
         // The workspace's default members are the host crates.
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        ctx.run(Command::new(cargo).arg("test").current_dir(&ctx.root))
+        ctx.run(Command::new(&cargo).arg("test").current_dir(&ctx.root))
             .context("host unit tests")?;
+        // Servers keep their pure logic in a library so it runs on the host
+        // too; their binaries only build for the kernel's target.
+        let mut servers = Command::new(&cargo);
+        servers.args(["test", "--lib"]).current_dir(&ctx.root);
+        for name in build::server_names(&ctx.root)? {
+            if ctx.root.join("servers").join(&name).join("src/lib.rs").exists() {
+                servers.arg("-p").arg(format!("{name}-server"));
+            }
+        }
+        ctx.run(&mut servers).context("server unit tests")?;
     }
     let built = build::all(ctx)?;
     initrd::write(

@@ -6,7 +6,7 @@ pub mod handlers;
 pub mod native;
 mod trace;
 
-use crate::task::{self, Outgoing, State};
+use crate::task::{self, Outgoing};
 use lstar_abi::dispatch::{decode, Abi};
 use lstar_abi::errno::Errno;
 use lstar_abi::native::Personality;
@@ -20,6 +20,7 @@ pub type Handler = fn(&[u64; 6]) -> Result<u64, Errno>;
 pub enum Route {
     /// Not implemented: `-ENOSYS`.
     None,
+    #[allow(dead_code)] // built by the generated tables once a row says `kernel`
     Kernel(Handler),
     Server(ServerId),
 }
@@ -114,11 +115,6 @@ fn warn_unrouted(nr: u64, name: &str) {
             log::warn!("syscall {name} ({nr}): not routed, -ENOSYS");
         }
     }
-}
-
-/// True while a Linux thread is blocked in a forwarded syscall.
-pub fn in_forwarded_call(state: State) -> bool {
-    matches!(state, State::Sending(_) | State::AwaitingReply { .. })
 }
 
 /// The name of a Linux syscall number, for traces.

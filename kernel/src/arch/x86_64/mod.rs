@@ -151,11 +151,6 @@ pub fn invlpg(va: u64) {
     unsafe { asm!("invlpg [{}]", in(reg) va, options(nostack)) };
 }
 
-pub fn rdtsc() -> u64 {
-    // SAFETY: RDTSC has no side effects.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
-
 /// Waits for an interrupt with interrupts enabled, then disables them.
 pub fn wait_for_interrupt() {
     // SAFETY: the kernel is in a consistent state (the idle loop); the

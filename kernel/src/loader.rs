@@ -42,7 +42,7 @@ fn start(server: ServerId, image: &[u8], initrd: &[u8], initrd_pa: u64, boot_fla
         load_segment(tables, image, &ph)?;
     }
     // The initrd, read-only and shared by every server.
-    if initrd_pa % PAGE_SIZE != 0 {
+    if !initrd_pa.is_multiple_of(PAGE_SIZE) {
         return Err("initrd is not page-aligned");
     }
     let pages = (initrd.len() as u64).div_ceil(PAGE_SIZE);

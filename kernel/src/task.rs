@@ -94,6 +94,7 @@ pub struct Kernel {
     idle: ThreadId,
     next_id: u64,
     /// Dead threads whose kernel stacks can be freed once not running.
+    #[allow(clippy::vec_box)] // a pending Switch points into the box: it must not move
     graveyard: alloc::vec::Vec<Box<Thread>>,
     pub options: Options,
     pub ticks: u64,

@@ -70,7 +70,7 @@ pub fn alloc_contiguous(count: usize, align: usize) -> Option<PhysAddr> {
     let mut map = FRAMES.lock();
     let mut f = (map.hint * 64).next_multiple_of(align);
     while f + count <= MAX_FRAMES {
-        if map.used[f / 64] == u64::MAX && f % 64 == 0 {
+        if map.used[f / 64] == u64::MAX && f.is_multiple_of(64) {
             f += 64.max(align);
             continue;
         }

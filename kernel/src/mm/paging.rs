@@ -230,7 +230,7 @@ impl AddressSpace {
 
     /// Maps a fresh zeroed frame at the user page `va`.
     pub fn map_zeroed(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
-        if va % PAGE_SIZE != 0 || va >= USER_END {
+        if !va.is_multiple_of(PAGE_SIZE) || va >= USER_END {
             return Err(MapError::BadAddress);
         }
         let (t, i) = self.walk(va, true).ok_or(MapError::NoMemory)?;
@@ -245,7 +245,7 @@ impl AddressSpace {
     /// Maps an existing frame (not owned by this space: it is not freed on
     /// unmap) at the user page `va`.
     pub fn map_shared(&mut self, va: u64, pa: PhysAddr, flags: Flags) -> Result<(), MapError> {
-        if va % PAGE_SIZE != 0 || va >= USER_END {
+        if !va.is_multiple_of(PAGE_SIZE) || va >= USER_END {
             return Err(MapError::BadAddress);
         }
         let (t, i) = self.walk(va, true).ok_or(MapError::NoMemory)?;

@@ -193,7 +193,7 @@ fn copy_between(k: &Kernel, src: (AsId, u64), dst: (AsId, u64), len: u64, fill: 
 }
 
 fn page_range(addr: u64, len: u64) -> Result<core::ops::Range<u64>, Errno> {
-    if addr % PAGE_SIZE != 0 || len == 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
         return Err(Errno::EINVAL);
     }
     let end = addr.checked_add(len).and_then(crate::mm::page_ceil).ok_or(Errno::EINVAL)?;

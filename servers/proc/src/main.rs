@@ -114,7 +114,7 @@ impl Procs {
     /// Loads `image` into a new address space and starts it as a process.
     fn spawn(&mut self, name: &str, image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<(), String> {
         let plan = elf::plan(image).map_err(|e| alloc::format!("cannot execute: {}", e.0))?;
-        let space = Space::create().map_err(|e| alloc::format!("{}", e.text()))?;
+        let space = Space::create().map_err(|e| String::from(e.text()))?;
         let fail = |e: Errno| alloc::format!("loading: {}", e.text());
         for seg in &plan.segments {
             let start = seg.vaddr & !0xfff;

@@ -6,8 +6,9 @@
 //! Register convention. In: RAX = [`NativeCall`], arguments in RDI, RSI,
 //! RDX, R10, R8, R9 (as Linux). Out: RAX = result (`-errno` on failure).
 //! The receiving calls ([`NativeCall::Recv`], [`NativeCall::ReplyRecv`])
-//! also return a [`Message`] in RDI (kind), RSI (client), RDX (nr), and
-//! R10, R8, R9, R12, R13, R14 (the six arguments).
+//! also return a [`Message`] in RDI (kind), RSI (client), RDX (nr),
+//! R10, R8, R9, R12, R13, R14 (the six arguments) and R15 (the sender's
+//! tag).
 
 /// Identifies a thread to the kernel and to servers (the Linux caller of a
 /// forwarded syscall, or the thread a fault came from).
@@ -71,6 +72,25 @@ native_calls! {
     /// (ptr, len): write program output to the serial console. Until the
     /// console server owns the UART, the kernel writes it.
     ConsoleWrite = 16,
+    /// (endpoint, nr, a0, a1, a2, a3): send a [`MessageKind::Call`] to
+    /// another server and wait for its reply (returned in RAX). While it
+    /// waits, the callee may copy to and from the caller's memory.
+    Call = 17,
+    /// (name_ptr, name_len): the endpoint of the server with that name
+    /// (as routes.tbl spells it).
+    Lookup = 18,
+    /// (thread, tag): label a thread this server owns; every message the
+    /// thread sends carries the tag (the process server uses the pid).
+    ThreadSetTag = 19,
+    /// (as): a new address space with a copy of every page of `as`.
+    AsClone = 20,
+    /// (thread, as, rsp, fs_base): a new thread in `as` with a copy of the
+    /// waiting `thread`'s registers, RAX = 0 (fork's child); RSP replaced
+    /// when `rsp` is not 0, FS base set to `fs_base`. Returns its id.
+    ThreadClone = 21,
+    /// (thread, as): move a waiting thread to another address space this
+    /// server created (execve).
+    ThreadSetSpace = 22,
 }
 
 /// Protection bits for [`NativeCall::AsMap`], the values of Linux PROT_*.
@@ -112,6 +132,9 @@ pub enum MessageKind {
     /// A fault in a thread the server owns: `nr` is the vector, `args` are
     /// [error code, faulting address (CR2), rip, rsp, 0, 0].
     Fault = 1,
+    /// A request from another server ([`NativeCall::Call`]): `nr` and
+    /// `args` are the callee's protocol.
+    Call = 2,
 }
 
 impl TryFrom<u64> for MessageKind {
@@ -120,6 +143,7 @@ impl TryFrom<u64> for MessageKind {
         match v {
             0 => Ok(MessageKind::Syscall),
             1 => Ok(MessageKind::Fault),
+            2 => Ok(MessageKind::Call),
             other => Err(other),
         }
     }
@@ -146,6 +170,8 @@ pub struct Message {
     pub client: ThreadId,
     pub nr: u64,
     pub args: [u64; 6],
+    /// The sender's tag ([`NativeCall::ThreadSetTag`]); 0 if never set.
+    pub tag: u64,
 }
 
 /// Where the kernel maps the initrd (read-only) in every server.

@@ -49,9 +49,11 @@ pub struct Thread {
     pub owner: Option<EndpointId>,
     pub outgoing: Option<Outgoing>,
     pub fs_base: u64,
+    /// Set by the owner; carried by every message this thread sends.
+    pub tag: u64,
     kstack: KernelStack,
     saved_rsp: u64,
-    fpu: Box<FpuState>,
+    pub fpu: Box<FpuState>,
 }
 
 impl Thread {
@@ -202,7 +204,7 @@ impl Kernel {
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
         let id = self.alloc_id();
-        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
+        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
         Some(id)
     }
 
@@ -349,9 +351,13 @@ impl Kernel {
 
     pub fn new_space(&mut self, owner: Option<AsId>) -> Option<AsId> {
         let tables = AddressSpace::new()?;
+        Some(self.add_space(tables, owner))
+    }
+
+    pub fn add_space(&mut self, tables: AddressSpace, owner: Option<AsId>) -> AsId {
         let id = self.alloc_id();
         self.spaces.insert(id, Space { tables, owner });
-        Some(id)
+        id
     }
 
     /// The endpoint of the server whose address space is `space`.
@@ -363,12 +369,12 @@ impl Kernel {
     /// return convention in lstar_abi::native) and marks the sender as
     /// awaiting the receiver's reply.
     pub fn deliver(&mut self, receiver: ThreadId, sender: ThreadId) {
-        let out = {
+        let (out, tag) = {
             let s = self.thread(sender).expect("sender exists");
             s.state = State::AwaitingReply { server: receiver };
-            s.outgoing.expect("a sender has a message")
+            (s.outgoing.expect("a sender has a message"), s.tag)
         };
-        let msg = Message { kind: out.kind, client: sender, nr: out.nr, args: out.args };
+        let msg = Message { kind: out.kind, client: sender, nr: out.nr, args: out.args, tag };
         let r = self.thread(receiver).expect("receiver exists").regs();
         write_message(r, &msg);
     }
@@ -412,4 +418,5 @@ pub fn write_message(r: &mut PtRegs, msg: &Message) {
     r.r12 = msg.args[3];
     r.r13 = msg.args[4];
     r.r14 = msg.args[5];
+    r.r15 = msg.tag;
 }

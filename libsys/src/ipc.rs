@@ -1,7 +1,7 @@
 //! Receiving messages and replying to them, and reaching into the memory of
 //! the client being served (only while serving it).
 
-use crate::raw::{self, call, call0};
+use crate::raw::{self, call0};
 use lstar_abi::errno::Errno;
 use lstar_abi::native::NativeCall;
 use lstar_abi::{Message, MessageKind, ThreadId};
@@ -12,13 +12,14 @@ fn message(r: raw::Regs) -> Message {
         client: r[2],
         nr: r[3],
         args: [r[4], r[5], r[6], r[7], r[8], r[9]],
+        tag: r[10],
     }
 }
 
 /// Waits for the next message on `endpoint`.
 pub fn recv(endpoint: u64) -> Message {
     loop {
-        let r = call(NativeCall::Recv, [endpoint, 0, 0, 0, 0, 0]);
+        let r = raw::call(NativeCall::Recv, [endpoint, 0, 0, 0, 0, 0]);
         if raw::check(r[0]).is_ok() {
             return message(r);
         }
@@ -29,7 +30,7 @@ pub fn recv(endpoint: u64) -> Message {
 /// waits for the next message: one kernel entry for both, and a direct
 /// switch back to the client when nothing else is queued.
 pub fn reply_recv(endpoint: u64, client: ThreadId, value: u64) -> Message {
-    let r = call(NativeCall::ReplyRecv, [endpoint, client, value, 0, 0, 0]);
+    let r = raw::call(NativeCall::ReplyRecv, [endpoint, client, value, 0, 0, 0]);
     match raw::check(r[0]) {
         Ok(_) => message(r),
         Err(_) => recv(endpoint),
@@ -58,4 +59,14 @@ impl Client {
     pub fn write(self, addr: u64, data: &[u8]) -> Result<(), Errno> {
         call0(NativeCall::CopyToClient, [self.0, addr, data.as_ptr() as u64, data.len() as u64, 0, 0]).map(drop)
     }
+}
+
+/// Sends request `nr` to another server and waits for its reply.
+pub fn call(endpoint: u64, nr: u64, args: [u64; 4]) -> Result<u64, Errno> {
+    call0(NativeCall::Call, [endpoint, nr, args[0], args[1], args[2], args[3]])
+}
+
+/// The endpoint of the server named `name` in routes.tbl.
+pub fn lookup(name: &str) -> Result<u64, Errno> {
+    call0(NativeCall::Lookup, [name.as_ptr() as u64, name.len() as u64, 0, 0, 0, 0])
 }

@@ -33,6 +33,11 @@ impl Space {
         call0(NativeCall::AsDestroy, [self.0, 0, 0, 0, 0, 0]).map(drop)
     }
 
+    /// A copy of this space, every page duplicated (fork).
+    pub fn clone_space(self) -> Result<Space, Errno> {
+        call0(NativeCall::AsClone, [self.0, 0, 0, 0, 0, 0]).map(Space)
+    }
+
     /// Starts a thread at `rip` with stack `rsp`; this server owns it.
     pub fn spawn(self, rip: u64, rsp: u64, personality: Personality) -> Result<ThreadId, Errno> {
         call0(NativeCall::ThreadCreate, [self.0, rip, rsp, personality as u64, 0, 0])
@@ -58,4 +63,25 @@ pub fn console_write(bytes: &[u8]) -> Result<u64, Errno> {
 pub fn poweroff(status: u8) -> ! {
     let _ = call0(NativeCall::Poweroff, [status as u64, 0, 0, 0, 0, 0]);
     unreachable!("poweroff returned")
+}
+
+/// A new thread in `space` with a copy of the waiting `thread`'s registers
+/// and RAX = 0; `rsp` replaces the stack pointer unless 0.
+pub fn clone_thread(thread: ThreadId, space: Space, rsp: u64, fs_base: u64) -> Result<ThreadId, Errno> {
+    call0(NativeCall::ThreadClone, [thread, space.0, rsp, fs_base, 0, 0])
+}
+
+/// Moves a waiting thread to another space (execve), with new registers.
+pub fn set_space(thread: ThreadId, space: Space) -> Result<(), Errno> {
+    call0(NativeCall::ThreadSetSpace, [thread, space.0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Replaces a waiting thread's RIP, RSP and RAX.
+pub fn set_regs(thread: ThreadId, rip: u64, rsp: u64, rax: u64) -> Result<(), Errno> {
+    call0(NativeCall::ThreadSetRegs, [thread, rip, rsp, rax, 0, 0]).map(drop)
+}
+
+/// Labels a thread; its messages carry the tag.
+pub fn set_tag(thread: ThreadId, tag: u64) -> Result<(), Errno> {
+    call0(NativeCall::ThreadSetTag, [thread, tag, 0, 0, 0, 0]).map(drop)
 }

@@ -3,12 +3,12 @@
 
 use lstar_abi::native::NativeCall;
 
-/// RAX, RDI, RSI, RDX, R10, R8, R9, R12, R13, R14 after the call.
-pub type Regs = [u64; 10];
+/// RAX, RDI, RSI, RDX, R10, R8, R9, R12, R13, R14, R15 after the call.
+pub type Regs = [u64; 11];
 
 /// Issues native call `call` with up to six arguments.
 pub fn call(call: NativeCall, a: [u64; 6]) -> Regs {
-    let (rax, rdi, rsi, rdx, r10, r8, r9, r12, r13, r14): (u64, u64, u64, u64, u64, u64, u64, u64, u64, u64);
+    let (rax, rdi, rsi, rdx, r10, r8, r9, r12, r13, r14, r15): (u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64);
     // SAFETY: SYSCALL enters the kernel, which preserves every register
     // except RCX and R11 (clobbered by SYSCALL itself) and the ones listed
     // as outputs; it touches this program's memory only where an argument
@@ -28,11 +28,12 @@ pub fn call(call: NativeCall, a: [u64; 6]) -> Regs {
             lateout("r12") r12,
             lateout("r13") r13,
             lateout("r14") r14,
+            lateout("r15") r15,
             out("rcx") _,
             out("r11") _,
         );
     }
-    [rax, rdi, rsi, rdx, r10, r8, r9, r12, r13, r14]
+    [rax, rdi, rsi, rdx, r10, r8, r9, r12, r13, r14, r15]
 }
 
 /// A call's RAX as a Result.

@@ -272,6 +272,29 @@ impl AddressSpace {
         }
     }
 
+    /// A new space with a copy of every user page of this one (pages shared
+    /// with BIT_9, such as a server's initrd, stay shared). Fork's eager
+    /// copy; copy-on-write can replace it when measurements ask for it.
+    pub fn clone_user(&self) -> Option<AddressSpace> {
+        let mut copy = AddressSpace::new()?;
+        for (start, end, flags) in leaf_runs(self.pair, 0..KERNEL_HALF) {
+            let leaf = flags & (Flags::WRITABLE | Flags::NO_EXECUTE);
+            for va in (start..end).step_by(PAGE_SIZE as usize) {
+                let (pa, f) = self.translate(va)?;
+                if f.contains(Flags::BIT_9) {
+                    copy.map_shared(va, pa, leaf).ok()?;
+                    continue;
+                }
+                copy.map_zeroed(va, leaf).ok()?;
+                let (new, _) = copy.translate(va)?;
+                // SAFETY: both are whole frames of user memory reached
+                // through the direct map; `new` was just allocated.
+                unsafe { core::ptr::copy_nonoverlapping(pa.virt(), new.virt(), PAGE_SIZE as usize) };
+            }
+        }
+        Some(copy)
+    }
+
     /// The frame and rights behind the user page holding `va`.
     pub fn translate(&self, va: u64) -> Option<(PhysAddr, Flags)> {
         if va >= USER_END {
@@ -290,7 +313,7 @@ impl AddressSpace {
 pub fn leaf_runs(root: PhysAddr, slots: core::ops::Range<usize>) -> alloc::vec::Vec<(u64, u64, Flags)> {
     let mut runs: alloc::vec::Vec<(u64, u64, Flags)> = alloc::vec::Vec::new();
     let mut push = |va: u64, size: u64, flags: Flags| {
-        let flags = flags & (Flags::WRITABLE | Flags::USER_ACCESSIBLE | Flags::NO_EXECUTE | Flags::GLOBAL);
+        let flags = flags & (Flags::WRITABLE | Flags::USER_ACCESSIBLE | Flags::NO_EXECUTE | Flags::GLOBAL | Flags::BIT_9);
         match runs.last_mut() {
             Some(last) if last.1 == va && last.2 == flags => last.1 += size,
             _ => runs.push((va, va + size, flags)),

@@ -4,6 +4,7 @@
 //! only while that client awaits the caller's reply, an address space only
 //! if the caller created it, a thread only if the caller's endpoint owns it.
 
+use crate::arch::x86_64::FpuState;
 use crate::mm::paging::{Flags, MapError};
 use crate::mm::user::UserSlice;
 use crate::task::{self, Guard, Kernel, State, Switch};
@@ -78,7 +79,77 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         }
         NativeCall::ThreadKill => thread_kill(k, a[0]),
         NativeCall::Poweroff => crate::boot::poweroff(a[0] as u8),
+        NativeCall::Call => server_call(k, a),
+        NativeCall::Lookup => ret(lookup(k, a[0], a[1])),
+        NativeCall::ThreadSetTag => {
+            owned_thread(k, a[0])?.tag = a[1];
+            Ok(Next::Return(0))
+        }
+        NativeCall::AsClone => ret(as_clone(k, a[0])),
+        NativeCall::ThreadClone => ret(thread_clone(k, a[0], a[1], a[2], a[3])),
+        NativeCall::ThreadSetSpace => {
+            owned_space(k, a[1])?;
+            owned_thread(k, a[0])?.space = Some(a[1]);
+            Ok(Next::Return(0))
+        }
     }
+}
+
+/// A request to another server: queued like a forwarded syscall; the
+/// callee's reply becomes this call's result.
+fn server_call(k: &mut Kernel, a: [u64; 6]) -> Result<Next, Errno> {
+    let ep = usize::try_from(a[0]).map_err(|_| Errno::EBADF)?;
+    let mine = my_endpoint(k).ok();
+    if ep >= k.endpoints.len() || Some(ep) == mine {
+        return Err(if ep >= k.endpoints.len() { Errno::EBADF } else { Errno::EINVAL });
+    }
+    let out = task::Outgoing { kind: lstar_abi::MessageKind::Call, nr: a[1], args: [a[2], a[3], a[4], a[5], 0, 0] };
+    Ok(match k.send_current(ep, out) {
+        Some(sw) => Next::Switch(sw),
+        None => Next::ReturnAsIs,
+    })
+}
+
+fn lookup(k: &mut Kernel, ptr: u64, len: u64) -> NResult {
+    if len > 64 {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let space = my_space(k)?;
+    let mut name = [0u8; 64];
+    let name = &mut name[..len as usize];
+    UserSlice::new(ptr, len).and_then(|s| s.read(&k.spaces[&space].tables, name)).map_err(|_| Errno::EFAULT)?;
+    k.endpoints.iter().position(|e| e.name.as_bytes() == name).map(|i| i as u64).ok_or(Errno::ENOENT)
+}
+
+fn as_clone(k: &mut Kernel, id: AsId) -> NResult {
+    owned_space(k, id)?;
+    let me = my_space(k)?;
+    let copy = k.spaces[&id].tables.clone_user().ok_or(Errno::ENOMEM)?;
+    Ok(k.add_space(copy, Some(me)))
+}
+
+fn thread_clone(k: &mut Kernel, id: ThreadId, space: AsId, rsp: u64, fs_base: u64) -> NResult {
+    owned_space(k, space)?;
+    let ep = my_endpoint(k)?;
+    let (regs, personality, fpu) = {
+        let t = owned_thread(k, id)?;
+        let mut fpu = FpuState::new();
+        fpu.copy_from(&t.fpu);
+        (*t.regs(), t.personality, fpu)
+    };
+    let child = k
+        .spawn_user(personality, space, Some(ep), regs.rip, regs.rsp, |r| {
+            *r = regs;
+            r.rax = 0;
+            if rsp != 0 {
+                r.rsp = rsp;
+            }
+        })
+        .ok_or(Errno::ENOMEM)?;
+    let t = k.thread(child).expect("just created");
+    t.fs_base = fs_base;
+    *t.fpu = fpu;
+    Ok(child)
 }
 
 fn my_space(k: &mut Kernel) -> Result<AsId, Errno> {

@@ -59,10 +59,10 @@ enum Outcome {
 
 fn main(boot: Boot) -> ! {
     let mut procs = Procs { by_thread: BTreeMap::new(), next_pid: 1 };
-    if let Err(why) = procs.start_init(boot.initrd) {
+    if let Err((why, status)) = procs.start_init(boot.initrd) {
         println!("proc: cannot start the program: {why}");
         lstar_console_line(&why);
-        mem::poweroff(127);
+        mem::poweroff(status);
     }
     let ep = boot.endpoint;
     let mut msg = libsys::recv(ep);
@@ -70,6 +70,7 @@ fn main(boot: Boot) -> ! {
         let outcome = match msg.kind {
             MessageKind::Syscall => procs.syscall(&msg),
             MessageKind::Fault => procs.fault(&msg),
+            MessageKind::Call => Outcome::Reply(Errno::ENOSYS.to_ret()),
         };
         msg = match outcome {
             Outcome::Reply(v) => libsys::reply_recv(ep, msg.client, v),
@@ -99,16 +100,21 @@ fn ret(r: Result<u64, Errno>) -> Outcome {
 }
 
 impl Procs {
-    fn start_init(&mut self, initrd: &[u8]) -> Result<(), String> {
-        let exec = file(initrd, "lstar/exec").ok_or("the initrd has no lstar/exec")?;
-        let path = core::str::from_utf8(exec).map_err(|_| "lstar/exec is not UTF-8")?;
-        let image = file(initrd, path).ok_or_else(|| alloc::format!("{path}: not in the initrd"))?;
+    /// Starts the program the initrd names. On failure, the reason and the
+    /// status a shell would report: 127 for a missing file, 126 for one
+    /// that cannot be executed.
+    fn start_init(&mut self, initrd: &[u8]) -> Result<(), (String, u8)> {
+        const NOT_FOUND: u8 = 127;
+        const CANNOT_EXECUTE: u8 = 126;
+        let exec = file(initrd, "lstar/exec").ok_or((String::from("the initrd has no lstar/exec"), NOT_FOUND))?;
+        let path = core::str::from_utf8(exec).map_err(|_| (String::from("lstar/exec is not UTF-8"), NOT_FOUND))?;
+        let image = file(initrd, path).ok_or_else(|| (alloc::format!("{path}: not in the initrd"), NOT_FOUND))?;
         let words = libsys::aligned_copy(image);
         let image = libsys::aligned_bytes(&words, image.len());
         let argv = split_nul(file(initrd, "lstar/argv").unwrap_or(b""));
         let envp = split_nul(file(initrd, "lstar/envp").unwrap_or(b""));
         let execfn = argv.first().copied().unwrap_or(path.as_bytes());
-        self.spawn(path, image, &argv, &envp, execfn).map_err(|e| alloc::format!("{path}: {e}"))
+        self.spawn(path, image, &argv, &envp, execfn).map_err(|e| (alloc::format!("{path}: {e}"), CANNOT_EXECUTE))
     }
 
     /// Loads `image` into a new address space and starts it as a process.

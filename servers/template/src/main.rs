@@ -21,6 +21,8 @@ fn main(boot: Boot) -> ! {
                 Ok(v) => v,
                 Err(e) => e.to_ret(),
             },
+            // Requests from other servers, in a protocol this server defines.
+            MessageKind::Call => Errno::ENOSYS.to_ret(),
             // Faults come only from threads this server created.
             MessageKind::Fault => Errno::EFAULT.to_ret(),
         };

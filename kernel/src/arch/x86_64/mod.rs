@@ -232,6 +232,10 @@ impl FpuState {
         FpuState(s)
     }
 
+    pub fn copy_from(&mut self, other: &FpuState) {
+        self.0 = other.0;
+    }
+
     pub fn save(&mut self) {
         // SAFETY: FXSAVE writes 512 bytes to a 16-byte aligned buffer of
         // that size; SSE is enabled (cpu::init).

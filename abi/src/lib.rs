@@ -9,6 +9,7 @@
 
 pub mod dispatch;
 pub mod errno;
+pub mod fs;
 pub mod native;
 pub mod regs;
 

@@ -1,0 +1,63 @@
+//! The file server's protocol for other servers ([`crate::MessageKind::Call`]
+//! requests). Linux programs reach the file server through forwarded
+//! syscalls instead; these calls keep its per-process state (fd tables,
+//! working directory) in step with the process server's processes.
+//!
+//! Processes are named by pid, the tag the process server puts on every
+//! thread it owns (lstar_abi::native::NativeCall::ThreadSetTag).
+
+/// (parent_pid, child_pid): the child gets a copy of the parent's fd table
+/// (sharing open file descriptions, as fork does) and working directory.
+pub const FORK: u64 = 1;
+/// (pid): close every descriptor of `pid` and forget it.
+pub const EXIT: u64 = 2;
+/// (pid): close the descriptors of `pid` marked close-on-exec.
+pub const EXEC: u64 = 3;
+/// (request_ptr): read a file to execute. The request is an [`ExecRead`]
+/// in the caller's memory. Copies `min(size, buf_len)` bytes of the file
+/// to `buf` and returns the file's size; `-ENOENT`, `-EACCES` (not a
+/// regular file with an execute bit), `-ENOTDIR`, `-ELOOP`, `-EFAULT`.
+/// A caller whose buffer was too small calls again with a bigger one.
+pub const READ_EXEC: u64 = 4;
+
+/// The request of [`READ_EXEC`], in the calling server's memory.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecRead {
+    /// Whose working directory a relative path starts from.
+    pub pid: u64,
+    /// The path, in the calling server's memory (no NUL needed).
+    pub path: u64,
+    pub path_len: u64,
+    /// Where the file goes, in the calling server's memory.
+    pub buf: u64,
+    pub buf_len: u64,
+}
+
+impl ExecRead {
+    pub const SIZE: usize = 40;
+
+    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+        let mut out = [0u8; Self::SIZE];
+        for (i, v) in [self.pid, self.path, self.path_len, self.buf, self.buf_len].iter().enumerate() {
+            out[8 * i..8 * i + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    pub fn from_bytes(b: &[u8; Self::SIZE]) -> ExecRead {
+        let w = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().expect("8 bytes"));
+        ExecRead { pid: w(0), path: w(1), path_len: w(2), buf: w(3), buf_len: w(4) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExecRead;
+
+    #[test]
+    fn exec_read_round_trips() {
+        let r = ExecRead { pid: 7, path: 0x1000, path_len: 9, buf: 0x2000, buf_len: 4096 };
+        assert_eq!(ExecRead::from_bytes(&r.to_bytes()), r);
+    }
+}

@@ -66,8 +66,9 @@ native_calls! {
     AsDestroy = 13,
     /// (status): stop the machine, reporting the status to the host.
     Poweroff = 14,
-    /// (thread, rip, rsp, rax): replace a waiting client's user registers
-    /// (execve; signal delivery later).
+    /// (thread, rip, rsp, rax): restart a waiting client as execve does:
+    /// new RIP, RSP and RAX, every other register zero, RFLAGS = IF, fresh
+    /// x87/SSE state.
     ThreadSetRegs = 15,
     /// (ptr, len): write program output to the serial console. Until the
     /// console server owns the UART, the kernel writes it.

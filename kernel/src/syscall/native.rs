@@ -70,11 +70,14 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
             Ok(Next::Return(0))
         }
         NativeCall::ThreadSetRegs => {
-            let r = owned_thread(k, a[0])?.regs();
-            r.rip = a[1];
-            r.rcx = a[1];
-            r.rsp = a[2];
-            r.rax = a[3];
+            // A fresh start, as execve gives: every other register zero,
+            // flags just IF, x87/SSE state reset.
+            let t = owned_thread(k, a[0])?;
+            let r = t.regs();
+            let (cs, ss) = (r.cs, r.ss);
+            let flags = 0x202;
+            *r = lstar_abi::PtRegs { rip: a[1], rcx: a[1], rsp: a[2], rax: a[3], rflags: flags, r11: flags, cs, ss, ..Default::default() };
+            *t.fpu = FpuState::new();
             Ok(Next::Return(0))
         }
         NativeCall::ThreadKill => thread_kill(k, a[0]),

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use libsys::mem::{self, Space};
 use libsys::{nr, println, Boot, Client, Errno, Message, MessageKind, ThreadId};
 use lstar_abi::native::{prot, Personality};
-use proc_server::{elf, signal, stack};
+use proc_server::{elf, shebang, signal, stack, wait_selects, Termination};
 
 libsys::server_main!(main);
 
@@ -33,8 +33,10 @@ const ARCH_GET_FS: u64 = 0x1003;
 const TIOCGWINSZ: u64 = 0x5413;
 const IOV_MAX: u64 = 1024;
 
+/// A Linux process: one thread for now (threads come with CLONE_VM).
 struct Process {
     pid: u32,
+    ppid: u32,
     space: Space,
     thread: ThreadId,
     name: String,
@@ -43,23 +45,40 @@ struct Process {
     mmap_next: u64,
     fs_base: u64,
     clear_child_tid: u64,
+    /// Set once the process has ended and waits to be reaped.
+    ended: Option<Termination>,
+}
+
+/// A wait4 that found no ended child yet: answered when one ends.
+struct Waiter {
+    thread: ThreadId,
+    pid_arg: i32,
+    status_ptr: u64,
+    rusage_ptr: u64,
 }
 
 struct Procs {
-    by_thread: BTreeMap<ThreadId, Process>,
+    procs: BTreeMap<u32, Process>,
+    by_thread: BTreeMap<ThreadId, u32>,
+    waiters: BTreeMap<u32, Waiter>,
     next_pid: u32,
+    /// The file server, told about forks, execs and exits.
+    fs: Option<u64>,
+    initrd: &'static [u8],
 }
 
 /// What to do with the message just handled.
 enum Outcome {
     Reply(u64),
-    /// The caller is gone (exit, fatal fault): nothing to reply to.
+    /// No reply now: the caller is gone (exit, fatal fault), or waits
+    /// (wait4) and is answered later with `libsys::reply`.
     NoReply,
 }
 
 fn main(boot: Boot) -> ! {
-    let mut procs = Procs { by_thread: BTreeMap::new(), next_pid: 1 };
-    if let Err((why, status)) = procs.start_init(boot.initrd) {
+    let fs = libsys::lookup("fs").ok();
+    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), next_pid: 1, fs, initrd: boot.initrd };
+    if let Err((why, status)) = procs.start_init() {
         println!("proc: cannot start the program: {why}");
         lstar_console_line(&why);
         mem::poweroff(status);
@@ -99,29 +118,23 @@ fn ret(r: Result<u64, Errno>) -> Outcome {
     })
 }
 
-impl Procs {
-    /// Starts the program the initrd names. On failure, the reason and the
-    /// status a shell would report: 127 for a missing file, 126 for one
-    /// that cannot be executed.
-    fn start_init(&mut self, initrd: &[u8]) -> Result<(), (String, u8)> {
-        const NOT_FOUND: u8 = 127;
-        const CANNOT_EXECUTE: u8 = 126;
-        let exec = file(initrd, "lstar/exec").ok_or((String::from("the initrd has no lstar/exec"), NOT_FOUND))?;
-        let path = core::str::from_utf8(exec).map_err(|_| (String::from("lstar/exec is not UTF-8"), NOT_FOUND))?;
-        let image = file(initrd, path).ok_or_else(|| (alloc::format!("{path}: not in the initrd"), NOT_FOUND))?;
-        let words = libsys::aligned_copy(image);
-        let image = libsys::aligned_bytes(&words, image.len());
-        let argv = split_nul(file(initrd, "lstar/argv").unwrap_or(b""));
-        let envp = split_nul(file(initrd, "lstar/envp").unwrap_or(b""));
-        let execfn = argv.first().copied().unwrap_or(path.as_bytes());
-        self.spawn(path, image, &argv, &envp, execfn).map_err(|e| (alloc::format!("{path}: {e}"), CANNOT_EXECUTE))
-    }
+/// A program loaded into a fresh address space, ready to start.
+struct Loaded {
+    space: Space,
+    entry: u64,
+    rsp: u64,
+    brk: u64,
+}
 
-    /// Loads `image` into a new address space and starts it as a process.
-    fn spawn(&mut self, name: &str, image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<(), String> {
-        let plan = elf::plan(image).map_err(|e| alloc::format!("cannot execute: {}", e.0))?;
-        let space = Space::create().map_err(|e| String::from(e.text()))?;
-        let fail = |e: Errno| alloc::format!("loading: {}", e.text());
+/// Loads `image` (an ELF file) into a new address space with its initial
+/// stack. Errors are Linux's execve errors.
+fn load(image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<Loaded, Errno> {
+    let plan = elf::plan(image).map_err(|e| {
+        println!("proc: cannot execute: {}", e.0);
+        Errno::ENOEXEC
+    })?;
+    let space = Space::create()?;
+    let fill = || -> Result<u64, Errno> {
         for seg in &plan.segments {
             let start = seg.vaddr & !0xfff;
             let end = (seg.vaddr + seg.memsz).next_multiple_of(4096);
@@ -129,36 +142,98 @@ impl Procs {
             for page in (start..end).step_by(4096) {
                 match space.map(page, 4096, seg.prot) {
                     Ok(()) | Err(Errno::EEXIST) => {}
-                    Err(e) => return Err(fail(e)),
+                    Err(e) => return Err(e),
                 }
             }
-            let bytes = &image[seg.offset as usize..(seg.offset + seg.filesz) as usize];
-            space.write(seg.vaddr, bytes).map_err(fail)?;
+            space.write(seg.vaddr, &image[seg.offset as usize..(seg.offset + seg.filesz) as usize])?;
         }
-        space.map(STACK_TOP - STACK_SIZE, STACK_SIZE, prot::READ | prot::WRITE).map_err(fail)?;
+        space.map(STACK_TOP - STACK_SIZE, STACK_SIZE, prot::READ | prot::WRITE)?;
         let info = stack::ProgramInfo { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry, hwcap: hwcap() };
-        let st = stack::build(STACK_TOP, argv, envp, execfn, libsys::random::bytes(), &info, (STACK_SIZE / 4) as usize)
-            .map_err(|_| String::from("argument list too long"))?;
-        space.write(st.base, &st.bytes).map_err(fail)?;
-        let thread = space.spawn(plan.entry, st.rsp, Personality::Linux).map_err(fail)?;
+        let st = stack::build(STACK_TOP, argv, envp, execfn, libsys::random::bytes(), &info, (STACK_SIZE / 4) as usize).map_err(|_| Errno::E2BIG)?;
+        space.write(st.base, &st.bytes)?;
+        Ok(st.rsp)
+    };
+    match fill() {
+        Ok(rsp) => Ok(Loaded { space, entry: plan.entry, rsp, brk: plan.brk }),
+        Err(e) => {
+            let _ = space.destroy();
+            Err(e)
+        }
+    }
+}
+
+impl Procs {
+    /// Starts the program the initrd names. On failure, the reason and the
+    /// status a shell would report: 127 for a missing file, 126 for one
+    /// that cannot be executed.
+    fn start_init(&mut self) -> Result<(), (String, u8)> {
+        const NOT_FOUND: u8 = 127;
+        const CANNOT_EXECUTE: u8 = 126;
+        let initrd = self.initrd;
+        let exec = file(initrd, "lstar/exec").ok_or((String::from("the initrd has no lstar/exec"), NOT_FOUND))?;
+        let path = core::str::from_utf8(exec).map_err(|_| (String::from("lstar/exec is not UTF-8"), NOT_FOUND))?;
+        let argv = split_nul(file(initrd, "lstar/argv").unwrap_or(b""));
+        let envp = split_nul(file(initrd, "lstar/envp").unwrap_or(b""));
+        let image = file(initrd, path).ok_or_else(|| (alloc::format!("{path}: not in the initrd"), NOT_FOUND))?;
+        let words = libsys::aligned_copy(image);
+        let image = libsys::aligned_bytes(&words, image.len());
+        let execfn = argv.first().copied().unwrap_or(path.as_bytes());
+        let loaded = load(image, &argv, &envp, execfn).map_err(|e| {
+            let why = if e == Errno::ENOEXEC { "cannot execute (see the log)" } else { e.text() };
+            (alloc::format!("{path}: {why}"), CANNOT_EXECUTE)
+        })?;
         let pid = self.next_pid;
-        self.next_pid += 1;
-        self.by_thread.insert(
-            thread,
-            Process { pid, space, thread, name: String::from(name), brk_start: plan.brk, brk: plan.brk, mmap_next: MMAP_TOP, fs_base: 0, clear_child_tid: 0 },
-        );
+        let thread = loaded.space.spawn(loaded.entry, loaded.rsp, Personality::Linux).map_err(|e| (String::from(e.text()), CANNOT_EXECUTE))?;
+        self.add(pid, 0, thread, loaded, path);
         Ok(())
+    }
+
+    fn add(&mut self, pid: u32, ppid: u32, thread: ThreadId, loaded: Loaded, name: &str) {
+        self.next_pid = self.next_pid.max(pid + 1);
+        if let Err(e) = mem::set_tag(thread, pid as u64) {
+            println!("proc: cannot tag thread {thread}: {}", e.text());
+        }
+        self.by_thread.insert(thread, pid);
+        self.procs.insert(
+            pid,
+            Process {
+                pid,
+                ppid,
+                space: loaded.space,
+                thread,
+                name: String::from(name),
+                brk_start: loaded.brk,
+                brk: loaded.brk,
+                mmap_next: MMAP_TOP,
+                fs_base: 0,
+                clear_child_tid: 0,
+                ended: None,
+            },
+        );
     }
 
     fn syscall(&mut self, msg: &Message) -> Outcome {
         let client = Client(msg.client);
-        let Some(p) = self.by_thread.get_mut(&msg.client) else {
+        let Some(&pid) = self.by_thread.get(&msg.client) else {
             return Outcome::Reply(Errno::ESRCH.to_ret());
         };
         let a = msg.args;
         // Common rows mean the same in the x32 table; the x32-only rows
         // are not routed here.
-        match msg.syscall_nr() {
+        let nr = msg.syscall_nr();
+        match nr {
+            nr::FORK | nr::VFORK => return ret(self.fork(pid, 0, None, 0, 0)),
+            nr::CLONE => return ret(self.clone(client, pid, a)),
+            nr::WAIT4 => return self.wait4(msg.client, pid, a[0] as i32, a[1], a[2], a[3]),
+            nr::EXECVE => return self.execve(client, pid, a[0], a[1], a[2]),
+            nr::EXIT | nr::EXIT_GROUP => {
+                self.end(pid, Termination::Exited((a[0] & 0xff) as u8));
+                return Outcome::NoReply;
+            }
+            _ => {}
+        }
+        let p = self.procs.get_mut(&pid).expect("a thread's process exists");
+        match nr {
             nr::READ => ret(read(a[0])),
             nr::WRITE => ret(write(client, a[0], a[1], a[2])),
             nr::WRITEV => ret(writev(client, a[0], a[1], a[2])),
@@ -172,14 +247,9 @@ impl Procs {
                 Outcome::Reply(p.pid as u64)
             }
             nr::GETPID | nr::GETTID => Outcome::Reply(p.pid as u64),
-            nr::GETPPID => Outcome::Reply(0),
+            nr::GETPPID => Outcome::Reply(p.ppid as u64),
             nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Outcome::Reply(0),
             nr::UNAME => ret(uname(client, a[0])),
-            nr::EXIT | nr::EXIT_GROUP => {
-                let status = (a[0] & 0xff) as u8;
-                self.exit(msg.client, status);
-                Outcome::NoReply
-            }
             other => {
                 println!("proc: syscall {other} is routed here but not handled");
                 Outcome::Reply(Errno::ENOSYS.to_ret())
@@ -187,39 +257,269 @@ impl Procs {
         }
     }
 
+    /// fork(2), and clone(2) without CLONE_VM: the child gets a copy of
+    /// the address space and of the caller's registers, RAX = 0.
+    fn fork(&mut self, pid: u32, stack: u64, tls: Option<u64>, parent_tid_ptr: u64, child_tid_ptr: u64) -> Result<u64, Errno> {
+        let parent = &self.procs[&pid];
+        let space = parent.space.clone_space()?;
+        let fs_base = tls.unwrap_or(parent.fs_base);
+        let thread = match mem::clone_thread(parent.thread, space, stack, fs_base) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = space.destroy();
+                return Err(e);
+            }
+        };
+        let child = self.next_pid;
+        let (name, brk_start, brk, mmap_next) = (parent.name.clone(), parent.brk_start, parent.brk, parent.mmap_next);
+        if let Some(fs) = self.fs {
+            if let Err(e) = libsys::call(fs, lstar_abi::fs::FORK, [pid as u64, child as u64, 0, 0]) {
+                println!("proc: the file server refused fork {pid} -> {child}: {}", e.text());
+            }
+        }
+        self.add(child, pid, thread, Loaded { space, entry: 0, rsp: 0, brk: brk_start }, &name);
+        let c = self.procs.get_mut(&child).expect("just added");
+        c.brk = brk;
+        c.mmap_next = mmap_next;
+        c.fs_base = fs_base;
+        if child_tid_ptr != 0 {
+            c.clear_child_tid = child_tid_ptr;
+        }
+        if parent_tid_ptr != 0 {
+            let _ = Client(self.procs[&pid].thread).write(parent_tid_ptr, &(child as i32).to_le_bytes());
+        }
+        Ok(child as u64)
+    }
+
+    /// clone(2): processes (no CLONE_VM), and CLONE_VM|CLONE_VFORK as
+    /// posix_spawn uses it, which is run as a fork onto the given stack (the
+    /// child only execs or exits). Threads (CLONE_VM alone) are not yet.
+    fn clone(&mut self, client: Client, pid: u32, a: [u64; 6]) -> Result<u64, Errno> {
+        const CLONE_VM: u64 = 0x100;
+        const CLONE_VFORK: u64 = 0x4000;
+        const CLONE_SETTLS: u64 = 0x80000;
+        const CLONE_PARENT_SETTID: u64 = 0x100000;
+        const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+        const CLONE_CHILD_SETTID: u64 = 0x1000000;
+        // x86_64 argument order: flags, stack, parent_tid, child_tid, tls.
+        let (flags, stack, parent_tid, child_tid, tls) = (a[0], a[1], a[2], a[3], a[4]);
+        if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+            println!("proc: clone with CLONE_VM (threads) is not supported yet");
+            return Err(Errno::ENOSYS);
+        }
+        let _ = client;
+        let tls = (flags & CLONE_SETTLS != 0).then_some(tls);
+        let parent_ptr = if flags & CLONE_PARENT_SETTID != 0 { parent_tid } else { 0 };
+        let clear = if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 };
+        let child = self.fork(pid, stack, tls, parent_ptr, clear)?;
+        if flags & CLONE_CHILD_SETTID != 0 {
+            let space = self.procs[&(child as u32)].space;
+            let _ = space.write(child_tid, &(child as i32).to_le_bytes());
+        }
+        Ok(child)
+    }
+
+    fn wait4(&mut self, thread: ThreadId, pid: u32, pid_arg: i32, status_ptr: u64, options: u64, rusage_ptr: u64) -> Outcome {
+        const WNOHANG: u64 = 1;
+        if options & !(WNOHANG | 2 | 8 | 0x4000_0000 | 0x8000_0000 | 0x2000_0000) != 0 {
+            return Outcome::Reply(Errno::EINVAL.to_ret());
+        }
+        let waiter = Waiter { thread, pid_arg, status_ptr, rusage_ptr };
+        let mut children = self.procs.values().filter(|c| c.ppid == pid && wait_selects(pid_arg, c.pid)).peekable();
+        if children.peek().is_none() {
+            return Outcome::Reply(Errno::ECHILD.to_ret());
+        }
+        if let Some(done) = children.find(|c| c.ended.is_some()).map(|c| c.pid) {
+            return Outcome::Reply(self.reap(done, &waiter));
+        }
+        if options & WNOHANG != 0 {
+            return Outcome::Reply(0);
+        }
+        self.waiters.insert(pid, waiter);
+        Outcome::NoReply
+    }
+
+    /// Hands an ended child's status to a waiter and forgets the child.
+    fn reap(&mut self, child: u32, w: &Waiter) -> u64 {
+        let c = self.procs.remove(&child).expect("reaping a known child");
+        let status = c.ended.expect("reaping an ended child").wait_status();
+        let client = Client(w.thread);
+        if w.status_ptr != 0 && client.write(w.status_ptr, &status.to_le_bytes()).is_err() {
+            return Errno::EFAULT.to_ret();
+        }
+        if w.rusage_ptr != 0 && client.write(w.rusage_ptr, &[0u8; 144]).is_err() {
+            return Errno::EFAULT.to_ret();
+        }
+        child as u64
+    }
+
+    fn execve(&mut self, client: Client, pid: u32, path_ptr: u64, argv_ptr: u64, envp_ptr: u64) -> Outcome {
+        let r = (|| -> Result<(), Errno> {
+            let path = read_c_string(client, path_ptr, 4096)?;
+            let mut argv = read_string_array(client, argv_ptr)?;
+            let envp = read_string_array(client, envp_ptr)?;
+            let mut image = self.read_exec(pid, &path)?;
+            // `#!` scripts: run the interpreter with the script's path.
+            for _ in 0..4 {
+                let Some((interp, arg)) = shebang(libsys::aligned_bytes(&image.0, image.1)) else { break };
+                let (interp, arg) = (interp.to_vec(), arg.map(|a| a.to_vec()));
+                let mut new_argv = alloc::vec![interp.clone()];
+                new_argv.extend(arg);
+                new_argv.push(path.clone());
+                new_argv.extend(argv.iter().skip(1).cloned());
+                argv = new_argv;
+                image = self.read_exec(pid, &interp)?;
+            }
+            let bytes = libsys::aligned_bytes(&image.0, image.1);
+            let argv_refs: Vec<&[u8]> = argv.iter().map(|v| v.as_slice()).collect();
+            let envp_refs: Vec<&[u8]> = envp.iter().map(|v| v.as_slice()).collect();
+            let loaded = load(bytes, &argv_refs, &envp_refs, &path)?;
+            let p = self.procs.get_mut(&pid).expect("caller's process exists");
+            mem::set_space(p.thread, loaded.space)?;
+            mem::set_regs(p.thread, loaded.entry, loaded.rsp, 0)?;
+            mem::set_fs_base(p.thread, 0)?;
+            let old = core::mem::replace(&mut p.space, loaded.space);
+            let _ = old.destroy();
+            p.brk_start = loaded.brk;
+            p.brk = loaded.brk;
+            p.mmap_next = MMAP_TOP;
+            p.fs_base = 0;
+            p.name = String::from_utf8_lossy(&path).into_owned();
+            if let Some(fs) = self.fs {
+                let _ = libsys::call(fs, lstar_abi::fs::EXEC, [pid as u64, 0, 0, 0]);
+            }
+            Ok(())
+        })();
+        match r {
+            // The registers were replaced; the reply sets RAX = 0 again.
+            Ok(()) => Outcome::Reply(0),
+            Err(e) => Outcome::Reply(e.to_ret()),
+        }
+    }
+
+    /// The bytes of a file to execute, 8-byte aligned for the ELF parser:
+    /// from the file server, or from the initrd when there is none.
+    fn read_exec(&self, pid: u32, path: &[u8]) -> Result<(Vec<u64>, usize), Errno> {
+        let Some(fs) = self.fs else {
+            let name = core::str::from_utf8(path).map_err(|_| Errno::ENOENT)?;
+            let image = file(self.initrd, name.trim_start_matches('/')).ok_or(Errno::ENOENT)?;
+            return Ok((libsys::aligned_copy(image), image.len()));
+        };
+        let mut buf: Vec<u64> = Vec::new();
+        loop {
+            let req = lstar_abi::fs::ExecRead { pid: pid as u64, path: path.as_ptr() as u64, path_len: path.len() as u64, buf: buf.as_mut_ptr() as u64, buf_len: (buf.len() * 8) as u64 };
+            let bytes = req.to_bytes();
+            let size = libsys::call(fs, lstar_abi::fs::READ_EXEC, [bytes.as_ptr() as u64, 0, 0, 0])? as usize;
+            if size <= buf.len() * 8 {
+                return Ok((buf, size));
+            }
+            buf = alloc::vec![0u64; size.div_ceil(8)];
+        }
+    }
+
     /// A CPU fault in a program: Linux would send a signal; with no
     /// handlers yet, every such signal terminates the process.
     fn fault(&mut self, msg: &Message) -> Outcome {
         let sig = signal::for_vector(msg.nr);
-        if let Some(p) = self.by_thread.get(&msg.client) {
-            println!(
-                "proc: pid {} ({}) killed by {}: exception {} error {:#x} at rip {:#x}, address {:#x}",
-                p.pid,
-                p.name,
-                signal::name(sig),
-                msg.nr,
-                msg.args[0],
-                msg.args[2],
-                msg.args[1]
-            );
-        }
-        // The shell's convention for "killed by signal N": status 128 + N.
-        self.exit(msg.client, 128 + sig);
+        let Some(&pid) = self.by_thread.get(&msg.client) else { return Outcome::NoReply };
+        let p = &self.procs[&pid];
+        println!(
+            "proc: pid {} ({}) killed by {}: exception {} error {:#x} at rip {:#x}, address {:#x}",
+            p.pid,
+            p.name,
+            signal::name(sig),
+            msg.nr,
+            msg.args[0],
+            msg.args[2],
+            msg.args[1]
+        );
+        self.end(pid, Termination::Signaled(sig));
         Outcome::NoReply
     }
 
-    fn exit(&mut self, thread: ThreadId, status: u8) {
-        let Some(p) = self.by_thread.remove(&thread) else { return };
-        if let Err(e) = mem::kill(p.thread) {
-            println!("proc: cannot end thread {}: {}", p.thread, e.text());
+    /// A process ends: its thread and memory go, its children pass to
+    /// pid 1, and it waits as a zombie for its parent's wait4. When the
+    /// first process (the one xtask started) ends, the machine stops with
+    /// its status, as a shell would report it.
+    fn end(&mut self, pid: u32, how: Termination) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        if p.ended.is_some() {
+            return;
         }
-        if let Err(e) = p.space.destroy() {
-            println!("proc: cannot free the address space of pid {}: {}", p.pid, e.text());
+        p.ended = Some(how);
+        let (thread, space, ppid) = (p.thread, p.space, p.ppid);
+        self.by_thread.remove(&thread);
+        if let Err(e) = mem::kill(thread) {
+            println!("proc: cannot end thread {thread}: {}", e.text());
         }
-        if self.by_thread.is_empty() {
-            mem::poweroff(status);
+        if let Err(e) = space.destroy() {
+            println!("proc: cannot free the address space of pid {pid}: {}", e.text());
+        }
+        if let Some(fs) = self.fs {
+            let _ = libsys::call(fs, lstar_abi::fs::EXIT, [pid as u64, 0, 0, 0]);
+        }
+        if pid == 1 {
+            mem::poweroff(how.shell_status());
+        }
+        for c in self.procs.values_mut().filter(|c| c.ppid == pid) {
+            c.ppid = 1;
+        }
+        // A waiting parent gets the status now.
+        if let Some(w) = self.waiters.remove(&ppid) {
+            if wait_selects(w.pid_arg, pid) {
+                let value = self.reap(pid, &w);
+                let _ = libsys::reply(w.thread, value);
+            } else {
+                self.waiters.insert(ppid, w);
+            }
+        }
+        if !self.procs.contains_key(&ppid) {
+            self.procs.remove(&pid); // nobody will wait for it
         }
     }
+}
+
+/// A NUL-terminated string from the client, read a page piece at a time so
+/// a string ending just before an unmapped page is still read.
+fn read_c_string(client: Client, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    let mut out = Vec::new();
+    let mut at = addr;
+    while out.len() < max {
+        let n = (4096 - (at % 4096) as usize).min(max - out.len()).min(256);
+        let mut chunk = [0u8; 256];
+        client.read(at, &mut chunk[..n])?;
+        if let Some(end) = chunk[..n].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&chunk[..end]);
+            return Ok(out);
+        }
+        out.extend_from_slice(&chunk[..n]);
+        at += n as u64;
+    }
+    Err(Errno::ENAMETOOLONG)
+}
+
+/// A NULL-terminated array of string pointers (argv, envp); NULL = empty.
+fn read_string_array(client: Client, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut out = Vec::new();
+    if addr == 0 {
+        return Ok(out);
+    }
+    let mut total = 0;
+    for i in 0..(1u64 << 16) {
+        let mut ptr = [0u8; 8];
+        client.read(addr + 8 * i, &mut ptr)?;
+        let p = u64::from_le_bytes(ptr);
+        if p == 0 {
+            return Ok(out);
+        }
+        let s = read_c_string(client, p, 128 * 1024)?;
+        total += s.len() + 9;
+        if total > 2 << 20 {
+            return Err(Errno::E2BIG);
+        }
+        out.push(s);
+    }
+    Err(Errno::E2BIG)
 }
 
 impl Process {

@@ -28,6 +28,9 @@ pub enum Need {
     Musl,
     /// `qemu-system-x86_64`.
     Qemu,
+    /// `dpkg-source`, `make` and a host `gcc`: to unpack and build a Debian
+    /// source package (busybox).
+    DebSource,
 }
 
 /// Makes sure everything in `needs` is present, installing what is missing.
@@ -49,6 +52,13 @@ pub fn ensure(ctx: &Ctx, needs: &[Need]) -> Result<()> {
     }
     if needs.contains(&Need::Qemu) && !on_path("qemu-system-x86_64") {
         packages.push("qemu-system-x86");
+    }
+    if needs.contains(&Need::DebSource) {
+        for (tool, package) in [("dpkg-source", "dpkg-dev"), ("make", "make"), ("gcc", "gcc")] {
+            if !on_path(tool) {
+                packages.push(package);
+            }
+        }
     }
     if !packages.is_empty() {
         apt_install(ctx, &packages)?;

@@ -6,8 +6,10 @@
 //! - `cargo xtask run -- ./prog args` boots a static Linux binary in QEMU and
 //!   exits with the program's exit status.
 //! - `cargo xtask test` runs the host unit tests and then the QEMU tests.
+//! - `cargo xtask busybox` builds busybox as a static musl binary.
 
 mod build;
+mod busybox;
 mod deps;
 mod initrd;
 mod kpti_audit;
@@ -47,6 +49,9 @@ enum Cmd {
     Run(RunArgs),
     /// Run the host unit tests, build everything, then boot every QEMU test.
     Test(TestArgs),
+    /// Build busybox from Debian's source package as a static musl binary
+    /// (cached) and print its path.
+    Busybox,
 }
 
 #[derive(clap::Args)]
@@ -140,6 +145,7 @@ fn main() -> ExitCode {
         Cmd::Build { release: _ } => build_command(&ctx),
         Cmd::Run(args) => run_command(&ctx, args),
         Cmd::Test(args) => test::run(&ctx, &args.filter, !args.no_unit, args.timeout),
+        Cmd::Busybox => busybox::command(&ctx),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -92,6 +92,58 @@ native_calls! {
     /// (thread, as): move a waiting thread to another address space this
     /// server created (execve).
     ThreadSetSpace = 22,
+    /// (thread): ask a thread this server owns to stop at its next return
+    /// to user mode and send a [`MessageKind::Interrupted`] message (signal
+    /// delivery to a thread that is not waiting on the owner).
+    ThreadInterrupt = 23,
+    /// (thread, ptr): copy the [`UserContext`] of a thread waiting on the
+    /// caller into the caller's memory.
+    ThreadGetContext = 24,
+    /// (thread, ptr): replace the user context of a thread waiting on the
+    /// caller (CS, SS and reserved RFLAGS bits are kept sane by the kernel).
+    ThreadSetContext = 25,
+}
+
+/// A thread's user-mode state: its registers and its x87/SSE state in the
+/// FXSAVE layout. What a signal frame saves and sigreturn restores.
+#[derive(Clone, Copy, Debug)]
+pub struct UserContext {
+    pub regs: crate::PtRegs,
+    pub fs_base: u64,
+    pub fpu: [u8; 512],
+}
+
+impl UserContext {
+    /// Bytes in the wire form: the 21 PtRegs words, the FS base, the FXSAVE
+    /// area, all little-endian.
+    pub const SIZE: usize = 21 * 8 + 8 + 512;
+
+    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+        let mut out = [0u8; Self::SIZE];
+        for (i, w) in self.regs.to_words().iter().enumerate() {
+            out[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        out[168..176].copy_from_slice(&self.fs_base.to_le_bytes());
+        out[176..].copy_from_slice(&self.fpu);
+        out
+    }
+
+    pub fn from_bytes(b: &[u8; Self::SIZE]) -> UserContext {
+        let word = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().expect("8 bytes"));
+        let mut words = [0u64; 21];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = word(i);
+        }
+        let mut fpu = [0u8; 512];
+        fpu.copy_from_slice(&b[176..]);
+        UserContext { regs: crate::PtRegs::from_words(&words), fs_base: word(21), fpu }
+    }
+}
+
+impl Default for UserContext {
+    fn default() -> Self {
+        UserContext { regs: crate::PtRegs::default(), fs_base: 0, fpu: [0; 512] }
+    }
 }
 
 /// Protection bits for [`NativeCall::AsMap`], the values of Linux PROT_*.
@@ -136,6 +188,10 @@ pub enum MessageKind {
     /// A request from another server ([`NativeCall::Call`]): `nr` and
     /// `args` are the callee's protocol.
     Call = 2,
+    /// A thread stopped on its way back to user mode because its owner
+    /// asked ([`NativeCall::ThreadInterrupt`]). The reply resumes it and,
+    /// like the reply to a Fault, leaves its registers alone.
+    Interrupted = 3,
 }
 
 impl TryFrom<u64> for MessageKind {
@@ -145,6 +201,7 @@ impl TryFrom<u64> for MessageKind {
             0 => Ok(MessageKind::Syscall),
             1 => Ok(MessageKind::Fault),
             2 => Ok(MessageKind::Call),
+            3 => Ok(MessageKind::Interrupted),
             other => Err(other),
         }
     }

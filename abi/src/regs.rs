@@ -46,6 +46,40 @@ impl PtRegs {
     pub const OFFSET_RSP: usize = 19 * 8;
     pub const OFFSET_SS: usize = 20 * 8;
 
+    /// The fields in memory order.
+    pub fn to_words(&self) -> [u64; 21] {
+        [
+            self.r15, self.r14, self.r13, self.r12, self.rbp, self.rbx, self.r11, self.r10, self.r9, self.r8, self.rax, self.rcx, self.rdx, self.rsi,
+            self.rdi, self.orig_rax, self.rip, self.cs, self.rflags, self.rsp, self.ss,
+        ]
+    }
+
+    pub fn from_words(w: &[u64; 21]) -> PtRegs {
+        PtRegs {
+            r15: w[0],
+            r14: w[1],
+            r13: w[2],
+            r12: w[3],
+            rbp: w[4],
+            rbx: w[5],
+            r11: w[6],
+            r10: w[7],
+            r9: w[8],
+            r8: w[9],
+            rax: w[10],
+            rcx: w[11],
+            rdx: w[12],
+            rsi: w[13],
+            rdi: w[14],
+            orig_rax: w[15],
+            rip: w[16],
+            cs: w[17],
+            rflags: w[18],
+            rsp: w[19],
+            ss: w[20],
+        }
+    }
+
     /// The six syscall arguments in the Linux order: rdi, rsi, rdx, r10, r8, r9.
     pub fn args(&self) -> [u64; 6] {
         [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9]
@@ -56,6 +90,18 @@ impl PtRegs {
 mod tests {
     use super::PtRegs;
     use core::mem::{offset_of, size_of};
+
+    #[test]
+    fn words_round_trip() {
+        let mut w = [0u64; 21];
+        for (i, v) in w.iter_mut().enumerate() {
+            *v = i as u64 * 3 + 1;
+        }
+        let r = PtRegs::from_words(&w);
+        assert_eq!(r.r15, 1);
+        assert_eq!(r.ss, 61);
+        assert_eq!(r.to_words(), w);
+    }
 
     #[test]
     fn layout_matches_linux_pt_regs() {

@@ -51,6 +51,8 @@ pub struct Thread {
     pub fs_base: u64,
     /// Set by the owner; carried by every message this thread sends.
     pub tag: u64,
+    /// The owner asked for an Interrupted message at the next exit.
+    pub interrupt: bool,
     kstack: KernelStack,
     saved_rsp: u64,
     pub fpu: Box<FpuState>,
@@ -204,7 +206,7 @@ impl Kernel {
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
         let id = self.alloc_id();
-        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
+        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
         Some(id)
     }
 
@@ -419,4 +421,24 @@ pub fn write_message(r: &mut PtRegs, msg: &Message) {
     r.r13 = msg.args[4];
     r.r14 = msg.args[5];
     r.r15 = msg.tag;
+}
+
+/// Step 6, exit work: before the current thread returns to user mode, stop
+/// it for its owner if the owner asked (signal delivery). Called at the end
+/// of every path back to user mode.
+pub fn exit_work() {
+    loop {
+        let mut k = lock();
+        let t = k.current();
+        if !t.interrupt || t.personality != Personality::Linux {
+            return;
+        }
+        t.interrupt = false;
+        let Some(owner) = t.owner else { return };
+        let out = Outgoing { kind: MessageKind::Interrupted, nr: 0, args: [0; 6] };
+        match k.send_current(owner, out) {
+            Some(sw) => sw.run(k),
+            None => drop(k),
+        }
+    }
 }

@@ -9,6 +9,13 @@ use lstar_abi::MessageKind;
 const PAGE_FAULT: u8 = 14;
 
 pub fn handle(f: TrapFrame) {
+    handle_one(f);
+    if f.from_user {
+        task::exit_work();
+    }
+}
+
+fn handle_one(f: TrapFrame) {
     match f.vector {
         apic::TIMER_VECTOR => timer(f),
         apic::SPURIOUS_VECTOR => {}

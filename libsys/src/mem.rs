@@ -85,3 +85,22 @@ pub fn set_regs(thread: ThreadId, rip: u64, rsp: u64, rax: u64) -> Result<(), Er
 pub fn set_tag(thread: ThreadId, tag: u64) -> Result<(), Errno> {
     call0(NativeCall::ThreadSetTag, [thread, tag, 0, 0, 0, 0]).map(drop)
 }
+
+/// Asks a thread this server owns to stop at its next return to user mode
+/// and send an `Interrupted` message.
+pub fn interrupt(thread: ThreadId) -> Result<(), Errno> {
+    call0(NativeCall::ThreadInterrupt, [thread, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// The user context of a thread waiting on this server.
+pub fn get_context(thread: ThreadId) -> Result<lstar_abi::native::UserContext, Errno> {
+    let mut bytes = [0u8; lstar_abi::native::UserContext::SIZE];
+    call0(NativeCall::ThreadGetContext, [thread, bytes.as_mut_ptr() as u64, 0, 0, 0, 0])?;
+    Ok(lstar_abi::native::UserContext::from_bytes(&bytes))
+}
+
+/// Replaces the user context of a thread waiting on this server.
+pub fn set_context(thread: ThreadId, ctx: &lstar_abi::native::UserContext) -> Result<(), Errno> {
+    let bytes = ctx.to_bytes();
+    call0(NativeCall::ThreadSetContext, [thread, bytes.as_ptr() as u64, 0, 0, 0, 0]).map(drop)
+}

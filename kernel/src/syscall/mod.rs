@@ -65,6 +65,7 @@ pub fn dispatch() {
         Personality::Native => native::dispatch(nr, args),
         Personality::Linux => linux(nr, args),
     }
+    task::exit_work();
 }
 
 fn set_result(value: u64) {

@@ -10,7 +10,7 @@ use crate::mm::user::UserSlice;
 use crate::task::{self, Guard, Kernel, State, Switch};
 use alloc::vec;
 use lstar_abi::errno::Errno;
-use lstar_abi::native::{prot, AsId, NativeCall, Personality};
+use lstar_abi::native::{prot, AsId, NativeCall, Personality, UserContext};
 use lstar_abi::{ThreadId, PAGE_SIZE};
 
 type NResult = Result<u64, Errno>;
@@ -90,6 +90,12 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         }
         NativeCall::AsClone => ret(as_clone(k, a[0])),
         NativeCall::ThreadClone => ret(thread_clone(k, a[0], a[1], a[2], a[3])),
+        NativeCall::ThreadInterrupt => {
+            owned_thread(k, a[0])?.interrupt = true;
+            Ok(Next::Return(0))
+        }
+        NativeCall::ThreadGetContext => ret(get_context(k, a[0], a[1])),
+        NativeCall::ThreadSetContext => ret(set_context(k, a[0], a[1])),
         NativeCall::ThreadSetSpace => {
             owned_space(k, a[1])?;
             owned_thread(k, a[0])?.space = Some(a[1]);
@@ -228,7 +234,11 @@ fn reply(k: &mut Kernel, client: ThreadId, value: u64) -> Result<(), Errno> {
     if t.state != (State::AwaitingReply { server: me }) {
         return Err(Errno::ESRCH);
     }
-    t.regs().rax = value;
+    // A syscall or call gets its result; a fault or an interrupted return
+    // resumes with the registers its owner left.
+    if matches!(t.outgoing, Some(o) if matches!(o.kind, lstar_abi::MessageKind::Syscall | lstar_abi::MessageKind::Call)) {
+        t.regs().rax = value;
+    }
     t.outgoing = None;
     t.state = State::Ready;
     k.set_reply_target(client);
@@ -348,4 +358,47 @@ fn thread_kill(k: &mut Kernel, id: ThreadId) -> Result<Next, Errno> {
     }
     k.kill(id);
     Ok(Next::Return(0))
+}
+
+/// A client of the caller, waiting on it: the only threads whose register
+/// state a server may see or change.
+fn waiting_client(k: &mut Kernel, id: ThreadId) -> Result<&mut task::Thread, Errno> {
+    let me = k.current;
+    match k.thread(id) {
+        Some(t) if t.state == (State::AwaitingReply { server: me }) => Ok(t),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+fn get_context(k: &mut Kernel, id: ThreadId, ptr: u64) -> NResult {
+    let me = my_space(k)?;
+    let t = waiting_client(k, id)?;
+    let mut ctx = UserContext { regs: *t.regs(), fs_base: t.fs_base, fpu: [0; 512] };
+    ctx.fpu.copy_from_slice(t.fpu.bytes());
+    let bytes = ctx.to_bytes();
+    UserSlice::new(ptr, bytes.len() as u64).and_then(|s| s.write(&k.spaces[&me].tables, &bytes)).map_err(|_| Errno::EFAULT)?;
+    Ok(0)
+}
+
+fn set_context(k: &mut Kernel, id: ThreadId, ptr: u64) -> NResult {
+    let me = my_space(k)?;
+    let mut bytes = [0u8; UserContext::SIZE];
+    UserSlice::new(ptr, bytes.len() as u64).and_then(|s| s.read(&k.spaces[&me].tables, &mut bytes)).map_err(|_| Errno::EFAULT)?;
+    let ctx = UserContext::from_bytes(&bytes);
+    if ctx.fs_base >= crate::mm::paging::USER_END {
+        return Err(Errno::EINVAL);
+    }
+    let t = waiting_client(k, id)?;
+    let r = t.regs();
+    let (cs, ss) = (r.cs, r.ss);
+    *r = ctx.regs;
+    r.cs = cs;
+    r.ss = ss;
+    // User-changeable flags only (CF PF AF ZF SF TF DF OF AC ID and the
+    // reserved bit 1), plus IF: a program may not take I/O privilege or
+    // run with interrupts off.
+    r.rflags = (r.rflags & 0x0025_4dd5) | 0x202;
+    t.fs_base = ctx.fs_base;
+    t.fpu.set_bytes(&ctx.fpu);
+    Ok(0)
 }

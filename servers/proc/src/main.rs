@@ -18,6 +18,8 @@ use libsys::{nr, println, Boot, Client, Errno, Message, MessageKind, ThreadId};
 use lstar_abi::native::{prot, Personality};
 use proc_server::{elf, shebang, signal, stack, wait_selects, Termination};
 
+mod signals;
+
 libsys::server_main!(main);
 
 const STACK_TOP: u64 = 0x7fff_ffff_f000;
@@ -47,6 +49,9 @@ struct Process {
     clear_child_tid: u64,
     /// Set once the process has ended and waits to be reaped.
     ended: Option<Termination>,
+    pgid: u32,
+    sid: u32,
+    sig: signals::SigState,
 }
 
 /// A wait4 that found no ended child yet: answered when one ends.
@@ -90,6 +95,10 @@ fn main(boot: Boot) -> ! {
             MessageKind::Syscall => procs.syscall(&msg),
             MessageKind::Fault => procs.fault(&msg),
             MessageKind::Call => Outcome::Reply(Errno::ENOSYS.to_ret()),
+            MessageKind::Interrupted => match procs.by_thread.get(&msg.client) {
+                Some(&pid) => procs.finish(pid, None),
+                None => Outcome::Reply(0),
+            },
         };
         msg = match outcome {
             Outcome::Reply(v) => libsys::reply_recv(ep, msg.client, v),
@@ -208,15 +217,26 @@ impl Procs {
                 fs_base: 0,
                 clear_child_tid: 0,
                 ended: None,
+                pgid: pid,
+                sid: pid,
+                sig: signals::SigState::default(),
             },
         );
     }
 
     fn syscall(&mut self, msg: &Message) -> Outcome {
-        let client = Client(msg.client);
         let Some(&pid) = self.by_thread.get(&msg.client) else {
             return Outcome::Reply(Errno::ESRCH.to_ret());
         };
+        match self.handle(msg, pid) {
+            // Signals pending for the caller are taken on the way out.
+            Outcome::Reply(v) => self.finish(pid, Some(v)),
+            Outcome::NoReply => Outcome::NoReply,
+        }
+    }
+
+    fn handle(&mut self, msg: &Message, pid: u32) -> Outcome {
+        let client = Client(msg.client);
         let a = msg.args;
         // Common rows mean the same in the x32 table; the x32-only rows
         // are not routed here.
@@ -230,6 +250,25 @@ impl Procs {
                 self.end(pid, Termination::Exited((a[0] & 0xff) as u8));
                 return Outcome::NoReply;
             }
+            nr::RT_SIGACTION => return ret(self.rt_sigaction(client, pid, a)),
+            nr::RT_SIGPROCMASK => return ret(self.rt_sigprocmask(client, pid, a)),
+            nr::RT_SIGPENDING => return ret(self.rt_sigpending(client, pid, a[0], a[1])),
+            nr::RT_SIGRETURN => {
+                // Delivers what the restored mask lets through itself.
+                return match self.rt_sigreturn(client, pid) {
+                    Outcome::Reply(v) => Outcome::Reply(v),
+                    Outcome::NoReply => Outcome::NoReply,
+                };
+            }
+            nr::SIGALTSTACK => return ret(self.sigaltstack(client, pid, a[0], a[1])),
+            nr::KILL => return ret(self.kill(pid, a[0] as i32, a[1])),
+            nr::TKILL => return ret(self.kill(pid, a[0] as i32, a[1])),
+            nr::TGKILL => return ret(self.kill(pid, a[1] as i32, a[2])),
+            nr::SETPGID => return ret(self.setpgid(pid, a[0] as i32, a[1] as i32)),
+            nr::GETPGID => return ret(self.getpgid(pid, a[0] as i32)),
+            nr::GETPGRP => return ret(self.getpgid(pid, 0)),
+            nr::SETSID => return ret(self.setsid(pid)),
+            nr::GETSID => return ret(self.getsid(pid, a[0] as i32)),
             _ => {}
         }
         let p = self.procs.get_mut(&pid).expect("a thread's process exists");
@@ -257,6 +296,49 @@ impl Procs {
         }
     }
 
+    fn target(&self, caller: u32, pid: i32) -> Result<u32, Errno> {
+        let pid = if pid == 0 { caller } else { u32::try_from(pid).map_err(|_| Errno::EINVAL)? };
+        match self.procs.get(&pid) {
+            Some(p) if p.ended.is_none() => Ok(pid),
+            _ => Err(Errno::ESRCH),
+        }
+    }
+
+    fn setpgid(&mut self, caller: u32, pid: i32, pgid: i32) -> Result<u64, Errno> {
+        let pid = self.target(caller, pid)?;
+        let pgid = if pgid == 0 { pid } else { u32::try_from(pgid).map_err(|_| Errno::EINVAL)? };
+        let (sid, ppid) = (self.procs[&pid].sid, self.procs[&pid].ppid);
+        if pid != caller && ppid != caller {
+            return Err(Errno::ESRCH);
+        }
+        if self.procs[&pid].sid == pid {
+            return Err(Errno::EPERM); // a session leader keeps its group
+        }
+        if pgid != pid && !self.procs.values().any(|p| p.pgid == pgid && p.sid == sid) {
+            return Err(Errno::EPERM);
+        }
+        self.procs.get_mut(&pid).expect("checked").pgid = pgid;
+        Ok(0)
+    }
+
+    fn getpgid(&self, caller: u32, pid: i32) -> Result<u64, Errno> {
+        Ok(self.procs[&self.target(caller, pid)?].pgid as u64)
+    }
+
+    fn getsid(&self, caller: u32, pid: i32) -> Result<u64, Errno> {
+        Ok(self.procs[&self.target(caller, pid)?].sid as u64)
+    }
+
+    fn setsid(&mut self, caller: u32) -> Result<u64, Errno> {
+        if self.procs.values().any(|p| p.pgid == caller) {
+            return Err(Errno::EPERM); // already a group leader
+        }
+        let p = self.procs.get_mut(&caller).expect("caller exists");
+        p.pgid = caller;
+        p.sid = caller;
+        Ok(caller as u64)
+    }
+
     /// fork(2), and clone(2) without CLONE_VM: the child gets a copy of
     /// the address space and of the caller's registers, RAX = 0.
     fn fork(&mut self, pid: u32, stack: u64, tls: Option<u64>, parent_tid_ptr: u64, child_tid_ptr: u64) -> Result<u64, Errno> {
@@ -272,6 +354,7 @@ impl Procs {
         };
         let child = self.next_pid;
         let (name, brk_start, brk, mmap_next) = (parent.name.clone(), parent.brk_start, parent.brk, parent.mmap_next);
+        let (pgid, sid, sigstate) = (parent.pgid, parent.sid, parent.sig.forked());
         if let Some(fs) = self.fs {
             if let Err(e) = libsys::call(fs, lstar_abi::fs::FORK, [pid as u64, child as u64, 0, 0]) {
                 println!("proc: the file server refused fork {pid} -> {child}: {}", e.text());
@@ -282,6 +365,9 @@ impl Procs {
         c.brk = brk;
         c.mmap_next = mmap_next;
         c.fs_base = fs_base;
+        c.pgid = pgid;
+        c.sid = sid;
+        c.sig = sigstate;
         if child_tid_ptr != 0 {
             c.clear_child_tid = child_tid_ptr;
         }
@@ -384,6 +470,7 @@ impl Procs {
             p.brk = loaded.brk;
             p.mmap_next = MMAP_TOP;
             p.fs_base = 0;
+            p.sig.exec();
             p.name = String::from_utf8_lossy(&path).into_owned();
             if let Some(fs) = self.fs {
                 let _ = libsys::call(fs, lstar_abi::fs::EXEC, [pid as u64, 0, 0, 0]);
@@ -417,23 +504,31 @@ impl Procs {
         }
     }
 
-    /// A CPU fault in a program: Linux would send a signal; with no
-    /// handlers yet, every such signal terminates the process.
+    /// A CPU fault in a program becomes its signal: delivered to a handler
+    /// if the program has one and does not block it, else fatal.
     fn fault(&mut self, msg: &Message) -> Outcome {
-        let sig = signal::for_vector(msg.nr);
+        let signo = signal::for_vector(msg.nr);
         let Some(&pid) = self.by_thread.get(&msg.client) else { return Outcome::NoReply };
-        let p = &self.procs[&pid];
+        let p = self.procs.get_mut(&pid).expect("a thread's process exists");
+        let a = p.sig.actions[signo as usize - 1];
+        let caught = a.handler != signal::SIG_DFL && a.handler != signal::SIG_IGN && p.sig.blocked & signal::bit(signo) == 0;
+        if caught {
+            let info = signal::Info { signo, code: signal::SEGV_MAPERR, pid_or_addr: msg.args[1], uid: 0, status: 0 };
+            p.sig.pending |= signal::bit(signo);
+            p.sig.info[signo as usize - 1] = info;
+            return self.finish(pid, None);
+        }
         println!(
             "proc: pid {} ({}) killed by {}: exception {} error {:#x} at rip {:#x}, address {:#x}",
             p.pid,
             p.name,
-            signal::name(sig),
+            signal::name(signo),
             msg.nr,
             msg.args[0],
             msg.args[2],
             msg.args[1]
         );
-        self.end(pid, Termination::Signaled(sig));
+        self.end(pid, Termination::Signaled(signo));
         Outcome::NoReply
     }
 
@@ -473,8 +568,18 @@ impl Procs {
                 self.waiters.insert(ppid, w);
             }
         }
-        if !self.procs.contains_key(&ppid) {
-            self.procs.remove(&pid); // nobody will wait for it
+        // Nobody will wait for it: no parent, or one that ignores SIGCHLD
+        // (Linux then reaps children at once).
+        let parent_ignores = self.procs.get(&ppid).is_none_or(|p| p.sig.actions[signal::SIGCHLD as usize - 1].handler == signal::SIG_IGN);
+        if parent_ignores {
+            self.procs.remove(&pid);
+        } else {
+            let status = match how {
+                Termination::Exited(c) => c as i32,
+                Termination::Signaled(s) => s as i32,
+            };
+            let info = signal::Info { signo: signal::SIGCHLD, code: signal::CLD_EXITED, pid_or_addr: pid as u64, uid: 0, status };
+            self.send(ppid, info, 0);
         }
     }
 }

@@ -24,7 +24,7 @@ fn main(boot: Boot) -> ! {
             // Requests from other servers, in a protocol this server defines.
             MessageKind::Call => Errno::ENOSYS.to_ret(),
             // Faults come only from threads this server created.
-            MessageKind::Fault => Errno::EFAULT.to_ret(),
+            MessageKind::Fault | MessageKind::Interrupted => Errno::EFAULT.to_ret(),
         };
         msg = libsys::reply_recv(boot.endpoint, msg.client, value);
     }

@@ -236,6 +236,18 @@ impl FpuState {
         self.0 = other.0;
     }
 
+    pub fn bytes(&self) -> &[u8; 512] {
+        &self.0
+    }
+
+    /// Loads a state a program supplied (sigreturn). MXCSR's reserved bits
+    /// would make FXRSTOR fault, so they are cleared.
+    pub fn set_bytes(&mut self, bytes: &[u8; 512]) {
+        self.0 = *bytes;
+        let mxcsr = u32::from_le_bytes(self.0[24..28].try_into().expect("4 bytes")) & 0xffff;
+        self.0[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+    }
+
     pub fn save(&mut self) {
         // SAFETY: FXSAVE writes 512 bytes to a 16-byte aligned buffer of
         // that size; SSE is enabled (cpu::init).

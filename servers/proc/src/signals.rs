@@ -1,0 +1,330 @@
+//! Signals in the process server: rt_sigaction, rt_sigprocmask,
+//! rt_sigreturn, kill/tkill/tgkill, sigaltstack, process groups for kill,
+//! and delivery.
+//!
+//! A signal is delivered when its target's thread waits on this server: at
+//! the reply to one of its syscalls, at a fault, or, for a thread that is
+//! running or blocked elsewhere, at the `Interrupted` stop the kernel makes
+//! on its next return to user mode (`mem::interrupt`).
+
+use super::*;
+use proc_server::signal::{self as sig, Action, Info};
+
+/// Per-process signal state.
+#[derive(Clone, Debug)]
+pub(crate) struct SigState {
+    pub actions: [Action; sig::NSIG as usize],
+    pub blocked: u64,
+    pub pending: u64,
+    pub info: [Info; sig::NSIG as usize],
+    /// sigaltstack: (ss_sp, ss_size), when set and enabled.
+    pub altstack: Option<(u64, u64)>,
+}
+
+impl Default for SigState {
+    fn default() -> Self {
+        SigState { actions: [Action::default(); 64], blocked: 0, pending: 0, info: [Info::default(); 64], altstack: None }
+    }
+}
+
+impl SigState {
+    /// What a child inherits at fork: dispositions and mask, nothing pending.
+    pub fn forked(&self) -> SigState {
+        SigState { actions: self.actions, blocked: self.blocked, altstack: self.altstack, ..SigState::default() }
+    }
+
+    /// execve: caught signals go back to their default; ignored stay so.
+    pub fn exec(&mut self) {
+        for a in self.actions.iter_mut() {
+            if a.handler != sig::SIG_IGN {
+                *a = Action::default();
+            }
+        }
+        self.altstack = None;
+    }
+
+    fn action(&self, signo: u8) -> Action {
+        self.actions[signo as usize - 1]
+    }
+
+    /// Whether `signo` would do anything if delivered now (so it is worth
+    /// interrupting its target for).
+    fn matters(&self, signo: u8) -> bool {
+        let a = self.action(signo);
+        if signo == sig::SIGKILL {
+            return true;
+        }
+        if a.handler == sig::SIG_IGN || self.blocked & sig::bit(signo) != 0 {
+            return false;
+        }
+        a.handler != sig::SIG_DFL || !matches!(sig::default_action(signo), sig::Default::Ignore | sig::Default::Continue | sig::Default::Stop)
+    }
+}
+
+const SIGSET_SIZE: u64 = 8;
+
+impl Procs {
+    pub(crate) fn rt_sigaction(&mut self, client: Client, pid: u32, a: [u64; 6]) -> Result<u64, Errno> {
+        let (signo, act, oact, size) = (a[0], a[1], a[2], a[3]);
+        if size != SIGSET_SIZE || signo == 0 || signo > sig::NSIG as u64 {
+            return Err(Errno::EINVAL);
+        }
+        let signo = signo as u8;
+        let new = if act != 0 {
+            if signo == sig::SIGKILL || signo == sig::SIGSTOP {
+                return Err(Errno::EINVAL);
+            }
+            let mut b = [0u8; Action::SIZE];
+            client.read(act, &mut b)?;
+            Some(Action::from_bytes(&b))
+        } else {
+            None
+        };
+        let p = self.procs.get_mut(&pid).expect("caller exists");
+        if oact != 0 {
+            client.write(oact, &p.sig.action(signo).to_bytes())?;
+        }
+        if let Some(mut new) = new {
+            new.mask &= !sig::UNBLOCKABLE;
+            p.sig.actions[signo as usize - 1] = new;
+            // Setting SIG_IGN discards what is pending (POSIX).
+            if new.handler == sig::SIG_IGN {
+                p.sig.pending &= !sig::bit(signo);
+            }
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn rt_sigprocmask(&mut self, client: Client, pid: u32, a: [u64; 6]) -> Result<u64, Errno> {
+        const SIG_BLOCK: u64 = 0;
+        const SIG_UNBLOCK: u64 = 1;
+        const SIG_SETMASK: u64 = 2;
+        let (how, set, oset, size) = (a[0], a[1], a[2], a[3]);
+        if size != SIGSET_SIZE {
+            return Err(Errno::EINVAL);
+        }
+        let old = self.procs[&pid].sig.blocked;
+        let new = if set != 0 {
+            let mut b = [0u8; 8];
+            client.read(set, &mut b)?;
+            let set = u64::from_le_bytes(b);
+            Some(match how {
+                SIG_BLOCK => old | set,
+                SIG_UNBLOCK => old & !set,
+                SIG_SETMASK => set,
+                _ => return Err(Errno::EINVAL),
+            })
+        } else {
+            None
+        };
+        if oset != 0 {
+            client.write(oset, &old.to_le_bytes())?;
+        }
+        if let Some(new) = new {
+            self.procs.get_mut(&pid).expect("caller exists").sig.blocked = new & !sig::UNBLOCKABLE;
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn rt_sigpending(&mut self, client: Client, pid: u32, set: u64, size: u64) -> Result<u64, Errno> {
+        if size != SIGSET_SIZE {
+            return Err(Errno::EINVAL);
+        }
+        let s = &self.procs[&pid].sig;
+        client.write(set, &(s.pending & s.blocked).to_le_bytes())?;
+        Ok(0)
+    }
+
+    pub(crate) fn sigaltstack(&mut self, client: Client, pid: u32, ss: u64, old: u64) -> Result<u64, Errno> {
+        const SS_DISABLE: u32 = 2;
+        const MINSIGSTKSZ: u64 = 2048;
+        let cur = self.procs[&pid].sig.altstack;
+        if old != 0 {
+            // stack_t { void *ss_sp; int ss_flags; size_t ss_size; }
+            let mut b = [0u8; 24];
+            let (sp, size, flags) = match cur {
+                Some((sp, size)) => (sp, size, 0u32),
+                None => (0, 0, SS_DISABLE),
+            };
+            b[0..8].copy_from_slice(&sp.to_le_bytes());
+            b[8..12].copy_from_slice(&flags.to_le_bytes());
+            b[16..24].copy_from_slice(&size.to_le_bytes());
+            client.write(old, &b)?;
+        }
+        if ss != 0 {
+            let mut b = [0u8; 24];
+            client.read(ss, &mut b)?;
+            let sp = u64::from_le_bytes(b[0..8].try_into().expect("8"));
+            let flags = u32::from_le_bytes(b[8..12].try_into().expect("4"));
+            let size = u64::from_le_bytes(b[16..24].try_into().expect("8"));
+            let p = self.procs.get_mut(&pid).expect("caller exists");
+            if flags & !SS_DISABLE != 0 {
+                return Err(Errno::EINVAL);
+            }
+            p.sig.altstack = if flags & SS_DISABLE != 0 {
+                None
+            } else if size < MINSIGSTKSZ {
+                return Err(Errno::ENOMEM);
+            } else {
+                Some((sp, size))
+            };
+        }
+        Ok(0)
+    }
+
+    /// rt_sigreturn: restore what the frame at RSP saved.
+    pub(crate) fn rt_sigreturn(&mut self, client: Client, pid: u32) -> Outcome {
+        let thread = self.procs[&pid].thread;
+        let r = (|| -> Result<u64, Errno> {
+            let mut ctx = mem::get_context(thread)?;
+            let mut uc = [0u8; 304];
+            client.read(ctx.regs.rsp, &mut uc)?;
+            let mask = sig::restore(&mut ctx, &uc);
+            let fp = sig::fpstate(&uc);
+            if fp != 0 {
+                client.read(fp, &mut ctx.fpu)?;
+            }
+            mem::set_context(thread, &ctx)?;
+            self.procs.get_mut(&pid).expect("caller exists").sig.blocked = mask & !sig::UNBLOCKABLE;
+            Ok(ctx.regs.rax)
+        })();
+        match r {
+            // The reply sets RAX to the value the frame saved.
+            Ok(rax) => self.finish(pid, Some(rax)),
+            Err(_) => {
+                println!("proc: pid {pid}: bad signal frame in rt_sigreturn");
+                self.end(pid, Termination::Signaled(sig::SIGSEGV));
+                Outcome::NoReply
+            }
+        }
+    }
+
+    /// kill(2): pid > 0 one process, 0 the caller's group, -1 every process
+    /// but pid 1 and the caller, < -1 the group -pid.
+    pub(crate) fn kill(&mut self, from: u32, target: i32, signo: u64) -> Result<u64, Errno> {
+        if signo > sig::NSIG as u64 {
+            return Err(Errno::EINVAL);
+        }
+        let caller_pgid = self.procs[&from].pgid;
+        let targets: Vec<u32> = self
+            .procs
+            .values()
+            .filter(|p| match target {
+                t if t > 0 => p.pid == t as u32,
+                0 => p.pgid == caller_pgid,
+                -1 => p.pid != 1 && p.pid != from,
+                t => p.pgid == t.unsigned_abs(),
+            })
+            .map(|p| p.pid)
+            .collect();
+        if targets.is_empty() {
+            return Err(Errno::ESRCH);
+        }
+        if signo != 0 {
+            for pid in targets {
+                self.send(pid, Info { signo: signo as u8, code: sig::SI_USER, pid_or_addr: from as u64, uid: 0, status: 0 }, from);
+            }
+        }
+        Ok(0)
+    }
+
+    /// Marks a signal pending and makes sure its target stops to take it.
+    /// `caller` is the process whose syscall is being handled (it takes
+    /// its signals at the reply).
+    pub(crate) fn send(&mut self, pid: u32, info: Info, caller: u32) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        if p.ended.is_some() {
+            return;
+        }
+        let bit = sig::bit(info.signo);
+        if p.sig.action(info.signo).handler == sig::SIG_IGN && info.signo != sig::SIGKILL {
+            return;
+        }
+        p.sig.pending |= bit;
+        p.sig.info[info.signo as usize - 1] = info;
+        if pid == caller || !p.sig.matters(info.signo) {
+            return;
+        }
+        let thread = p.thread;
+        if self.waiters.get(&pid).is_some_and(|w| w.thread == thread) {
+            // Blocked in wait4 here: the wait ends with EINTR.
+            self.waiters.remove(&pid);
+            if let Outcome::Reply(v) = self.finish(pid, Some(Errno::EINTR.to_ret())) {
+                let _ = libsys::reply(thread, v);
+            }
+        } else if let Err(e) = mem::interrupt(thread) {
+            println!("proc: cannot interrupt pid {pid}: {}", e.text());
+        }
+    }
+
+    /// The reply to a thread waiting on this server, after delivering what
+    /// is pending: `result` is the syscall's value (None for a fault or an
+    /// interrupted return, whose registers stay as they are).
+    pub(crate) fn finish(&mut self, pid: u32, result: Option<u64>) -> Outcome {
+        let reply = Outcome::Reply(result.unwrap_or(0));
+        let Some(p) = self.procs.get_mut(&pid) else { return Outcome::NoReply };
+        if p.ended.is_some() {
+            return Outcome::NoReply;
+        }
+        let ready = p.sig.pending & (!p.sig.blocked | sig::UNBLOCKABLE);
+        if ready == 0 {
+            return reply;
+        }
+        let signo = ready.trailing_zeros() as u8 + 1;
+        p.sig.pending &= !sig::bit(signo);
+        let action = p.sig.action(signo);
+        let info = p.sig.info[signo as usize - 1];
+        if signo == sig::SIGKILL || action.handler == sig::SIG_DFL {
+            return match sig::default_action(signo) {
+                sig::Default::Terminate | sig::Default::Core => {
+                    self.end(pid, Termination::Signaled(signo));
+                    Outcome::NoReply
+                }
+                // Job control needs the console server's foreground group;
+                // until then a stop signal is not acted on.
+                sig::Default::Ignore | sig::Default::Continue | sig::Default::Stop => self.finish(pid, result),
+            };
+        }
+        if action.handler == sig::SIG_IGN {
+            return self.finish(pid, result);
+        }
+        match self.run_handler(pid, signo, action, info, result) {
+            Ok(()) => Outcome::Reply(0),
+            Err(_) => {
+                println!("proc: pid {pid}: cannot build a frame for {}; killed by SIGSEGV", sig::name(signo));
+                self.end(pid, Termination::Signaled(sig::SIGSEGV));
+                Outcome::NoReply
+            }
+        }
+    }
+
+    fn run_handler(&mut self, pid: u32, signo: u8, action: Action, info: Info, result: Option<u64>) -> Result<(), Errno> {
+        let p = self.procs.get_mut(&pid).expect("checked by the caller");
+        let thread = p.thread;
+        let mut ctx = mem::get_context(thread)?;
+        if let Some(v) = result {
+            ctx.regs.rax = v;
+            // An interrupted wait restarts after the handler if asked to.
+            if v == Errno::EINTR.to_ret() && action.flags & sig::SA_RESTART != 0 {
+                ctx.regs.rax = ctx.regs.orig_rax;
+                ctx.regs.rip -= 2; // the SYSCALL instruction
+            }
+        }
+        let on_alt = match p.sig.altstack {
+            Some((sp, size)) if action.flags & sig::SA_ONSTACK != 0 && !(sp..sp + size).contains(&ctx.regs.rsp) => Some(sp + size),
+            _ => None,
+        };
+        let frame = sig::build_frame(&ctx, &action, info, p.sig.blocked, on_alt);
+        Client(thread).write(frame.addr, &frame.bytes)?;
+        mem::set_context(thread, &frame.handler)?;
+        let mut block = action.mask;
+        if action.flags & sig::SA_NODEFER == 0 {
+            block |= sig::bit(signo);
+        }
+        p.sig.blocked = (p.sig.blocked | block) & !sig::UNBLOCKABLE;
+        if action.flags & sig::SA_RESETHAND != 0 {
+            p.sig.actions[signo as usize - 1] = Action::default();
+        }
+        Ok(())
+    }
+}

@@ -102,6 +102,29 @@ native_calls! {
     /// (thread, ptr): replace the user context of a thread waiting on the
     /// caller (CS, SS and reserved RFLAGS bits are kept sane by the kernel).
     ThreadSetContext = 25,
+    /// (irq, bit): deliver ISA interrupt `irq` to the caller's endpoint as
+    /// notification bit `bit` (a [`MessageKind::Notify`] message).
+    IrqBind = 26,
+    /// (deadline, bit): notify the caller's endpoint with `bit` once the
+    /// monotonic clock reaches `deadline` ns; one timer per endpoint, a new
+    /// one replaces the old, 0 cancels.
+    TimerSet = 27,
+    /// (clock): the time in ns: [`clock::MONOTONIC`] since boot, or
+    /// [`clock::REALTIME`] since the Unix epoch.
+    Clock = 28,
+    /// (base, count): let the calling thread use I/O ports
+    /// `base..base+count` (device servers only).
+    IoPorts = 29,
+    /// (client, endpoint, word): hand a syscall the caller is serving to
+    /// another server, as if the client had sent it there; the message's
+    /// `args[5]` becomes `word`. The caller goes on at once.
+    Forward = 30,
+}
+
+/// Clocks for [`NativeCall::Clock`].
+pub mod clock {
+    pub const MONOTONIC: u64 = 0;
+    pub const REALTIME: u64 = 1;
 }
 
 /// A thread's user-mode state: its registers and its x87/SSE state in the
@@ -192,6 +215,9 @@ pub enum MessageKind {
     /// asked ([`NativeCall::ThreadInterrupt`]). The reply resumes it and,
     /// like the reply to a Fault, leaves its registers alone.
     Interrupted = 3,
+    /// Notifications (interrupts, timers): `args[0]` holds the bits that
+    /// fired since the last Notify; `client` is 0 and nothing is replied.
+    Notify = 4,
 }
 
 impl TryFrom<u64> for MessageKind {
@@ -202,6 +228,7 @@ impl TryFrom<u64> for MessageKind {
             1 => Ok(MessageKind::Fault),
             2 => Ok(MessageKind::Call),
             3 => Ok(MessageKind::Interrupted),
+            4 => Ok(MessageKind::Notify),
             other => Err(other),
         }
     }

@@ -38,7 +38,11 @@ pub fn start(start_info: u64) -> ! {
         Err(e) => fail(format_args!("ACPI: cannot read the MADT ({e:?})")),
     };
     log::info!("ACPI: {} CPU(s), local APIC at {:#x}, {} I/O APIC(s)", platform.cpus, platform.local_apic, platform.io_apics);
+    arch::ioapic::init(&platform);
     let hz = arch::apic::init(platform.local_apic);
+    let epoch = arch::rtc::epoch_seconds();
+    BOOT_EPOCH_NS.call_once(|| epoch * 1_000_000_000);
+    log::info!("RTC: {epoch} s since the epoch");
     log::info!("LAPIC timer: {} ticks/s, preemption at {} Hz", hz, arch::apic::TICK_HZ);
 
     task::init(options);
@@ -79,4 +83,11 @@ pub fn poweroff(status: u8) -> ! {
     crate::protocol!("lstar: exit status {status}");
     arch::port::outl(0xf4, 0x10);
     arch::halt_forever()
+}
+
+static BOOT_EPOCH_NS: spin::Once<u64> = spin::Once::new();
+
+/// CLOCK_REALTIME: the RTC at boot plus the monotonic clock since.
+pub fn realtime_ns() -> u64 {
+    BOOT_EPOCH_NS.get().copied().unwrap_or(0) + arch::apic::monotonic_ns()
 }

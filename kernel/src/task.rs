@@ -53,6 +53,8 @@ pub struct Thread {
     pub tag: u64,
     /// The owner asked for an Interrupted message at the next exit.
     pub interrupt: bool,
+    /// May use the I/O ports opened with NativeCall::IoPorts.
+    pub io: bool,
     kstack: KernelStack,
     saved_rsp: u64,
     pub fpu: Box<FpuState>,
@@ -77,6 +79,10 @@ pub struct Endpoint {
     pub name: &'static str,
     pub receiver: Option<ThreadId>,
     pub senders: VecDeque<ThreadId>,
+    /// Notification bits not yet received (interrupts, timers).
+    pub notify: u64,
+    /// A one-shot timer: (deadline in monotonic ns, bit).
+    pub timer: Option<(u64, u64)>,
 }
 
 /// Boot options that change paths, not builds.
@@ -206,7 +212,7 @@ impl Kernel {
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
         let id = self.alloc_id();
-        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
+        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
         Some(id)
     }
 
@@ -253,11 +259,12 @@ impl Kernel {
         }
         self.threads[&next].fpu.restore();
         let kpti = self.options.kpti;
-        let (top, space, fs_base) = {
+        let (top, space, fs_base, io) = {
             let t = self.thread(next).expect("switch to a live thread");
             t.state = State::Running;
-            (t.kstack.top(), t.space, t.fs_base)
+            (t.kstack.top(), t.space, t.fs_base, t.io)
         };
+        cpu::set_io_access(io);
         if let Some(space) = space {
             let tables = &self.spaces[&space].tables;
             let pc = cpu::percpu();
@@ -379,6 +386,45 @@ impl Kernel {
         let msg = Message { kind: out.kind, client: sender, nr: out.nr, args: out.args, tag };
         let r = self.thread(receiver).expect("receiver exists").regs();
         write_message(r, &msg);
+    }
+
+    /// Raises notification `bits` on `ep`: a waiting receiver gets them at
+    /// once (and becomes ready), else its next Recv does.
+    pub fn notify(&mut self, ep: EndpointId, bits: u64) {
+        let e = &mut self.endpoints[ep];
+        e.notify |= bits;
+        if let Some(r) = e.receiver.take() {
+            let bits = core::mem::take(&mut e.notify);
+            let msg = Message { kind: MessageKind::Notify, client: 0, nr: 0, args: [bits, 0, 0, 0, 0, 0], tag: 0 };
+            write_message(self.thread(r).expect("receiver exists").regs(), &msg);
+            self.make_ready(r);
+        }
+    }
+
+    /// Fires the endpoint timers whose deadline has passed.
+    pub fn expire_timers(&mut self, now: u64) {
+        for ep in 0..self.endpoints.len() {
+            if let Some((deadline, bit)) = self.endpoints[ep].timer {
+                if now >= deadline {
+                    self.endpoints[ep].timer = None;
+                    self.notify(ep, bit);
+                }
+            }
+        }
+    }
+
+    /// Hands `client`'s pending syscall to `ep` (NativeCall::Forward).
+    pub fn forward(&mut self, client: ThreadId, ep: EndpointId) {
+        match self.endpoints[ep].receiver.take() {
+            Some(r) => {
+                self.deliver(r, client);
+                self.make_ready(r);
+            }
+            None => {
+                self.thread(client).expect("client exists").state = State::Sending(ep);
+                self.endpoints[ep].senders.push_back(client);
+            }
+        }
     }
 
     /// Queues the current thread's message on `ep` and switches: straight

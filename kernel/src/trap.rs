@@ -1,6 +1,7 @@
 //! Interrupts and exceptions: the timer tick (preemption), and faults,
 //! which a user thread's owner hears about as a message, like a syscall.
 
+use crate::arch::x86_64::ioapic::IRQ_BASE;
 use crate::arch::x86_64::{apic, TrapFrame};
 use crate::task::{self, Outgoing};
 use lstar_abi::native::Personality;
@@ -19,6 +20,7 @@ fn handle_one(f: TrapFrame) {
     match f.vector {
         apic::TIMER_VECTOR => timer(f),
         apic::SPURIOUS_VECTOR => {}
+        v if (IRQ_BASE..IRQ_BASE + 16).contains(&v) => irq(f, v - IRQ_BASE),
         0..=31 if f.from_user => user_fault(f),
         0..=31 => panic!(
             "kernel exception {} (error {:#x}) at rip {:#x}, rsp {:#x}, cr2 {:#x}",
@@ -35,10 +37,28 @@ fn handle_one(f: TrapFrame) {
     }
 }
 
+/// A device interrupt: its server hears about it as a notification.
+fn irq(f: TrapFrame, irq: u8) {
+    apic::eoi();
+    let binding = crate::syscall::native::IRQ_BINDINGS.lock()[irq as usize];
+    let mut k = task::lock();
+    if let Some((ep, bit)) = binding {
+        k.notify(ep, bit);
+    }
+    // Let the device's server run soon: a user thread yields to it.
+    if f.from_user {
+        match k.preempt() {
+            Some(sw) => sw.run(k),
+            None => drop(k),
+        }
+    }
+}
+
 fn timer(f: TrapFrame) {
     apic::eoi();
     let mut k = task::lock();
     k.ticks += 1;
+    k.expire_timers(apic::monotonic_ns());
     if !f.from_user {
         return; // idle: its loop picks the next thread
     }

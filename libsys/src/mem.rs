@@ -104,3 +104,14 @@ pub fn set_context(thread: ThreadId, ctx: &lstar_abi::native::UserContext) -> Re
     let bytes = ctx.to_bytes();
     call0(NativeCall::ThreadSetContext, [thread, bytes.as_ptr() as u64, 0, 0, 0, 0]).map(drop)
 }
+
+/// The time in ns on `clock` (lstar_abi::native::clock).
+pub fn clock(clock: u64) -> Result<u64, Errno> {
+    call0(NativeCall::Clock, [clock, 0, 0, 0, 0, 0])
+}
+
+/// Notify this server's endpoint with `bit` at monotonic time `deadline`
+/// (ns); 0 cancels.
+pub fn timer_set(deadline: u64, bit: u64) -> Result<(), Errno> {
+    call0(NativeCall::TimerSet, [deadline, bit, 0, 0, 0, 0]).map(drop)
+}

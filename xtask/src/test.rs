@@ -81,6 +81,7 @@ const CASES: &[Case] = &[
     Case::new("syscall_abi_nokpti", "syscall_abi", Check::Expect(syscall_abi)).cmdline(&["kpti=off"]),
     Case::new("fork_wait", "fork_wait", Check::Differential),
     Case::new("signals", "signals", Check::Differential),
+    Case::new("time_sleep", "time_sleep", Check::Differential),
     Case::new("argv_slowpath", "argv", Check::Differential)
         .args(&["through", "the", "scheduler"])
         .cmdline(&["fastpath=off"]),

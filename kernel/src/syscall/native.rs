@@ -94,6 +94,34 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
             owned_thread(k, a[0])?.interrupt = true;
             Ok(Next::Return(0))
         }
+        NativeCall::IrqBind => ret(irq_bind(k, a[0], a[1])),
+        NativeCall::TimerSet => {
+            let ep = my_endpoint(k)?;
+            k.endpoints[ep].timer = (a[0] != 0).then_some((a[0], a[1]));
+            Ok(Next::Return(0))
+        }
+        NativeCall::Clock => ret(match a[0] {
+            lstar_abi::native::clock::MONOTONIC => Ok(crate::arch::x86_64::apic::monotonic_ns()),
+            lstar_abi::native::clock::REALTIME => Ok(crate::boot::realtime_ns()),
+            _ => Err(Errno::EINVAL),
+        }),
+        NativeCall::IoPorts => {
+            let (base, count) = (u16::try_from(a[0]).map_err(|_| Errno::EINVAL)?, u16::try_from(a[1]).map_err(|_| Errno::EINVAL)?);
+            crate::arch::x86_64::cpu::allow_ports(base, count);
+            k.current().io = true;
+            crate::arch::x86_64::cpu::set_io_access(true);
+            Ok(Next::Return(0))
+        }
+        NativeCall::Forward => {
+            let ep = usize::try_from(a[1]).ok().filter(|&e| e < k.endpoints.len()).ok_or(Errno::EBADF)?;
+            let t = waiting_client(k, a[0])?;
+            match &mut t.outgoing {
+                Some(out) if out.kind == lstar_abi::MessageKind::Syscall => out.args[5] = a[2],
+                _ => return Err(Errno::EINVAL),
+            }
+            k.forward(a[0], ep);
+            Ok(Next::Return(0))
+        }
         NativeCall::ThreadGetContext => ret(get_context(k, a[0], a[1])),
         NativeCall::ThreadSetContext => ret(set_context(k, a[0], a[1])),
         NativeCall::ThreadSetSpace => {
@@ -207,6 +235,12 @@ fn recv(k: &mut Kernel, ep: usize) -> Result<Next, Errno> {
     match k.endpoints.get(ep) {
         Some(e) if e.server_space == space => {}
         _ => return Err(Errno::EBADF),
+    }
+    let bits = core::mem::take(&mut k.endpoints[ep].notify);
+    if bits != 0 {
+        let msg = lstar_abi::Message { kind: lstar_abi::MessageKind::Notify, client: 0, nr: 0, args: [bits, 0, 0, 0, 0, 0], tag: 0 };
+        task::write_message(k.current().regs(), &msg);
+        return Ok(Next::ReturnAsIs);
     }
     if let Some(sender) = k.endpoints[ep].senders.pop_front() {
         k.deliver(me, sender);
@@ -402,3 +436,23 @@ fn set_context(k: &mut Kernel, id: ThreadId, ptr: u64) -> NResult {
     t.fpu.set_bytes(&ctx.fpu);
     Ok(0)
 }
+
+/// Routes ISA `irq` to the caller's endpoint as notification `bit`.
+fn irq_bind(k: &mut Kernel, irq: u64, bit: u64) -> NResult {
+    if irq >= 16 || bit == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let ep = my_endpoint(k)?;
+    let mut bindings = IRQ_BINDINGS.lock();
+    if bindings[irq as usize].is_some_and(|(e, _)| e != ep) {
+        return Err(Errno::EBUSY);
+    }
+    if !crate::arch::x86_64::ioapic::route(irq as u8) {
+        return Err(Errno::ENODEV);
+    }
+    bindings[irq as usize] = Some((ep, bit));
+    Ok(0)
+}
+
+/// ISA IRQ -> (endpoint, notification bit).
+pub static IRQ_BINDINGS: spin::Mutex<[Option<(usize, u64)>; 16]> = spin::Mutex::new([None; 16]);

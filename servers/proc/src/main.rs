@@ -19,6 +19,7 @@ use lstar_abi::native::{prot, Personality};
 use proc_server::{elf, shebang, signal, stack, wait_selects, Termination};
 
 mod signals;
+mod time;
 
 libsys::server_main!(main);
 
@@ -66,6 +67,7 @@ struct Procs {
     procs: BTreeMap<u32, Process>,
     by_thread: BTreeMap<ThreadId, u32>,
     waiters: BTreeMap<u32, Waiter>,
+    sleepers: Vec<time::Sleeper>,
     next_pid: u32,
     /// The file server, told about forks, execs and exits.
     fs: Option<u64>,
@@ -82,7 +84,7 @@ enum Outcome {
 
 fn main(boot: Boot) -> ! {
     let fs = libsys::lookup("fs").ok();
-    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), next_pid: 1, fs, initrd: boot.initrd };
+    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), next_pid: 1, fs, initrd: boot.initrd };
     if let Err((why, status)) = procs.start_init() {
         println!("proc: cannot start the program: {why}");
         lstar_console_line(&why);
@@ -95,6 +97,12 @@ fn main(boot: Boot) -> ! {
             MessageKind::Syscall => procs.syscall(&msg),
             MessageKind::Fault => procs.fault(&msg),
             MessageKind::Call => Outcome::Reply(Errno::ENOSYS.to_ret()),
+            MessageKind::Notify => {
+                if msg.args[0] & time::TIMER_BIT != 0 {
+                    procs.wake_sleepers();
+                }
+                Outcome::NoReply
+            }
             MessageKind::Interrupted => match procs.by_thread.get(&msg.client) {
                 Some(&pid) => procs.finish(pid, None),
                 None => Outcome::Reply(0),
@@ -261,6 +269,12 @@ impl Procs {
                 };
             }
             nr::SIGALTSTACK => return ret(self.sigaltstack(client, pid, a[0], a[1])),
+            nr::CLOCK_GETTIME => return ret(self.clock_gettime(client, a[0], a[1])),
+            nr::CLOCK_GETRES => return ret(self.clock_getres(client, a[0], a[1])),
+            nr::GETTIMEOFDAY => return ret(self.gettimeofday(client, a[0], a[1])),
+            nr::TIME => return ret(self.time(client, a[0])),
+            nr::NANOSLEEP => return self.sleep(msg.client, pid, 1, 0, a[0]),
+            nr::CLOCK_NANOSLEEP => return self.sleep(msg.client, pid, a[0], a[1], a[2]),
             nr::KILL => return ret(self.kill(pid, a[0] as i32, a[1])),
             nr::TKILL => return ret(self.kill(pid, a[0] as i32, a[1])),
             nr::TGKILL => return ret(self.kill(pid, a[1] as i32, a[2])),

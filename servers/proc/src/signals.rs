@@ -246,10 +246,17 @@ impl Procs {
             return;
         }
         let thread = p.thread;
-        if self.waiters.get(&pid).is_some_and(|w| w.thread == thread) {
-            // Blocked in wait4 here: the wait ends with EINTR.
+        if let Some(sleeper) = self.interrupt_sleep(pid) {
+            // A sleep is never restarted (Linux returns EINTR after a
+            // handler whatever SA_RESTART says).
+            if let Outcome::Reply(v) = self.finish_interrupted(pid, false) {
+                let _ = libsys::reply(sleeper, v);
+            }
+        } else if self.waiters.get(&pid).is_some_and(|w| w.thread == thread) {
+            // Blocked in wait4 here: the wait ends with EINTR, or restarts
+            // after a handler with SA_RESTART.
             self.waiters.remove(&pid);
-            if let Outcome::Reply(v) = self.finish(pid, Some(Errno::EINTR.to_ret())) {
+            if let Outcome::Reply(v) = self.finish_interrupted(pid, true) {
                 let _ = libsys::reply(thread, v);
             }
         } else if let Err(e) = mem::interrupt(thread) {
@@ -261,6 +268,17 @@ impl Procs {
     /// is pending: `result` is the syscall's value (None for a fault or an
     /// interrupted return, whose registers stay as they are).
     pub(crate) fn finish(&mut self, pid: u32, result: Option<u64>) -> Outcome {
+        self.finish_with(pid, result, false)
+    }
+
+    /// A blocking call ended by a signal: EINTR, unless the handler has
+    /// SA_RESTART and the call is `restartable`, in which case it runs again
+    /// after the handler returns.
+    pub(crate) fn finish_interrupted(&mut self, pid: u32, restartable: bool) -> Outcome {
+        self.finish_with(pid, Some(Errno::EINTR.to_ret()), restartable)
+    }
+
+    fn finish_with(&mut self, pid: u32, result: Option<u64>, restartable: bool) -> Outcome {
         let reply = Outcome::Reply(result.unwrap_or(0));
         let Some(p) = self.procs.get_mut(&pid) else { return Outcome::NoReply };
         if p.ended.is_some() {
@@ -282,13 +300,13 @@ impl Procs {
                 }
                 // Job control needs the console server's foreground group;
                 // until then a stop signal is not acted on.
-                sig::Default::Ignore | sig::Default::Continue | sig::Default::Stop => self.finish(pid, result),
+                sig::Default::Ignore | sig::Default::Continue | sig::Default::Stop => self.finish_with(pid, result, restartable),
             };
         }
         if action.handler == sig::SIG_IGN {
-            return self.finish(pid, result);
+            return self.finish_with(pid, result, restartable);
         }
-        match self.run_handler(pid, signo, action, info, result) {
+        match self.run_handler(pid, signo, action, info, result, restartable) {
             Ok(()) => Outcome::Reply(0),
             Err(_) => {
                 println!("proc: pid {pid}: cannot build a frame for {}; killed by SIGSEGV", sig::name(signo));
@@ -298,14 +316,13 @@ impl Procs {
         }
     }
 
-    fn run_handler(&mut self, pid: u32, signo: u8, action: Action, info: Info, result: Option<u64>) -> Result<(), Errno> {
+    fn run_handler(&mut self, pid: u32, signo: u8, action: Action, info: Info, result: Option<u64>, restartable: bool) -> Result<(), Errno> {
         let p = self.procs.get_mut(&pid).expect("checked by the caller");
         let thread = p.thread;
         let mut ctx = mem::get_context(thread)?;
         if let Some(v) = result {
             ctx.regs.rax = v;
-            // An interrupted wait restarts after the handler if asked to.
-            if v == Errno::EINTR.to_ret() && action.flags & sig::SA_RESTART != 0 {
+            if restartable && v == Errno::EINTR.to_ret() && action.flags & sig::SA_RESTART != 0 {
                 ctx.regs.rax = ctx.regs.orig_rax;
                 ctx.regs.rip -= 2; // the SYSCALL instruction
             }

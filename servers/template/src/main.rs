@@ -25,6 +25,11 @@ fn main(boot: Boot) -> ! {
             MessageKind::Call => Errno::ENOSYS.to_ret(),
             // Faults come only from threads this server created.
             MessageKind::Fault | MessageKind::Interrupted => Errno::EFAULT.to_ret(),
+            // Interrupts and timers this server asked for; nothing to reply.
+            MessageKind::Notify => {
+                msg = libsys::recv(boot.endpoint);
+                continue;
+            }
         };
         msg = libsys::reply_recv(boot.endpoint, msg.client, value);
     }

@@ -26,6 +26,10 @@ pub struct Platform {
     pub local_apic: u64,
     pub io_apics: usize,
     pub cpus: usize,
+    /// The first I/O APIC: MMIO address and first GSI.
+    pub io_apic: Option<(u64, u32)>,
+    /// ISA IRQ -> (GSI, flags) where the MADT overrides identity mapping.
+    pub overrides: [Option<(u32, u16)>; 16],
 }
 
 pub fn platform(rsdp: u64) -> Result<Platform, acpi::AcpiError> {
@@ -37,7 +41,15 @@ pub fn platform(rsdp: u64) -> Result<Platform, acpi::AcpiError> {
     for entry in madt.get().entries() {
         match entry {
             MadtEntry::LocalApic(_) | MadtEntry::LocalX2Apic(_) => p.cpus += 1,
-            MadtEntry::IoApic(_) => p.io_apics += 1,
+            MadtEntry::IoApic(io) => {
+                p.io_apics += 1;
+                if p.io_apic.is_none() {
+                    p.io_apic = Some((io.io_apic_address as u64, io.global_system_interrupt_base));
+                }
+            }
+            MadtEntry::InterruptSourceOverride(o) if (o.irq as usize) < 16 => {
+                p.overrides[o.irq as usize] = Some((o.global_system_interrupt, o.flags));
+            }
             MadtEntry::LocalApicAddressOverride(o) => p.local_apic = o.local_apic_address,
             _ => {}
         }

@@ -36,6 +36,17 @@ fn read(offset: u64) -> u32 {
     unsafe { reg(offset).read_volatile() }
 }
 
+/// TSC ticks per second, measured at boot.
+static TSC_HZ: spin::Once<u64> = spin::Once::new();
+static TSC_BOOT: spin::Once<u64> = spin::Once::new();
+
+/// Nanoseconds since boot, from the TSC.
+pub fn monotonic_ns() -> u64 {
+    let hz = *TSC_HZ.get().unwrap_or(&1_000_000_000);
+    let ticks = super::rdtsc().saturating_sub(*TSC_BOOT.get().unwrap_or(&0));
+    (ticks as u128 * 1_000_000_000 / hz as u128) as u64
+}
+
 /// Masks the legacy PICs, enables the LAPIC at physical `base` and starts
 /// the periodic timer. Returns the calibrated LAPIC ticks per second.
 pub fn init(base: u64) -> u64 {
@@ -73,6 +84,7 @@ fn calibrate() -> u64 {
     };
     let mut last = read_pit();
     write(REG_TIMER_INIT, u32::MAX);
+    let tsc0 = super::rdtsc();
     let mut elapsed = 0u64;
     let mut spins = 0u64;
     while elapsed < WINDOW {
@@ -87,7 +99,10 @@ fn calibrate() -> u64 {
         }
     }
     let ticks = u32::MAX - read(REG_TIMER_CURRENT);
+    let tsc = super::rdtsc() - tsc0;
     write(REG_TIMER_INIT, 0);
+    TSC_HZ.call_once(|| (tsc as u128 * PIT_HZ as u128 / elapsed as u128) as u64);
+    TSC_BOOT.call_once(|| tsc0);
     ticks as u64 * PIT_HZ / elapsed
 }
 

@@ -43,9 +43,17 @@ struct EntryData {
     percpu: PerCpu,
     gdt: [u64; 10],
     tss: Tss,
+    /// The TSS I/O permission bitmap (a clear bit allows a port), with the
+    /// terminating 0xff byte the CPU reads past the last port.
+    io_bitmap: [u8; IO_BITMAP_BYTES + 1],
     entry_stack: [u8; 4096],
     double_fault_stack: [u8; 4096],
 }
+
+const IO_BITMAP_BYTES: usize = 65536 / 8;
+/// An I/O map base past the TSS limit: no port is allowed in user mode.
+const NO_IO_BITMAP: u16 = 0xffff;
+const TSS_SIZE: u16 = 104;
 
 #[repr(C, packed(4))]
 struct Tss {
@@ -74,7 +82,8 @@ static mut ENTRY: EntryData = EntryData {
         0, // 0x40 TSS, two slots
         0,
     ],
-    tss: Tss { reserved0: 0, rsp: [0; 3], reserved1: 0, ist: [0; 7], reserved2: 0, reserved3: 0, iomap_base: 104 },
+    tss: Tss { reserved0: 0, rsp: [0; 3], reserved1: 0, ist: [0; 7], reserved2: 0, reserved3: 0, iomap_base: NO_IO_BITMAP },
+    io_bitmap: [0xff; IO_BITMAP_BYTES + 1],
     entry_stack: [0; 4096],
     double_fault_stack: [0; 4096],
 };
@@ -105,7 +114,9 @@ pub fn init(kpti: bool) {
         e.tss.ist[0] = e.double_fault_stack.as_ptr() as u64 + e.double_fault_stack.len() as u64;
 
         let tss = core::ptr::addr_of!(e.tss) as u64;
-        let limit = (core::mem::size_of::<Tss>() - 1) as u64;
+        // The limit covers the I/O bitmap that follows the TSS.
+        let limit = (core::mem::size_of::<Tss>() + IO_BITMAP_BYTES + 1 - 1) as u64;
+        assert_eq!(core::ptr::addr_of!(e.io_bitmap) as u64, core::ptr::addr_of!(e.tss) as u64 + TSS_SIZE as u64, "bitmap follows the TSS");
         e.gdt[8] = limit | ((tss & 0xff_ffff) << 16) | (0x89 << 40) | (((tss >> 24) & 0xff) << 56);
         e.gdt[9] = tss >> 32;
 
@@ -205,4 +216,22 @@ fn features() -> (bool, bool, bool) {
 pub fn set_fs_base(base: u64) {
     // SAFETY: FS_BASE only affects user-mode FS-relative accesses.
     unsafe { Msr::new(0xc000_0100).write(base) };
+}
+
+/// Allows user-mode access to ports `base..base+count` for threads that
+/// have I/O access (see `set_io_access`).
+pub fn allow_ports(base: u16, count: u16) {
+    // SAFETY: one CPU, interrupts off; the bitmap is only read by the CPU
+    // on user-mode port instructions.
+    let e = unsafe { &mut *addr_of_mut!(ENTRY) };
+    for port in base as usize..(base as usize + count as usize).min(65536) {
+        e.io_bitmap[port / 8] &= !(1 << (port % 8));
+    }
+}
+
+/// Whether the thread about to run may use the ports `allow_ports` opened.
+pub fn set_io_access(on: bool) {
+    // SAFETY: as in allow_ports.
+    let e = unsafe { &mut *addr_of_mut!(ENTRY) };
+    e.tss.iomap_base = if on { TSS_SIZE } else { NO_IO_BITMAP };
 }

@@ -4,6 +4,8 @@
 pub mod acpi;
 pub mod apic;
 pub mod cpu;
+pub mod ioapic;
+pub mod rtc;
 pub mod port;
 pub mod pvh;
 
@@ -144,6 +146,11 @@ pub fn read_cr2() -> u64 {
     // SAFETY: reading CR2 has no side effects.
     unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack)) };
     v
+}
+
+pub fn rdtsc() -> u64 {
+    // SAFETY: RDTSC only reads the time-stamp counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 pub fn invlpg(va: u64) {

@@ -1,0 +1,143 @@
+//! Time: clock_gettime, gettimeofday, time, nanosleep, clock_nanosleep.
+//! Sleepers wait on this server; one kernel timer on its endpoint is kept
+//! at the earliest deadline and wakes them through a Notify message.
+
+use super::*;
+
+const CLOCK_REALTIME: u64 = 0;
+const CLOCK_MONOTONIC: u64 = 1;
+const CLOCK_PROCESS_CPUTIME_ID: u64 = 2;
+const CLOCK_THREAD_CPUTIME_ID: u64 = 3;
+const CLOCK_MONOTONIC_RAW: u64 = 4;
+const CLOCK_REALTIME_COARSE: u64 = 5;
+const CLOCK_MONOTONIC_COARSE: u64 = 6;
+const CLOCK_BOOTTIME: u64 = 7;
+const TIMER_ABSTIME: u64 = 1;
+/// The notification bit of the sleep timer.
+pub(crate) const TIMER_BIT: u64 = 1;
+
+/// A thread in nanosleep: woken at `deadline` (monotonic ns).
+pub(crate) struct Sleeper {
+    pub deadline: u64,
+    pub thread: ThreadId,
+    pub pid: u32,
+}
+
+fn now(clock: u64) -> Result<u64, Errno> {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => mem::clock(lstar_abi::native::clock::REALTIME),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => mem::clock(lstar_abi::native::clock::MONOTONIC),
+        // No CPU accounting yet: time since boot bounds them from above.
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => mem::clock(lstar_abi::native::clock::MONOTONIC),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn timespec(ns: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+    b[8..].copy_from_slice(&(ns % 1_000_000_000).to_le_bytes());
+    b
+}
+
+fn read_timespec(client: Client, addr: u64) -> Result<u64, Errno> {
+    let mut b = [0u8; 16];
+    client.read(addr, &mut b)?;
+    let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
+    let nsec = i64::from_le_bytes(b[8..].try_into().expect("8"));
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64))
+}
+
+impl Procs {
+    pub(crate) fn clock_gettime(&self, client: Client, clock: u64, ts: u64) -> Result<u64, Errno> {
+        let t = now(clock)?;
+        client.write(ts, &timespec(t))?;
+        Ok(0)
+    }
+
+    pub(crate) fn clock_getres(&self, client: Client, clock: u64, ts: u64) -> Result<u64, Errno> {
+        now(clock)?;
+        if ts != 0 {
+            client.write(ts, &timespec(1))?;
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn gettimeofday(&self, client: Client, tv: u64, tz: u64) -> Result<u64, Errno> {
+        let t = now(CLOCK_REALTIME)?;
+        if tv != 0 {
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&(t / 1_000_000_000).to_le_bytes());
+            b[8..].copy_from_slice(&((t % 1_000_000_000) / 1000).to_le_bytes());
+            client.write(tv, &b)?;
+        }
+        if tz != 0 {
+            client.write(tz, &[0u8; 8])?; // UTC, no DST
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn time(&self, client: Client, at: u64) -> Result<u64, Errno> {
+        let secs = now(CLOCK_REALTIME)? / 1_000_000_000;
+        if at != 0 {
+            client.write(at, &secs.to_le_bytes())?;
+        }
+        Ok(secs)
+    }
+
+    /// nanosleep and clock_nanosleep: the caller waits here until the
+    /// deadline (or a signal ends the sleep with EINTR).
+    pub(crate) fn sleep(&mut self, thread: ThreadId, pid: u32, clock: u64, flags: u64, req: u64) -> Outcome {
+        let r = (|| -> Result<Option<u64>, Errno> {
+            let client = Client(thread);
+            let t = read_timespec(client, req)?;
+            let start = now(clock)?;
+            let wait = if flags & TIMER_ABSTIME != 0 { t.saturating_sub(start) } else { t };
+            if wait == 0 {
+                return Ok(None);
+            }
+            Ok(Some(mem::clock(lstar_abi::native::clock::MONOTONIC)? + wait))
+        })();
+        match r {
+            Err(e) => Outcome::Reply(e.to_ret()),
+            Ok(None) => Outcome::Reply(0),
+            Ok(Some(deadline)) => {
+                self.sleepers.push(Sleeper { deadline, thread, pid });
+                self.arm_timer();
+                Outcome::NoReply
+            }
+        }
+    }
+
+    fn arm_timer(&self) {
+        let next = self.sleepers.iter().map(|s| s.deadline).min().unwrap_or(0);
+        if let Err(e) = mem::timer_set(next, TIMER_BIT) {
+            println!("proc: cannot set the sleep timer: {}", e.text());
+        }
+    }
+
+    /// The timer fired: wake every sleeper whose deadline has passed.
+    pub(crate) fn wake_sleepers(&mut self) {
+        let Ok(t) = mem::clock(lstar_abi::native::clock::MONOTONIC) else { return };
+        let (due, rest): (Vec<Sleeper>, Vec<Sleeper>) = core::mem::take(&mut self.sleepers).into_iter().partition(|s| s.deadline <= t);
+        self.sleepers = rest;
+        for s in due {
+            if let Outcome::Reply(v) = self.finish(s.pid, Some(0)) {
+                let _ = libsys::reply(s.thread, v);
+            }
+        }
+        self.arm_timer();
+    }
+
+    /// A signal for a sleeping process ends its sleep early with EINTR
+    /// (and the remaining time is not reported yet).
+    pub(crate) fn interrupt_sleep(&mut self, pid: u32) -> Option<ThreadId> {
+        let i = self.sleepers.iter().position(|s| s.pid == pid)?;
+        let s = self.sleepers.remove(i);
+        self.arm_timer();
+        Some(s.thread)
+    }
+}

@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod errno;
 pub mod fs;
 pub mod native;
+pub mod proc;
 pub mod regs;
 
 pub use native::{Message, MessageKind, NativeCall, ThreadId};

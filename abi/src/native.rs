@@ -94,7 +94,9 @@ native_calls! {
     ThreadSetSpace = 22,
     /// (thread): ask a thread this server owns to stop at its next return
     /// to user mode and send a [`MessageKind::Interrupted`] message (signal
-    /// delivery to a thread that is not waiting on the owner).
+    /// delivery to a thread that is not waiting on the owner). If the thread
+    /// is blocked in another server's call, that server gets a
+    /// [`MessageKind::Cancel`] for it.
     ThreadInterrupt = 23,
     /// (thread, ptr): copy the [`UserContext`] of a thread waiting on the
     /// caller into the caller's memory.
@@ -218,6 +220,11 @@ pub enum MessageKind {
     /// Notifications (interrupts, timers): `args[0]` holds the bits that
     /// fired since the last Notify; `client` is 0 and nothing is replied.
     Notify = 4,
+    /// The kernel asks the server to end `client`'s call early: its owner
+    /// has a signal for it (NativeCall::ThreadInterrupt). A server that
+    /// holds the call blocked (a read waiting for input) replies `-EINTR`;
+    /// otherwise it ignores this. Nothing is replied to the message itself.
+    Cancel = 5,
 }
 
 impl TryFrom<u64> for MessageKind {
@@ -229,6 +236,7 @@ impl TryFrom<u64> for MessageKind {
             2 => Ok(MessageKind::Call),
             3 => Ok(MessageKind::Interrupted),
             4 => Ok(MessageKind::Notify),
+            5 => Ok(MessageKind::Cancel),
             other => Err(other),
         }
     }

@@ -83,6 +83,8 @@ pub struct Endpoint {
     pub notify: u64,
     /// A one-shot timer: (deadline in monotonic ns, bit).
     pub timer: Option<(u64, u64)>,
+    /// Clients whose calls the server is asked to cancel.
+    pub cancels: VecDeque<ThreadId>,
 }
 
 /// Boot options that change paths, not builds.
@@ -398,6 +400,21 @@ impl Kernel {
             let msg = Message { kind: MessageKind::Notify, client: 0, nr: 0, args: [bits, 0, 0, 0, 0, 0], tag: 0 };
             write_message(self.thread(r).expect("receiver exists").regs(), &msg);
             self.make_ready(r);
+        }
+    }
+
+    /// Asks the server holding `client`'s call to end it early (a Cancel
+    /// message); nothing if the client is not waiting on a server.
+    pub fn cancel(&mut self, client: ThreadId) {
+        let Some(State::AwaitingReply { server }) = self.threads.get(&client).map(|t| t.state) else { return };
+        let Some(ep) = self.threads.get(&server).and_then(|s| s.space).and_then(|sp| self.endpoint_of_space(sp)) else { return };
+        match self.endpoints[ep].receiver.take() {
+            Some(r) => {
+                let msg = Message { kind: MessageKind::Cancel, client, nr: 0, args: [0; 6], tag: 0 };
+                write_message(self.thread(r).expect("receiver exists").regs(), &msg);
+                self.make_ready(r);
+            }
+            None => self.endpoints[ep].cancels.push_back(client),
         }
     }
 

@@ -92,6 +92,7 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         NativeCall::ThreadClone => ret(thread_clone(k, a[0], a[1], a[2], a[3])),
         NativeCall::ThreadInterrupt => {
             owned_thread(k, a[0])?.interrupt = true;
+            k.cancel(a[0]);
             Ok(Next::Return(0))
         }
         NativeCall::IrqBind => ret(irq_bind(k, a[0], a[1])),
@@ -239,6 +240,11 @@ fn recv(k: &mut Kernel, ep: usize) -> Result<Next, Errno> {
     let bits = core::mem::take(&mut k.endpoints[ep].notify);
     if bits != 0 {
         let msg = lstar_abi::Message { kind: lstar_abi::MessageKind::Notify, client: 0, nr: 0, args: [bits, 0, 0, 0, 0, 0], tag: 0 };
+        task::write_message(k.current().regs(), &msg);
+        return Ok(Next::ReturnAsIs);
+    }
+    if let Some(client) = k.endpoints[ep].cancels.pop_front() {
+        let msg = lstar_abi::Message { kind: lstar_abi::MessageKind::Cancel, client, nr: 0, args: [0; 6], tag: 0 };
         task::write_message(k.current().regs(), &msg);
         return Ok(Next::ReturnAsIs);
     }

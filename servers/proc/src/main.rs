@@ -96,7 +96,9 @@ fn main(boot: Boot) -> ! {
         let outcome = match msg.kind {
             MessageKind::Syscall => procs.syscall(&msg),
             MessageKind::Fault => procs.fault(&msg),
-            MessageKind::Call => Outcome::Reply(Errno::ENOSYS.to_ret()),
+            MessageKind::Call => ret(procs.call(&msg)),
+            // Proc never holds another server's client: nothing to cancel.
+            MessageKind::Cancel => Outcome::NoReply,
             MessageKind::Notify => {
                 if msg.args[0] & time::TIMER_BIT != 0 {
                     procs.wake_sleepers();
@@ -307,6 +309,27 @@ impl Procs {
                 println!("proc: syscall {other} is routed here but not handled");
                 Outcome::Reply(Errno::ENOSYS.to_ret())
             }
+        }
+    }
+
+    /// Requests from other servers (lstar_abi::proc).
+    fn call(&mut self, msg: &Message) -> Result<u64, Errno> {
+        match msg.nr {
+            lstar_abi::proc::KILL_PGRP => {
+                let (pgid, signo) = (u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1]);
+                if signo == 0 || signo > signal::NSIG as u64 {
+                    return Err(Errno::EINVAL);
+                }
+                let members: Vec<u32> = self.procs.values().filter(|p| p.pgid == pgid && p.ended.is_none()).map(|p| p.pid).collect();
+                if members.is_empty() {
+                    return Err(Errno::ESRCH);
+                }
+                for pid in members {
+                    self.send(pid, signal::Info { signo: signo as u8, code: signal::SI_KERNEL, pid_or_addr: 0, uid: 0, status: 0 }, 0);
+                }
+                Ok(0)
+            }
+            _ => Err(Errno::ENOSYS),
         }
     }
 

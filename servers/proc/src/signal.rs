@@ -46,6 +46,8 @@ pub const SA_RESETHAND: u64 = 0x8000_0000;
 /// `si_code` values used here.
 pub const SI_USER: i32 = 0;
 pub const SI_TKILL: i32 = -6;
+/// Sent by the kernel side (the terminal's Ctrl-C).
+pub const SI_KERNEL: i32 = 0x80;
 pub const SEGV_MAPERR: i32 = 1;
 pub const CLD_EXITED: i32 = 1;
 

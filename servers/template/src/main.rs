@@ -25,8 +25,9 @@ fn main(boot: Boot) -> ! {
             MessageKind::Call => Errno::ENOSYS.to_ret(),
             // Faults come only from threads this server created.
             MessageKind::Fault | MessageKind::Interrupted => Errno::EFAULT.to_ret(),
-            // Interrupts and timers this server asked for; nothing to reply.
-            MessageKind::Notify => {
+            // Interrupts and timers this server asked for, and requests to
+            // end a blocked call early; nothing to reply to either.
+            MessageKind::Notify | MessageKind::Cancel => {
                 msg = libsys::recv(boot.endpoint);
                 continue;
             }

@@ -32,6 +32,14 @@ pub fn debug_bytes(bytes: &[u8]) {
     }
 }
 
+/// For the panic handler: writes without the lock, which the panicking
+/// code may hold.
+pub fn debug_bytes_unlocked(bytes: &[u8]) {
+    for &b in bytes {
+        outb(DEBUGCON, b);
+    }
+}
+
 struct Logger;
 
 impl log::Log for Logger {

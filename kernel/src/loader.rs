@@ -60,7 +60,7 @@ fn start(server: ServerId, image: &[u8], initrd: &[u8], initrd_pa: u64, boot_fla
     k.endpoints.push(Endpoint { server_space: space, name: server.name(), receiver: None, senders: VecDeque::new(), notify: 0, timer: None, cancels: VecDeque::new() });
     let entry = elf.header.pt2.entry_point();
     let initrd_len = initrd.len() as u64;
-    k.spawn_user(Personality::Native, space, None, entry, native::SERVER_STACK_TOP - 8, |r| {
+    k.spawn_user(Personality::Native, space, None, entry, native::SERVER_STACK_TOP, |r| {
         r.rdi = ep as u64;
         r.rsi = native::SERVER_INITRD_BASE;
         r.rdx = initrd_len;

@@ -32,7 +32,10 @@ use arch::x86_64 as cpu_arch;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    protocol!("lstar: PANIC: {}", info);
+    use core::fmt::Write as _;
+    let mut line = console::LineBuf::new();
+    let _ = writeln!(line, "lstar: PANIC: {}", info);
+    console::debug_bytes_unlocked(line.as_bytes());
     cpu_arch::port::outl(0xf4, 0x7f);
     cpu_arch::halt_forever()
 }

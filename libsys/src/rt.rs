@@ -10,12 +10,13 @@ extern "Rust" {
 }
 
 // The kernel starts a server with RDI = endpoint, RSI = initrd base, RDX =
-// initrd length, R10 = boot flags, RSP = 8 below a 16-byte boundary.
+// initrd length, R10 = boot flags, RSP at the top of its stack.
 core::arch::global_asm!(
     ".globl _start",
     "_start:",
     "mov rcx, r10",
     "xor ebp, ebp",
+    "and rsp, -16", // the call below leaves RSP = 8 mod 16, as the ABI wants
     "call {start}",
     "ud2",
     start = sym start,

@@ -3,8 +3,8 @@
  * blocked signal waits, then arrives on unblock), SIG_IGN, SA_RESETHAND,
  * a SIGSEGV handler leaving by siglongjmp, killing a busy child with
  * SIGTERM and SIGKILL (delivered while it runs in user mode), a child
- * catching a signal from its parent, SIGCHLD, and the errors EINVAL and
- * ESRCH. */
+ * catching a signal from its parent, SIGCHLD, a breakpoint (int3) ending a
+ * child with SIGTRAP, and the errors EINVAL and ESRCH. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -107,6 +107,14 @@ int main(void)
     kill(c, SIGKILL);
     waitpid(c, &status, 0);
     printf("sigkill: sig=%d\n", WTERMSIG(status));
+
+    c = fork();
+    if (c == 0) {
+        __asm__ volatile("int3");
+        _exit(0);
+    }
+    waitpid(c, &status, 0);
+    printf("int3: signaled=%d sig=%d\n", WIFSIGNALED(status), WTERMSIG(status));
 
     signal(SIGCHLD, on_chld);
     c = fork();

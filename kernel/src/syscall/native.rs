@@ -72,6 +72,7 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         NativeCall::ThreadSetRegs => {
             // A fresh start, as execve gives: every other register zero,
             // flags just IF, x87/SSE state reset.
+            user_rip(a[1])?;
             let t = owned_thread(k, a[0])?;
             let r = t.regs();
             let (cs, ss) = (r.cs, r.ss);
@@ -378,6 +379,7 @@ fn as_destroy(k: &mut Kernel, id: AsId) -> NResult {
 
 fn thread_create(k: &mut Kernel, id: AsId, rip: u64, rsp: u64, personality: u64) -> NResult {
     owned_space(k, id)?;
+    user_rip(rip)?;
     let personality = Personality::try_from(personality).map_err(|_| Errno::EINVAL)?;
     let ep = my_endpoint(k)?;
     k.spawn_user(personality, id, Some(ep), rip, rsp, |_| {}).ok_or(Errno::ENOMEM)
@@ -425,6 +427,7 @@ fn set_context(k: &mut Kernel, id: ThreadId, ptr: u64) -> NResult {
     let mut bytes = [0u8; UserContext::SIZE];
     UserSlice::new(ptr, bytes.len() as u64).and_then(|s| s.read(&k.spaces[&me].tables, &mut bytes)).map_err(|_| Errno::EFAULT)?;
     let ctx = UserContext::from_bytes(&bytes);
+    user_rip(ctx.regs.rip)?;
     if ctx.fs_base >= crate::mm::paging::USER_END {
         return Err(Errno::EINVAL);
     }
@@ -462,3 +465,9 @@ fn irq_bind(k: &mut Kernel, irq: u64, bit: u64) -> NResult {
 
 /// ISA IRQ -> (endpoint, notification bit).
 pub static IRQ_BINDINGS: spin::Mutex<[Option<(usize, u64)>; 16]> = spin::Mutex::new([None; 16]);
+
+/// A RIP a thread may be resumed at: in the user half. (IRETQ to a
+/// non-canonical RIP would fault in the kernel, on the user's CR3.)
+fn user_rip(rip: u64) -> Result<(), Errno> {
+    if rip < crate::mm::paging::USER_END { Ok(()) } else { Err(Errno::EINVAL) }
+}

@@ -23,11 +23,10 @@ fn main(boot: Boot) -> ! {
             },
             // Requests from other servers, in a protocol this server defines.
             MessageKind::Call => Errno::ENOSYS.to_ret(),
-            // Faults come only from threads this server created.
-            MessageKind::Fault | MessageKind::Interrupted => Errno::EFAULT.to_ret(),
-            // Interrupts and timers this server asked for, and requests to
-            // end a blocked call early; nothing to reply to either.
-            MessageKind::Notify | MessageKind::Cancel => {
+            // Faults and stops come only from threads this server created
+            // (it creates none); interrupts and timers it asked for; requests
+            // to end a blocked call early. None is replied to.
+            MessageKind::Fault | MessageKind::Interrupted | MessageKind::Notify | MessageKind::Cancel => {
                 msg = libsys::recv(boot.endpoint);
                 continue;
             }

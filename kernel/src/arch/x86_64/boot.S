@@ -30,6 +30,7 @@ pvh_start32:
     cli
     cld
     mov edi, ebx                        /* keep start_info for kernel_main */
+    lea esp, [boot32_stack_top]         /* PVH leaves ESP undefined */
     mov eax, cr4
     or eax, 1 << 5                      /* CR4.PAE */
     mov cr4, eax
@@ -86,6 +87,10 @@ boot_gdt_end:
 boot_gdt_ptr:
     .word boot_gdt_end - boot_gdt - 1
     .quad boot_gdt
+/* A few words of stack for the far return into long mode. */
+.balign 16
+    .skip 64
+boot32_stack_top:
 
 .balign 4096
 boot_pml4:

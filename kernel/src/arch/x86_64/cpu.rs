@@ -123,9 +123,12 @@ pub fn init(kpti: bool) {
         let stubs = &isr_stubs as *const u8 as u64;
         for (v, slot) in e.idt.iter_mut().enumerate() {
             let h = stubs + 16 * v as u64;
-            // Present, DPL 0, 64-bit interrupt gate (IF cleared on entry).
+            // Present, 64-bit interrupt gate (IF cleared on entry), DPL 0 —
+            // but INT3 and INTO may be raised by user code (DPL 3), as on
+            // Linux, so a breakpoint is SIGTRAP rather than a #GP.
             let ist = if v == 8 { 1 } else { 0 };
-            slot[0] = (h & 0xffff) | ((KERNEL_CS as u64) << 16) | (ist << 32) | (0x8e << 40) | (((h >> 16) & 0xffff) << 48);
+            let attr: u64 = if v == 3 || v == 4 { 0xee } else { 0x8e };
+            slot[0] = (h & 0xffff) | ((KERNEL_CS as u64) << 16) | (ist << 32) | (attr << 40) | (((h >> 16) & 0xffff) << 48);
             slot[1] = h >> 32;
         }
 

@@ -33,8 +33,6 @@ const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
-const TIOCGWINSZ: u64 = 0x5413;
-const IOV_MAX: u64 = 1024;
 
 /// A Linux process: one thread for now (threads come with CLONE_VM).
 struct Process {
@@ -289,10 +287,6 @@ impl Procs {
         }
         let p = self.procs.get_mut(&pid).expect("a thread's process exists");
         match nr {
-            nr::READ => ret(read(a[0])),
-            nr::WRITE => ret(write(client, a[0], a[1], a[2])),
-            nr::WRITEV => ret(writev(client, a[0], a[1], a[2])),
-            nr::IOCTL => ret(ioctl(client, a[0], a[1], a[2])),
             nr::BRK => Outcome::Reply(p.set_brk(a[0])),
             nr::MMAP => ret(p.mmap(a[0], a[1], a[2], a[3], a[4] as i32)),
             nr::MUNMAP => ret(p.munmap(a[0], a[1])),
@@ -734,80 +728,6 @@ impl Process {
             ARCH_GET_FS => client.write(addr, &self.fs_base.to_le_bytes()).map(|_| 0),
             _ => Err(Errno::EINVAL),
         }
-    }
-}
-
-/// The console has no input until the console server exists: end of file.
-fn read(fd: u64) -> Result<u64, Errno> {
-    match fd {
-        0 => Ok(0),
-        1 | 2 => Err(Errno::EBADF),
-        _ => Err(Errno::EBADF),
-    }
-}
-
-fn write(client: Client, fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
-    if fd != 1 && fd != 2 {
-        return Err(Errno::EBADF);
-    }
-    let mut chunk = [0u8; 4096];
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(chunk.len() as u64) as usize;
-        if let Err(e) = client.read(buf + done, &mut chunk[..n]) {
-            // Linux reports a partial write, or EFAULT if nothing was written.
-            return if done > 0 { Ok(done) } else { Err(e) };
-        }
-        mem::console_write(&chunk[..n])?;
-        done += n as u64;
-    }
-    Ok(done)
-}
-
-fn writev(client: Client, fd: u64, iov: u64, count: u64) -> Result<u64, Errno> {
-    if count > IOV_MAX {
-        return Err(Errno::EINVAL);
-    }
-    if fd != 1 && fd != 2 {
-        return Err(Errno::EBADF);
-    }
-    let mut vecs = alloc::vec![0u8; (count * 16) as usize];
-    client.read(iov, &mut vecs)?;
-    let mut total = 0u64;
-    for v in vecs.chunks_exact(16) {
-        let base = u64::from_le_bytes(v[..8].try_into().unwrap());
-        let len = u64::from_le_bytes(v[8..].try_into().unwrap());
-        if len == 0 {
-            continue;
-        }
-        match write(client, fd, base, len) {
-            Ok(n) => {
-                total += n;
-                if n < len {
-                    break;
-                }
-            }
-            Err(e) => return if total > 0 { Ok(total) } else { Err(e) },
-        }
-    }
-    Ok(total)
-}
-
-fn ioctl(client: Client, fd: u64, request: u64, arg: u64) -> Result<u64, Errno> {
-    if fd > 2 {
-        return Err(Errno::EBADF);
-    }
-    match request {
-        TIOCGWINSZ => {
-            // struct winsize { rows, cols, xpixel, ypixel }: a 24x80 console.
-            let ws: [u16; 4] = [24, 80, 0, 0];
-            let mut bytes = [0u8; 8];
-            for (i, v) in ws.iter().enumerate() {
-                bytes[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
-            }
-            client.write(arg, &bytes).map(|_| 0)
-        }
-        _ => Err(Errno::ENOTTY),
     }
 }
 

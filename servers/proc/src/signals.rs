@@ -237,7 +237,11 @@ impl Procs {
             return;
         }
         let bit = sig::bit(info.signo);
-        if p.sig.action(info.signo).handler == sig::SIG_IGN && info.signo != sig::SIGKILL {
+        // An ignored signal is discarded when sent, unless blocked (the
+        // disposition may change before it is unblocked), as on Linux.
+        let action = p.sig.action(info.signo);
+        let ignored = action.handler == sig::SIG_IGN || (action.handler == sig::SIG_DFL && sig::default_action(info.signo) == sig::Default::Ignore);
+        if ignored && info.signo != sig::SIGKILL && p.sig.blocked & bit == 0 {
             return;
         }
         p.sig.pending |= bit;

@@ -1,0 +1,323 @@
+//! Open file descriptions and the per-process state that refers to them:
+//! descriptor tables, working directories and umasks, keyed by pid.
+//!
+//! As in Linux, a descriptor is a per-process number naming an open file
+//! description, and descriptions are shared: by dup(2) within a process
+//! and by fork(2) across processes. A description holds the offset and
+//! the status flags; the close-on-exec flag belongs to the descriptor.
+
+use alloc::collections::BTreeMap;
+use lstar_abi::errno::Errno;
+
+use crate::linux::{o, Termios, Winsize, NOFILE};
+use crate::tmpfs::{Ino, Tmpfs, ROOT};
+
+/// A process, named by the tag the process server gives its threads.
+pub type Pid = u64;
+
+/// An open file description's number (internal, never shown to programs).
+pub type OfdId = u64;
+
+/// An open file description.
+#[derive(Debug)]
+pub struct Ofd {
+    pub ino: Ino,
+    pub offset: u64,
+    /// The access mode and status flags, as F_GETFL shows them.
+    pub flags: u32,
+    /// Descriptors naming it, in every process.
+    refs: u32,
+}
+
+impl Ofd {
+    /// Opened with O_PATH: a handle for *at() calls and fstat only.
+    pub fn is_path(&self) -> bool {
+        self.flags & o::PATH != 0
+    }
+
+    pub fn readable(&self) -> bool {
+        !self.is_path() && matches!(self.flags & o::ACCMODE, o::RDONLY | o::RDWR)
+    }
+
+    pub fn writable(&self) -> bool {
+        !self.is_path() && matches!(self.flags & o::ACCMODE, o::WRONLY | o::RDWR)
+    }
+}
+
+/// One descriptor of a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fd {
+    pub ofd: OfdId,
+    pub cloexec: bool,
+}
+
+/// What the file server knows of a process.
+#[derive(Debug)]
+pub struct Proc {
+    pub fds: BTreeMap<i32, Fd>,
+    /// Held in the tmpfs, like an open file.
+    pub cwd: Ino,
+    pub umask: u32,
+}
+
+impl Proc {
+    /// The lowest free descriptor not below `min`; `EMFILE` when all up
+    /// to the limit are taken.
+    pub fn free_fd(&self, min: i32) -> Result<i32, Errno> {
+        let mut want = min;
+        for &fd in self.fds.range(min..).map(|(fd, _)| fd) {
+            if fd != want {
+                break;
+            }
+            want += 1;
+        }
+        if want >= NOFILE {
+            return Err(Errno::EMFILE);
+        }
+        Ok(want)
+    }
+}
+
+/// The console's terminal settings, shared by every open of it.
+#[derive(Debug)]
+pub struct Console {
+    pub termios: Termios,
+    pub winsize: Winsize,
+}
+
+/// Everything the file server holds.
+pub struct FileServer {
+    pub fs: Tmpfs,
+    pub(crate) ofds: BTreeMap<OfdId, Ofd>,
+    next_ofd: OfdId,
+    pub(crate) procs: BTreeMap<Pid, Proc>,
+    pub(crate) console: Console,
+}
+
+impl FileServer {
+    pub fn new(fs: Tmpfs) -> FileServer {
+        FileServer {
+            fs,
+            ofds: BTreeMap::new(),
+            next_ofd: 1,
+            procs: BTreeMap::new(),
+            console: Console { termios: Termios::console(), winsize: Winsize([24, 80, 0, 0]) },
+        }
+    }
+
+    /// The process `pid`. One seen for the first time starts at the root
+    /// with umask 022 and descriptors 0, 1 and 2 on one open description
+    /// of /dev/console, read-write.
+    pub fn proc(&mut self, pid: Pid) -> &mut Proc {
+        if !self.procs.contains_key(&pid) {
+            self.fs.hold(ROOT);
+            let mut fds = BTreeMap::new();
+            if let Some(console) = self.fs.walk_plain("dev/console") {
+                let ofd = self.open_ofd(console, o::RDWR | o::LARGEFILE);
+                for fd in 0..3 {
+                    fds.insert(fd, Fd { ofd, cloexec: false });
+                }
+                self.ofd_mut(ofd).refs = 3;
+            }
+            self.procs.insert(pid, Proc { fds, cwd: ROOT, umask: 0o022 });
+        }
+        self.procs.get_mut(&pid).expect("inserted above")
+    }
+
+    /// Whether the file server has state for `pid`.
+    pub fn knows(&self, pid: Pid) -> bool {
+        self.procs.contains_key(&pid)
+    }
+
+    /// A new open file description of `ino`, named by no descriptor yet.
+    pub(crate) fn open_ofd(&mut self, ino: Ino, flags: u32) -> OfdId {
+        self.fs.hold(ino);
+        let id = self.next_ofd;
+        self.next_ofd += 1;
+        self.ofds.insert(id, Ofd { ino, offset: 0, flags, refs: 0 });
+        id
+    }
+
+    pub(crate) fn ofd(&self, id: OfdId) -> &Ofd {
+        self.ofds.get(&id).expect("a descriptor names a live description")
+    }
+
+    pub(crate) fn ofd_mut(&mut self, id: OfdId) -> &mut Ofd {
+        self.ofds.get_mut(&id).expect("a descriptor names a live description")
+    }
+
+    /// The descriptor `fd` of `pid`, or `EBADF`.
+    pub(crate) fn fd(&mut self, pid: Pid, fd: i32) -> Result<Fd, Errno> {
+        self.proc(pid).fds.get(&fd).copied().ok_or(Errno::EBADF)
+    }
+
+    /// The description behind `fd`, of any kind (O_PATH included).
+    pub(crate) fn any_ofd(&mut self, pid: Pid, fd: i32) -> Result<OfdId, Errno> {
+        Ok(self.fd(pid, fd)?.ofd)
+    }
+
+    /// The description behind `fd` for calls that use the file itself:
+    /// not an O_PATH handle (`EBADF`, as Linux's fdget).
+    pub(crate) fn io_ofd(&mut self, pid: Pid, fd: i32) -> Result<OfdId, Errno> {
+        let id = self.any_ofd(pid, fd)?;
+        if self.ofd(id).is_path() {
+            return Err(Errno::EBADF);
+        }
+        Ok(id)
+    }
+
+    /// Makes `fd` of `pid` name description `ofd`, closing what it named.
+    pub(crate) fn install(&mut self, pid: Pid, fd: i32, ofd: OfdId, cloexec: bool) {
+        self.ofd_mut(ofd).refs += 1;
+        if let Some(old) = self.proc(pid).fds.insert(fd, Fd { ofd, cloexec }) {
+            self.put_ofd(old.ofd);
+        }
+    }
+
+    /// Installs a new description at the lowest free descriptor, or drops
+    /// it and fails with `EMFILE`.
+    pub(crate) fn install_lowest(&mut self, pid: Pid, ofd: OfdId, cloexec: bool) -> Result<i32, Errno> {
+        match self.proc(pid).free_fd(0) {
+            Ok(fd) => {
+                self.install(pid, fd, ofd, cloexec);
+                Ok(fd)
+            }
+            Err(e) => {
+                self.drop_unused_ofd(ofd);
+                Err(e)
+            }
+        }
+    }
+
+    /// Frees a description no descriptor names yet.
+    fn drop_unused_ofd(&mut self, id: OfdId) {
+        if self.ofd(id).refs == 0 {
+            let ofd = self.ofds.remove(&id).expect("live");
+            self.fs.release(ofd.ino);
+        }
+    }
+
+    /// One descriptor less names `id`; the last one frees it.
+    pub(crate) fn put_ofd(&mut self, id: OfdId) {
+        let ofd = self.ofd_mut(id);
+        ofd.refs -= 1;
+        if ofd.refs == 0 {
+            let ino = ofd.ino;
+            self.ofds.remove(&id);
+            self.fs.release(ino);
+        }
+    }
+
+    /// close(2) of one descriptor.
+    pub(crate) fn close_fd(&mut self, pid: Pid, fd: i32) -> Result<(), Errno> {
+        let entry = self.proc(pid).fds.remove(&fd).ok_or(Errno::EBADF)?;
+        self.put_ofd(entry.ofd);
+        Ok(())
+    }
+
+    /// Changes the working directory of `pid`.
+    pub(crate) fn set_cwd(&mut self, pid: Pid, dir: Ino) {
+        self.fs.hold(dir);
+        let old = core::mem::replace(&mut self.proc(pid).cwd, dir);
+        self.fs.release(old);
+    }
+
+    /// fork(2): `child` gets `parent`'s descriptors (sharing their open
+    /// descriptions), working directory and umask.
+    pub fn fork(&mut self, parent: Pid, child: Pid) {
+        if self.procs.contains_key(&child) {
+            self.exit(child);
+        }
+        let p = self.proc(parent);
+        let (fds, cwd, umask) = (p.fds.clone(), p.cwd, p.umask);
+        for fd in fds.values() {
+            self.ofd_mut(fd.ofd).refs += 1;
+        }
+        self.fs.hold(cwd);
+        self.procs.insert(child, Proc { fds, cwd, umask });
+    }
+
+    /// The end of a process: every descriptor closed, the process
+    /// forgotten.
+    pub fn exit(&mut self, pid: Pid) {
+        let Some(p) = self.procs.remove(&pid) else { return };
+        for fd in p.fds.values() {
+            self.put_ofd(fd.ofd);
+        }
+        self.fs.release(p.cwd);
+    }
+
+    /// execve(2): descriptors marked close-on-exec are closed.
+    pub fn exec(&mut self, pid: Pid) {
+        let doomed: alloc::vec::Vec<i32> = self.proc(pid).fds.iter().filter(|(_, f)| f.cloexec).map(|(&fd, _)| fd).collect();
+        for fd in doomed {
+            let _ = self.close_fd(pid, fd);
+        }
+    }
+
+    /// Open file descriptions alive (for tests).
+    pub fn open_descriptions(&self) -> usize {
+        self.ofds.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> FileServer {
+        let mut fs = Tmpfs::new();
+        fs.add_standard();
+        FileServer::new(fs)
+    }
+
+    #[test]
+    fn new_process_has_console_fds() {
+        let mut s = server();
+        let p = s.proc(7);
+        assert_eq!(p.fds.keys().copied().collect::<alloc::vec::Vec<_>>(), [0, 1, 2]);
+        assert_eq!((p.cwd, p.umask), (ROOT, 0o022));
+        let ofd = p.fds[&0].ofd;
+        assert_eq!(p.fds[&1].ofd, ofd, "one shared description");
+        assert_eq!(s.ofd(ofd).flags & o::ACCMODE, o::RDWR);
+        assert_eq!(s.ofd(ofd).refs, 3);
+    }
+
+    #[test]
+    fn lowest_free_fd() {
+        let mut s = server();
+        let p = s.proc(1);
+        assert_eq!(p.free_fd(0), Ok(3));
+        assert_eq!(p.free_fd(1), Ok(3));
+        assert_eq!(p.free_fd(10), Ok(10));
+        assert_eq!(p.free_fd(NOFILE), Err(Errno::EMFILE));
+        s.close_fd(1, 1).unwrap();
+        assert_eq!(s.proc(1).free_fd(0), Ok(1));
+        assert_eq!(s.close_fd(1, 1), Err(Errno::EBADF));
+    }
+
+    #[test]
+    fn fork_shares_and_exit_frees() {
+        let mut s = server();
+        s.proc(1);
+        s.fork(1, 2);
+        let ofd = s.proc(2).fds[&0].ofd;
+        assert_eq!(s.ofd(ofd).refs, 6);
+        s.exit(1);
+        assert_eq!(s.ofd(ofd).refs, 3);
+        s.exit(2);
+        assert_eq!(s.open_descriptions(), 0);
+        assert!(!s.knows(2));
+    }
+
+    #[test]
+    fn exec_closes_cloexec() {
+        let mut s = server();
+        let ofd = s.any_ofd(1, 1).unwrap();
+        s.install(1, 5, ofd, true);
+        s.install(1, 6, ofd, false);
+        s.exec(1);
+        let fds: alloc::vec::Vec<i32> = s.proc(1).fds.keys().copied().collect();
+        assert_eq!(fds, [0, 1, 2, 6]);
+    }
+}

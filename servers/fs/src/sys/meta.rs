@@ -1,0 +1,172 @@
+//! Calls about a file's attributes: the stat family, access, chmod,
+//! chown, umask and truncate.
+
+use lstar_abi::errno::Errno;
+
+use crate::files::{FileServer, Pid};
+use crate::linux::mode::{EXEC_ANY, PERMS, S_ISGID, S_ISUID, S_IXGRP};
+use crate::linux::{AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, MAX_OFFSET, R_OK, W_OK, X_OK};
+use crate::tmpfs::Ino;
+use crate::user::{self, Env};
+
+impl FileServer {
+    pub(super) fn fstat(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, buf: u64) -> Result<u64, Errno> {
+        let id = self.any_ofd(pid, fd)?;
+        let st = self.fs.stat(self.ofd(id).ino);
+        user::write_exact(env, buf, &st.to_bytes()).map(|()| 0)
+    }
+
+    pub(super) fn fstatat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, buf: u64, flags: u32) -> Result<u64, Errno> {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let empty_ok = flags & AT_EMPTY_PATH != 0;
+        // Since Linux 6.11 a NULL path with AT_EMPTY_PATH means "".
+        let ino = if empty_ok && addr == 0 {
+            self.empty_path(pid, dirfd)?
+        } else {
+            self.lookup_at(env, pid, dirfd, addr, flags & AT_SYMLINK_NOFOLLOW == 0, empty_ok)?
+        };
+        let st = self.fs.stat(ino);
+        user::write_exact(env, buf, &st.to_bytes()).map(|()| 0)
+    }
+
+    /// access(2) and faccessat(2). Every process is root: reading and
+    /// writing are always allowed, executing needs an execute bit on
+    /// anything but a directory.
+    pub(super) fn faccessat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, mode: u32, flags: u32) -> Result<u64, Errno> {
+        if mode & !(R_OK | W_OK | X_OK) != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let ino = self.lookup_at(env, pid, dirfd, addr, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+        let inode = self.fs.inode(ino);
+        if mode & X_OK != 0 && !inode.is_dir() && inode.mode & EXEC_ANY == 0 {
+            return Err(Errno::EACCES);
+        }
+        Ok(0)
+    }
+
+    /// The fchmodat syscall has no flags argument (symbolic links are
+    /// always followed).
+    pub(super) fn fchmodat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, mode: u32) -> Result<u64, Errno> {
+        let ino = self.lookup_at(env, pid, dirfd, addr, true, false)?;
+        self.chmod(ino, mode)
+    }
+
+    pub(super) fn fchmod(&mut self, pid: Pid, fd: i32, mode: u32) -> Result<u64, Errno> {
+        let id = self.io_ofd(pid, fd)?;
+        self.chmod(self.ofd(id).ino, mode)
+    }
+
+    fn chmod(&mut self, ino: Ino, mode: u32) -> Result<u64, Errno> {
+        let inode = self.fs.inode_mut(ino);
+        inode.mode = (inode.mode & !PERMS) | (mode & PERMS);
+        Ok(0)
+    }
+
+    #[allow(clippy::too_many_arguments)] // fchownat's own five, plus the caller
+    pub(super) fn fchownat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, uid: u32, gid: u32, flags: u32) -> Result<u64, Errno> {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let ino = self.lookup_at(env, pid, dirfd, addr, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?;
+        self.chown(ino, uid, gid)
+    }
+
+    pub(super) fn fchown(&mut self, pid: Pid, fd: i32, uid: u32, gid: u32) -> Result<u64, Errno> {
+        let id = self.io_ofd(pid, fd)?;
+        self.chown(self.ofd(id).ino, uid, gid)
+    }
+
+    /// chown(2) as root: -1 leaves an id as it is; a change to a
+    /// non-directory clears set-user-ID, and set-group-ID when group
+    /// execute is set.
+    fn chown(&mut self, ino: Ino, uid: u32, gid: u32) -> Result<u64, Errno> {
+        const UNCHANGED: u32 = u32::MAX;
+        let inode = self.fs.inode_mut(ino);
+        if uid == UNCHANGED && gid == UNCHANGED {
+            return Ok(0);
+        }
+        if uid != UNCHANGED {
+            inode.uid = uid;
+        }
+        if gid != UNCHANGED {
+            inode.gid = gid;
+        }
+        if !inode.is_dir() && !inode.is_symlink() {
+            inode.mode &= !S_ISUID;
+            if inode.mode & S_IXGRP != 0 {
+                inode.mode &= !S_ISGID;
+            }
+        }
+        Ok(0)
+    }
+
+    /// utimensat(2), and futimens as musl makes it (a NULL path). There
+    /// is no clock in the file server yet, so every time stays 0: the call
+    /// checks its arguments and the file, as touch(1) needs, and changes
+    /// nothing.
+    pub(super) fn utimensat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, times: u64, flags: u32) -> Result<u64, Errno> {
+        const UTIME_NOW: i64 = (1 << 30) - 1;
+        const UTIME_OMIT: i64 = (1 << 30) - 2;
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if times != 0 {
+            let mut raw = [0u8; 32];
+            user::read_exact(env, times, &mut raw)?;
+            for ts in raw.chunks_exact(16) {
+                let nsec = i64::from_le_bytes(ts[8..].try_into().expect("8 bytes"));
+                if !(0..1_000_000_000).contains(&nsec) && nsec != UTIME_NOW && nsec != UTIME_OMIT {
+                    return Err(Errno::EINVAL);
+                }
+            }
+        }
+        if addr == 0 {
+            // futimens(fd): the file dirfd names.
+            if dirfd == crate::linux::AT_FDCWD {
+                return Err(Errno::EFAULT);
+            }
+            return self.any_ofd(pid, dirfd).map(|_| 0);
+        }
+        self.lookup_at(env, pid, dirfd, addr, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0).map(|_| 0)
+    }
+
+    /// umask(2): the old mask.
+    pub(super) fn umask(&mut self, pid: Pid, mask: u32) -> u64 {
+        let p = self.proc(pid);
+        core::mem::replace(&mut p.umask, mask & 0o777).into()
+    }
+
+    pub(super) fn truncate(&mut self, env: &mut dyn Env, pid: Pid, addr: u64, len: i64) -> Result<u64, Errno> {
+        let ino = self.lookup_at(env, pid, crate::linux::AT_FDCWD, addr, true, false)?;
+        let len = u64::try_from(len).map_err(|_| Errno::EINVAL)?;
+        let inode = self.fs.inode(ino);
+        if inode.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        if !inode.is_regular() {
+            return Err(Errno::EINVAL);
+        }
+        self.resize(ino, len)
+    }
+
+    pub(super) fn ftruncate(&mut self, pid: Pid, fd: i32, len: i64) -> Result<u64, Errno> {
+        let len = u64::try_from(len).map_err(|_| Errno::EINVAL)?;
+        let id = self.io_ofd(pid, fd)?;
+        let ofd = self.ofd(id);
+        if !self.fs.inode(ofd.ino).is_regular() || !ofd.writable() {
+            return Err(Errno::EINVAL);
+        }
+        self.resize(ofd.ino, len)
+    }
+
+    fn resize(&mut self, ino: Ino, len: u64) -> Result<u64, Errno> {
+        if len > MAX_OFFSET {
+            return Err(Errno::EFBIG);
+        }
+        let len = usize::try_from(len).map_err(|_| Errno::EFBIG)?;
+        self.fs.resize_file(ino, len)?;
+        Ok(0)
+    }
+}

@@ -1,0 +1,64 @@
+//! The process server's requests (lstar_abi::fs): keeping descriptor
+//! tables in step with fork, exit and execve, and reading the file execve
+//! loads.
+
+use lstar_abi::errno::Errno;
+use lstar_abi::fs::{self as proto, ExecRead};
+
+use crate::files::{FileServer, Pid};
+use crate::linux::{mode::EXEC_ANY, PATH_MAX};
+use crate::path::{self, Links};
+use crate::tmpfs::{Node, ROOT};
+use crate::user::{self, Env};
+
+impl FileServer {
+    /// Handles request `nr` from another server; `env` reaches the calling
+    /// server's memory.
+    pub fn call(&mut self, env: &mut dyn Env, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
+        match nr {
+            proto::FORK => {
+                self.fork(a[0], a[1]);
+                Ok(0)
+            }
+            proto::EXIT => {
+                self.exit(a[0]);
+                Ok(0)
+            }
+            proto::EXEC => {
+                self.exec(a[0]);
+                Ok(0)
+            }
+            proto::READ_EXEC => self.read_exec(env, a[0]),
+            _ => Err(Errno::ENOSYS),
+        }
+    }
+
+    /// READ_EXEC: copies the file to execute into the caller's buffer and
+    /// returns its size.
+    fn read_exec(&mut self, env: &mut dyn Env, request: u64) -> Result<u64, Errno> {
+        let mut raw = [0u8; ExecRead::SIZE];
+        user::read_exact(env, request, &mut raw)?;
+        let req = ExecRead::from_bytes(&raw);
+        if req.path_len >= PATH_MAX as u64 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let mut path = alloc::vec![0u8; req.path_len as usize];
+        user::read_exact(env, req.path, &mut path)?;
+        if let Some(nul) = path.iter().position(|&b| b == 0) {
+            path.truncate(nul);
+        }
+        let pid: Pid = if req.pid == 0 { 1 } else { req.pid };
+        let start = if path.first() == Some(&b'/') { ROOT } else { self.proc(pid).cwd };
+        let ino = path::resolve(&self.fs, start, &path, true, &mut Links::new())?;
+        let inode = self.fs.inode(ino);
+        let Node::File(data) = &inode.node else { return Err(Errno::EACCES) };
+        if inode.mode & EXEC_ANY == 0 {
+            return Err(Errno::EACCES);
+        }
+        let n = data.len().min(usize::try_from(req.buf_len).unwrap_or(usize::MAX));
+        if n > 0 {
+            user::write_exact(env, req.buf, &data[..n])?;
+        }
+        Ok(data.len() as u64)
+    }
+}

@@ -1,0 +1,860 @@
+//! The one file system: a tree of inodes in memory, like Linux's tmpfs,
+//! filled at start from the initrd. A file's bytes that came from the
+//! initrd stay in the initrd (mapped read-only for the server's whole life)
+//! until the file is first written, so a large initrd costs no heap.
+//!
+//! Link counts and sizes follow tmpfs: a directory has 2 + its
+//! subdirectories links and a size of 20 bytes per entry plus 40; a
+//! removed directory or file lives on, with no links, while an open file
+//! description or a working directory holds it.
+
+use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use lstar_abi::errno::Errno;
+
+use crate::linux::{makedev, mode::*, Stat};
+
+/// An inode number.
+pub type Ino = u64;
+
+/// The root directory.
+pub const ROOT: Ino = 1;
+
+/// `st_dev` of every file: one anonymous file system.
+pub const DEV: u64 = makedev(0, 0x10);
+
+/// tmpfs's nominal size of one directory entry (BOGO_DIRENT_SIZE).
+const DIRENT_SIZE: i64 = 20;
+
+pub struct Inode {
+    /// File type and permissions, as `st_mode`.
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Open file descriptions and working directories holding the inode.
+    refs: u32,
+    pub node: Node,
+}
+
+impl Inode {
+    pub fn is_dir(&self) -> bool {
+        self.mode & S_IFMT == S_IFDIR
+    }
+
+    pub fn is_symlink(&self) -> bool {
+        self.mode & S_IFMT == S_IFLNK
+    }
+
+    pub fn is_regular(&self) -> bool {
+        self.mode & S_IFMT == S_IFREG
+    }
+}
+
+/// What an inode holds.
+pub enum Node {
+    /// A regular file's bytes: the initrd's until first written.
+    File(Cow<'static, [u8]>),
+    Dir(Dir),
+    /// A symbolic link's target.
+    Symlink(Vec<u8>),
+    Device(Device),
+}
+
+impl Node {
+    /// A new, empty directory for [`Tmpfs::mknod`], which gives it its
+    /// place in the tree.
+    pub fn dir() -> Node {
+        Node::Dir(Dir::new(ROOT, b""))
+    }
+}
+
+/// The character devices of /dev.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    Null,
+    Zero,
+    Urandom,
+    /// /dev/console: program output goes to the serial console.
+    Console,
+    /// /dev/tty: the controlling terminal, which is always the console.
+    Tty,
+}
+
+impl Device {
+    /// Linux's device numbers (Documentation/admin-guide/devices.txt).
+    pub fn rdev(self) -> u64 {
+        match self {
+            Device::Null => makedev(1, 3),
+            Device::Zero => makedev(1, 5),
+            Device::Urandom => makedev(1, 9),
+            Device::Tty => makedev(5, 0),
+            Device::Console => makedev(5, 1),
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Device::Console | Device::Tty)
+    }
+}
+
+/// A directory: its entries in name order for lookups, and in the order
+/// they were made for reading, each at a position (`d_off`) that never
+/// changes, so a program that removes entries while it reads the directory
+/// (`rm -r`) neither skips nor repeats any.
+pub struct Dir {
+    /// `..`; the root's is the root.
+    pub parent: Ino,
+    /// The name in the parent; empty for the root.
+    pub name: Vec<u8>,
+    entries: BTreeMap<Vec<u8>, (Ino, u64)>,
+    by_position: BTreeMap<u64, Vec<u8>>,
+    next_position: u64,
+}
+
+impl Dir {
+    /// Positions 0 and 1 are `.` and `..`.
+    pub const FIRST: u64 = 2;
+
+    fn new(parent: Ino, name: &[u8]) -> Dir {
+        Dir {
+            parent,
+            name: name.to_vec(),
+            entries: BTreeMap::new(),
+            by_position: BTreeMap::new(),
+            next_position: Dir::FIRST,
+        }
+    }
+
+    pub fn get(&self, name: &[u8]) -> Option<Ino> {
+        self.entries.get(name).map(|&(ino, _)| ino)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entries at position `pos` or later, as (position, name, inode).
+    pub fn entries_from(&self, pos: u64) -> impl Iterator<Item = (u64, &[u8], Ino)> + '_ {
+        self.by_position.range(pos..).map(move |(&p, name)| (p, name.as_slice(), self.entries[name].0))
+    }
+
+    fn insert(&mut self, name: &[u8], ino: Ino) {
+        let pos = self.next_position;
+        self.next_position += 1;
+        self.entries.insert(name.to_vec(), (ino, pos));
+        self.by_position.insert(pos, name.to_vec());
+    }
+
+    fn remove(&mut self, name: &[u8]) -> Option<Ino> {
+        let (ino, pos) = self.entries.remove(name)?;
+        self.by_position.remove(&pos);
+        Some(ino)
+    }
+}
+
+/// What [`Tmpfs::add_initrd`] made of an archive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub files: usize,
+    pub dirs: usize,
+    pub symlinks: usize,
+    /// Entries not taken: device nodes, `..` in a name, a name under a file.
+    pub skipped: usize,
+}
+
+pub struct Tmpfs {
+    inodes: BTreeMap<Ino, Inode>,
+    next_ino: Ino,
+    /// Heap bytes held by file contents (the capacity of owned buffers).
+    data_bytes: usize,
+    /// The most `data_bytes` may reach: past it writes fail with `ENOSPC`
+    /// while the heap still has room for inodes and tables.
+    data_limit: usize,
+}
+
+impl Default for Tmpfs {
+    fn default() -> Self {
+        Tmpfs::new()
+    }
+}
+
+impl Tmpfs {
+    /// An empty root directory, mode 0755.
+    pub fn new() -> Tmpfs {
+        let mut inodes = BTreeMap::new();
+        inodes.insert(ROOT, Inode { mode: S_IFDIR | 0o755, nlink: 2, uid: 0, gid: 0, refs: 0, node: Node::dir() });
+        Tmpfs { inodes, next_ino: ROOT + 1, data_bytes: 0, data_limit: usize::MAX }
+    }
+
+    /// Bounds the heap that file contents may take (see `data_limit`).
+    pub fn set_data_limit(&mut self, bytes: usize) {
+        self.data_limit = bytes;
+    }
+
+    /// Heap bytes held by file contents.
+    pub fn data_bytes(&self) -> usize {
+        self.data_bytes
+    }
+
+    /// The file system Lstar starts with: every entry of the initrd, then
+    /// `/tmp` and `/dev` where the archive has none.
+    pub fn boot(initrd: &'static [u8]) -> (Tmpfs, Loaded) {
+        let mut fs = Tmpfs::new();
+        let loaded = fs.add_initrd(initrd);
+        fs.add_standard();
+        (fs, loaded)
+    }
+
+    /// Adds every entry of a cpio archive, with the directories its names
+    /// imply.
+    pub fn add_initrd(&mut self, initrd: &'static [u8]) -> Loaded {
+        let mut loaded = Loaded::default();
+        for entry in cpio_reader::iter_files(initrd) {
+            let mode = entry.mode().bits();
+            let done = match mode & S_IFMT {
+                S_IFREG => self.add_path(entry.name(), mode, Node::File(Cow::Borrowed(entry.file()))).map(|_| loaded.files += 1),
+                S_IFDIR => self.add_path(entry.name(), mode, Node::dir()).map(|_| loaded.dirs += 1),
+                S_IFLNK => self.add_path(entry.name(), mode, Node::Symlink(entry.file().to_vec())).map(|_| loaded.symlinks += 1),
+                _ => Err(Errno::EINVAL),
+            };
+            if done.is_err() {
+                loaded.skipped += 1;
+            }
+        }
+        loaded
+    }
+
+    /// `/tmp` (1777), `/dev` and its devices, unless the initrd made them.
+    pub fn add_standard(&mut self) {
+        let _ = self.add_path("tmp", S_IFDIR | 0o1777, Node::dir());
+        let devices = [
+            ("dev/null", 0o666, Device::Null),
+            ("dev/zero", 0o666, Device::Zero),
+            ("dev/urandom", 0o666, Device::Urandom),
+            ("dev/console", 0o600, Device::Console),
+            ("dev/tty", 0o666, Device::Tty),
+        ];
+        for (path, perms, dev) in devices {
+            if self.walk_plain(path).is_none() {
+                let _ = self.add_path(path, S_IFCHR | perms, Node::Device(dev));
+            }
+        }
+    }
+
+    /// Looks up a slash-separated path from the root without following
+    /// symbolic links (for set-up; programs go through crate::path).
+    pub fn walk_plain(&self, path: &str) -> Option<Ino> {
+        let mut at = ROOT;
+        for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
+            at = self.dir(at).ok()?.get(part.as_bytes())?;
+        }
+        Some(at)
+    }
+
+    /// Makes `path` (relative to the root) a new inode of `mode` holding
+    /// `node`, creating missing directories on the way (0755). An existing
+    /// directory takes the new mode; an existing file is replaced.
+    fn add_path(&mut self, path: &str, mode: u32, node: Node) -> Result<Ino, Errno> {
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        if parts.contains(&"..") {
+            return Err(Errno::EINVAL);
+        }
+        let Some((last, dirs)) = parts.split_last() else {
+            // The archive's "." entry: the root itself.
+            if mode & S_IFMT == S_IFDIR {
+                self.set_perms(ROOT, mode);
+                return Ok(ROOT);
+            }
+            return Err(Errno::EINVAL);
+        };
+        let mut at = ROOT;
+        for part in dirs {
+            at = match self.dir(at)?.get(part.as_bytes()) {
+                Some(ino) if self.inode(ino).is_dir() => ino,
+                Some(_) => return Err(Errno::ENOTDIR),
+                None => self.mknod(at, part.as_bytes(), S_IFDIR | 0o755, Node::dir())?,
+            };
+        }
+        let name = last.as_bytes();
+        if let Some(old) = self.dir(at)?.get(name) {
+            if self.inode(old).is_dir() {
+                if mode & S_IFMT != S_IFDIR {
+                    return Err(Errno::EISDIR);
+                }
+                self.set_perms(old, mode);
+                return Ok(old);
+            }
+            self.unlink(at, name)?;
+        }
+        self.mknod(at, name, mode, node)
+    }
+
+    fn set_perms(&mut self, ino: Ino, mode: u32) {
+        let inode = self.inode_mut(ino);
+        inode.mode = (inode.mode & S_IFMT) | (mode & PERMS);
+    }
+
+    /// The inode `ino`. Callers only hold numbers of live inodes.
+    pub fn inode(&self, ino: Ino) -> &Inode {
+        self.inodes.get(&ino).expect("a held inode number names a live inode")
+    }
+
+    pub fn inode_mut(&mut self, ino: Ino) -> &mut Inode {
+        self.inodes.get_mut(&ino).expect("a held inode number names a live inode")
+    }
+
+    /// The number of inodes (for tests and the start-up log).
+    pub fn count(&self) -> usize {
+        self.inodes.len()
+    }
+
+    pub fn dir(&self, ino: Ino) -> Result<&Dir, Errno> {
+        match &self.inode(ino).node {
+            Node::Dir(d) => Ok(d),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn dir_mut(&mut self, ino: Ino) -> Result<&mut Dir, Errno> {
+        match &mut self.inode_mut(ino).node {
+            Node::Dir(d) => Ok(d),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    /// The entry `name` of directory `dir`, if there is one.
+    pub fn lookup(&self, dir: Ino, name: &[u8]) -> Result<Option<Ino>, Errno> {
+        Ok(self.dir(dir)?.get(name))
+    }
+
+    /// `..` of a directory.
+    pub fn parent(&self, dir: Ino) -> Result<Ino, Errno> {
+        Ok(self.dir(dir)?.parent)
+    }
+
+    pub fn symlink_target(&self, ino: Ino) -> Option<&[u8]> {
+        match &self.inode(ino).node {
+            Node::Symlink(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether a directory was removed (it keeps living while held).
+    pub fn is_removed(&self, ino: Ino) -> bool {
+        self.inode(ino).nlink == 0
+    }
+
+    /// Makes a new inode as entry `name` of `dir`. A directory `node` is
+    /// given its place in the tree here.
+    pub fn mknod(&mut self, dir: Ino, name: &[u8], mode: u32, node: Node) -> Result<Ino, Errno> {
+        if self.lookup(dir, name)?.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        if self.is_removed(dir) {
+            return Err(Errno::ENOENT);
+        }
+        let ino = self.next_ino;
+        self.next_ino += 1;
+        let (node, nlink) = match node {
+            Node::Dir(_) => (Node::Dir(Dir::new(dir, name)), 2),
+            other => (other, 1),
+        };
+        self.inodes.insert(ino, Inode { mode, nlink, uid: 0, gid: 0, refs: 0, node });
+        self.attach(dir, name, ino);
+        Ok(ino)
+    }
+
+    /// Adds a hard link to `ino` as entry `name` of `dir`.
+    pub fn link(&mut self, dir: Ino, name: &[u8], ino: Ino) -> Result<(), Errno> {
+        if self.lookup(dir, name)?.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        if self.is_removed(dir) {
+            return Err(Errno::ENOENT);
+        }
+        if self.inode(ino).is_dir() {
+            return Err(Errno::EPERM);
+        }
+        if self.inode(ino).nlink == 0 {
+            return Err(Errno::ENOENT);
+        }
+        self.inode_mut(ino).nlink += 1;
+        self.attach(dir, name, ino);
+        Ok(())
+    }
+
+    /// Removes the entry `name` (not a directory) of `dir`.
+    pub fn unlink(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        let ino = self.lookup(dir, name)?.ok_or(Errno::ENOENT)?;
+        if self.inode(ino).is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        self.detach(dir, name);
+        self.inode_mut(ino).nlink -= 1;
+        self.maybe_free(ino);
+        Ok(())
+    }
+
+    /// Removes the empty directory `name` of `dir`.
+    pub fn rmdir(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        let ino = self.lookup(dir, name)?.ok_or(Errno::ENOENT)?;
+        if !self.dir(ino)?.is_empty() {
+            return Err(Errno::ENOTEMPTY);
+        }
+        self.detach(dir, name);
+        self.inode_mut(ino).nlink = 0;
+        self.maybe_free(ino);
+        Ok(())
+    }
+
+    /// rename(2) and renameat2(2) once both names are plain names: moves
+    /// `old_name` of `old_dir` to `new_name` of `new_dir`, replacing what
+    /// is there. `noreplace` is RENAME_NOREPLACE. The checks and their order
+    /// are Linux's; `slash` says whether either path ended in a slash.
+    pub fn rename(&mut self, old_dir: Ino, old_name: &[u8], new_dir: Ino, new_name: &[u8], noreplace: bool, slash: bool) -> Result<(), Errno> {
+        let src = self.lookup(old_dir, old_name)?.ok_or(Errno::ENOENT)?;
+        let dst = self.lookup(new_dir, new_name)?;
+        if noreplace && dst.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        let src_is_dir = self.inode(src).is_dir();
+        if !src_is_dir && slash {
+            return Err(Errno::ENOTDIR);
+        }
+        // A directory cannot move into itself, nor replace one of its own
+        // ancestors (which is never empty: it holds the directory).
+        if src_is_dir && self.is_ancestor(src, new_dir) {
+            return Err(Errno::EINVAL);
+        }
+        if let Some(d) = dst {
+            if self.inode(d).is_dir() && self.is_ancestor(d, old_dir) {
+                return Err(Errno::ENOTEMPTY);
+            }
+        }
+        if dst == Some(src) {
+            // Two links to one file (or the same name): rename(2) does nothing.
+            return Ok(());
+        }
+        if let Some(d) = dst {
+            match (src_is_dir, self.inode(d).is_dir()) {
+                (true, false) => return Err(Errno::ENOTDIR),
+                (false, true) => return Err(Errno::EISDIR),
+                (true, true) if !self.dir(d)?.is_empty() => return Err(Errno::ENOTEMPTY),
+                _ => {}
+            }
+        }
+        if self.is_removed(new_dir) {
+            return Err(Errno::ENOENT);
+        }
+        if let Some(d) = dst {
+            self.detach(new_dir, new_name);
+            let inode = self.inode_mut(d);
+            inode.nlink = if inode.is_dir() { 0 } else { inode.nlink - 1 };
+            self.maybe_free(d);
+        }
+        self.detach(old_dir, old_name);
+        self.attach(new_dir, new_name, src);
+        Ok(())
+    }
+
+    /// renameat2(RENAME_EXCHANGE): swaps two existing entries.
+    pub fn exchange(&mut self, a_dir: Ino, a_name: &[u8], b_dir: Ino, b_name: &[u8]) -> Result<(), Errno> {
+        let a = self.lookup(a_dir, a_name)?.ok_or(Errno::ENOENT)?;
+        let b = self.lookup(b_dir, b_name)?.ok_or(Errno::ENOENT)?;
+        if (self.inode(a).is_dir() && self.is_ancestor(a, b_dir)) || (self.inode(b).is_dir() && self.is_ancestor(b, a_dir)) {
+            return Err(Errno::EINVAL);
+        }
+        if a == b {
+            return Ok(());
+        }
+        self.detach(a_dir, a_name);
+        self.detach(b_dir, b_name);
+        self.attach(a_dir, a_name, b);
+        self.attach(b_dir, b_name, a);
+        Ok(())
+    }
+
+    /// Whether `a` is directory `b` or one of its ancestors.
+    pub fn is_ancestor(&self, a: Ino, b: Ino) -> bool {
+        let mut at = b;
+        loop {
+            if at == a {
+                return true;
+            }
+            match self.dir(at) {
+                Ok(d) if at != ROOT => at = d.parent,
+                _ => return false,
+            }
+        }
+    }
+
+    /// The absolute path of directory `dir` (getcwd). `ENOENT` if it was
+    /// removed.
+    pub fn path_of(&self, dir: Ino) -> Result<Vec<u8>, Errno> {
+        let mut names: Vec<&[u8]> = Vec::new();
+        let mut at = dir;
+        while at != ROOT {
+            if self.is_removed(at) {
+                return Err(Errno::ENOENT);
+            }
+            let d = self.dir(at)?;
+            names.push(&d.name);
+            at = d.parent;
+        }
+        let mut path = Vec::new();
+        for name in names.iter().rev() {
+            path.push(b'/');
+            path.extend_from_slice(name);
+        }
+        if path.is_empty() {
+            path.push(b'/');
+        }
+        Ok(path)
+    }
+
+    /// Adds entry `name` → `ino` to `dir`, keeping link counts, sizes and
+    /// a directory's place in the tree right.
+    fn attach(&mut self, dir: Ino, name: &[u8], ino: Ino) {
+        let child_is_dir = self.inode(ino).is_dir();
+        if child_is_dir {
+            let d = self.dir_mut(ino).expect("a directory");
+            d.parent = dir;
+            d.name = name.to_vec();
+            self.inode_mut(dir).nlink += 1;
+        }
+        self.dir_mut(dir).expect("attach into a directory").insert(name, ino);
+    }
+
+    /// Removes entry `name` of `dir`; the child's own link count is the
+    /// caller's business.
+    fn detach(&mut self, dir: Ino, name: &[u8]) {
+        let ino = self.dir_mut(dir).expect("detach from a directory").remove(name).expect("the entry exists");
+        if self.inode(ino).is_dir() {
+            self.inode_mut(dir).nlink -= 1;
+        }
+    }
+
+    /// An open file description or working directory now refers to `ino`.
+    pub fn hold(&mut self, ino: Ino) {
+        self.inode_mut(ino).refs += 1;
+    }
+
+    /// One of those references went away.
+    pub fn release(&mut self, ino: Ino) {
+        let inode = self.inode_mut(ino);
+        inode.refs -= 1;
+        self.maybe_free(ino);
+    }
+
+    fn maybe_free(&mut self, ino: Ino) {
+        let inode = self.inode(ino);
+        if inode.nlink == 0 && inode.refs == 0 {
+            if let Node::File(Cow::Owned(v)) = &inode.node {
+                self.data_bytes -= v.capacity();
+            }
+            self.inodes.remove(&ino);
+        }
+    }
+
+    /// Makes regular file `ino` `len` bytes long, zero-filling what it
+    /// grows by. Bytes still in the initrd are copied out first unless the
+    /// file only shrinks; a file cut to nothing gives its memory back.
+    /// `ENOSPC`, as a full tmpfs says, past the data limit or when the
+    /// heap cannot hold the bytes.
+    pub fn resize_file(&mut self, ino: Ino, len: usize) -> Result<(), Errno> {
+        let (budget_used, limit) = (self.data_bytes, self.data_limit);
+        let Node::File(data) = &mut self.inode_mut(ino).node else { return Err(Errno::EINVAL) };
+        let old_cap = match data {
+            Cow::Owned(v) => v.capacity(),
+            Cow::Borrowed(_) => 0,
+        };
+        match data {
+            _ if len == 0 => *data = Cow::Borrowed(&[]),
+            Cow::Borrowed(bytes) if len <= bytes.len() => *data = Cow::Borrowed(&bytes[..len]),
+            Cow::Borrowed(bytes) => {
+                if budget_used + len > limit {
+                    return Err(Errno::ENOSPC);
+                }
+                let mut v = Vec::new();
+                v.try_reserve_exact(len).map_err(|_| Errno::ENOSPC)?;
+                v.extend_from_slice(bytes);
+                v.resize(len, 0);
+                *data = Cow::Owned(v);
+            }
+            Cow::Owned(v) if len > v.capacity() => {
+                // Room to grow into, as a Vec would take it, when the limit
+                // and the heap allow; else just enough.
+                let roomy = len.max(2 * v.capacity());
+                let others = budget_used - old_cap;
+                let got = others + roomy <= limit && v.try_reserve_exact(roomy - v.len()).is_ok();
+                if !got && (others + len > limit || v.try_reserve_exact(len - v.len()).is_err()) {
+                    return Err(Errno::ENOSPC);
+                }
+                v.resize(len, 0);
+            }
+            Cow::Owned(v) => {
+                v.resize(len, 0);
+                if v.capacity() > 2 * len + 4096 {
+                    v.shrink_to_fit();
+                }
+            }
+        }
+        let new_cap = match data {
+            Cow::Owned(v) => v.capacity(),
+            Cow::Borrowed(_) => 0,
+        };
+        self.data_bytes = self.data_bytes - old_cap + new_cap;
+        Ok(())
+    }
+
+    /// The bytes of regular file `ino` for writing in place: copied out of
+    /// the initrd first if they are still there (`ENOSPC` as for
+    /// [`Tmpfs::resize_file`]).
+    pub fn file_bytes_mut(&mut self, ino: Ino) -> Result<&mut [u8], Errno> {
+        let inode = self.inodes.get_mut(&ino).expect("a held inode number names a live inode");
+        let Node::File(data) = &mut inode.node else { return Err(Errno::EINVAL) };
+        if let Cow::Borrowed(bytes) = *data {
+            if self.data_bytes + bytes.len() > self.data_limit {
+                return Err(Errno::ENOSPC);
+            }
+            let mut v = Vec::new();
+            v.try_reserve_exact(bytes.len()).map_err(|_| Errno::ENOSPC)?;
+            v.extend_from_slice(bytes);
+            self.data_bytes += v.capacity();
+            *data = Cow::Owned(v);
+        }
+        match data {
+            Cow::Owned(v) => Ok(v.as_mut_slice()),
+            Cow::Borrowed(_) => unreachable!("made owned above"),
+        }
+    }
+
+    pub fn stat(&self, ino: Ino) -> Stat {
+        let inode = self.inode(ino);
+        let (size, blocks, rdev) = match &inode.node {
+            Node::File(data) => {
+                let len = data.len() as u64;
+                (len as i64, (len.div_ceil(4096) * 8) as i64, 0)
+            }
+            Node::Dir(d) => (2 * DIRENT_SIZE + DIRENT_SIZE * d.len() as i64, 0, 0),
+            Node::Symlink(t) => (t.len() as i64, 0, 0),
+            Node::Device(dev) => (0, 0, dev.rdev()),
+        };
+        Stat {
+            dev: DEV,
+            ino,
+            nlink: inode.nlink.into(),
+            mode: inode.mode,
+            uid: inode.uid,
+            gid: inode.gid,
+            rdev,
+            size,
+            blksize: 4096,
+            blocks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A newc archive, written here independently of xtask's writer.
+    pub fn cpio(entries: &[(&str, u32, &[u8])]) -> &'static [u8] {
+        let mut out = Vec::new();
+        let mut push = |name: &str, mode: u32, data: &[u8], ino: u32| {
+            let fields = [ino, mode, 0, 0, 1, 0, data.len() as u32, 0, 0, 0, 0, name.len() as u32 + 1, 0];
+            out.extend_from_slice(b"070701");
+            for f in fields {
+                out.extend_from_slice(alloc::format!("{f:08X}").as_bytes());
+            }
+            out.extend_from_slice(name.as_bytes());
+            out.push(0);
+            while out.len() % 4 != 0 {
+                out.push(0);
+            }
+            out.extend_from_slice(data);
+            while out.len() % 4 != 0 {
+                out.push(0);
+            }
+        };
+        for (i, (name, mode, data)) in entries.iter().enumerate() {
+            push(name, *mode, data, i as u32 + 1);
+        }
+        push("TRAILER!!!", 0, b"", 0);
+        Vec::leak(out)
+    }
+
+    fn names(fs: &Tmpfs, dir: Ino) -> Vec<Vec<u8>> {
+        fs.dir(dir).unwrap().entries_from(0).map(|(_, n, _)| n.to_vec()).collect()
+    }
+
+    #[test]
+    fn boot_from_initrd() {
+        let archive = cpio(&[
+            ("servers", S_IFDIR | 0o755, b""),
+            ("servers/fs", S_IFREG | 0o755, b"\x7fELF"),
+            ("bin/hello", S_IFREG | 0o755, b"hi"),
+            ("./etc/motd", S_IFREG | 0o644, b"welcome\n"),
+            ("etc/link", S_IFLNK | 0o777, b"motd"),
+            ("../evil", S_IFREG | 0o644, b""),
+            ("dev/sda", S_IFBLK | 0o600, b""),
+        ]);
+        let (fs, loaded) = Tmpfs::boot(archive);
+        assert_eq!(loaded, Loaded { files: 3, dirs: 1, symlinks: 1, skipped: 2 });
+        let hello = fs.walk_plain("bin/hello").unwrap();
+        assert_eq!(fs.inode(hello).mode, S_IFREG | 0o755);
+        assert_eq!(fs.stat(hello).size, 2);
+        let bin = fs.walk_plain("bin").unwrap();
+        assert_eq!(fs.inode(bin).mode, S_IFDIR | 0o755, "implied directories are 0755");
+        assert_eq!(fs.symlink_target(fs.walk_plain("etc/link").unwrap()), Some(&b"motd"[..]));
+        let tmp = fs.walk_plain("tmp").unwrap();
+        assert_eq!(fs.inode(tmp).mode, S_IFDIR | 0o1777);
+        let null = fs.walk_plain("dev/null").unwrap();
+        assert_eq!(fs.inode(null).mode, S_IFCHR | 0o666);
+        assert_eq!(fs.stat(null).rdev, makedev(1, 3));
+        assert_eq!(fs.inode(fs.walk_plain("dev/console").unwrap()).mode, S_IFCHR | 0o600);
+        assert!(fs.walk_plain("dev/sda").is_none());
+        // Root: ., .., and bin dev etc servers tmp → 2 + 5 subdirectories.
+        assert_eq!(fs.inode(ROOT).nlink, 7);
+        assert_eq!(names(&fs, ROOT), [&b"servers"[..], b"bin", b"etc", b"tmp", b"dev"]);
+    }
+
+    #[test]
+    fn link_counts_and_sizes() {
+        let mut fs = Tmpfs::new();
+        let d = fs.mknod(ROOT, b"d", S_IFDIR | 0o755, Node::dir()).unwrap();
+        assert_eq!(fs.inode(ROOT).nlink, 3);
+        assert_eq!(fs.stat(d).size, 40);
+        let f = fs.mknod(d, b"f", S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+        assert_eq!(fs.stat(d).size, 60);
+        fs.link(ROOT, b"g", f).unwrap();
+        assert_eq!(fs.inode(f).nlink, 2);
+        assert_eq!(fs.link(ROOT, b"g", f), Err(Errno::EEXIST));
+        assert_eq!(fs.link(ROOT, b"dd", d), Err(Errno::EPERM));
+        assert_eq!(fs.rmdir(ROOT, b"d"), Err(Errno::ENOTEMPTY));
+        assert_eq!(fs.unlink(ROOT, b"d"), Err(Errno::EISDIR));
+        fs.unlink(d, b"f").unwrap();
+        assert_eq!(fs.inode(f).nlink, 1);
+        fs.hold(f);
+        fs.unlink(ROOT, b"g").unwrap();
+        assert_eq!(fs.inode(f).nlink, 0, "held: still alive");
+        let before = fs.count();
+        fs.release(f);
+        assert_eq!(fs.count(), before - 1, "freed with its last reference");
+        fs.rmdir(ROOT, b"d").unwrap();
+        assert_eq!(fs.inode(ROOT).nlink, 2);
+        assert_eq!(fs.mknod(ROOT, b"x", S_IFREG, Node::File(Cow::Borrowed(b""))).map(|_| ()), Ok(()));
+    }
+
+    #[test]
+    fn removed_directory_lives_while_held() {
+        let mut fs = Tmpfs::new();
+        let d = fs.mknod(ROOT, b"d", S_IFDIR | 0o755, Node::dir()).unwrap();
+        fs.hold(d);
+        fs.rmdir(ROOT, b"d").unwrap();
+        assert!(fs.is_removed(d));
+        assert_eq!(fs.path_of(d), Err(Errno::ENOENT));
+        assert_eq!(fs.mknod(d, b"x", S_IFREG, Node::File(Cow::Borrowed(b""))), Err(Errno::ENOENT));
+        fs.release(d);
+    }
+
+    #[test]
+    fn positions_survive_removal() {
+        let mut fs = Tmpfs::new();
+        for name in [&b"c"[..], b"a", b"b"] {
+            fs.mknod(ROOT, name, S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+        }
+        let first: Vec<(u64, Vec<u8>)> = fs.dir(ROOT).unwrap().entries_from(0).map(|(p, n, _)| (p, n.to_vec())).collect();
+        assert_eq!(first, [(2, b"c".to_vec()), (3, b"a".to_vec()), (4, b"b".to_vec())]);
+        fs.unlink(ROOT, b"c").unwrap();
+        fs.unlink(ROOT, b"a").unwrap();
+        let rest: Vec<Vec<u8>> = fs.dir(ROOT).unwrap().entries_from(4).map(|(_, n, _)| n.to_vec()).collect();
+        assert_eq!(rest, [b"b".to_vec()]);
+    }
+
+    #[test]
+    fn rename_rules() {
+        let mut fs = Tmpfs::new();
+        let mk_dir = |fs: &mut Tmpfs, at, name: &[u8]| fs.mknod(at, name, S_IFDIR | 0o755, Node::dir()).unwrap();
+        let mk_file = |fs: &mut Tmpfs, at, name: &[u8]| fs.mknod(at, name, S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+        let a = mk_dir(&mut fs, ROOT, b"a");
+        let b = mk_dir(&mut fs, a, b"b");
+        let f = mk_file(&mut fs, ROOT, b"f");
+        mk_file(&mut fs, b, b"g");
+        assert_eq!(fs.rename(ROOT, b"a", b, b"x", false, false), Err(Errno::EINVAL), "into itself");
+        assert_eq!(fs.rename(ROOT, b"a", a, b"x", false, false), Err(Errno::EINVAL));
+        assert_eq!(fs.rename(a, b"b", ROOT, b"a", false, false), Err(Errno::ENOTEMPTY), "over its ancestor");
+        assert_eq!(fs.rename(ROOT, b"f", ROOT, b"a", false, false), Err(Errno::EISDIR));
+        assert_eq!(fs.rename(ROOT, b"a", ROOT, b"f", false, false), Err(Errno::ENOTDIR));
+        assert_eq!(fs.rename(ROOT, b"f", ROOT, b"f2", false, true), Err(Errno::ENOTDIR), "trailing slash on a file");
+        assert_eq!(fs.rename(ROOT, b"nope", ROOT, b"x", false, false), Err(Errno::ENOENT));
+        assert_eq!(fs.rename(ROOT, b"f", a, b"b", true, false), Err(Errno::EEXIST));
+        // A directory moves up: link counts follow it.
+        fs.rename(a, b"b", ROOT, b"b", false, false).unwrap();
+        assert_eq!(fs.inode(a).nlink, 2);
+        assert_eq!(fs.inode(ROOT).nlink, 4);
+        assert_eq!(fs.parent(b), Ok(ROOT));
+        assert_eq!(fs.path_of(b).unwrap(), b"/b");
+        // A directory replaces only an empty one.
+        assert_eq!(fs.rename(ROOT, b"a", ROOT, b"b", false, false), Err(Errno::ENOTEMPTY));
+        fs.unlink(b, b"g").unwrap();
+        fs.rename(ROOT, b"a", ROOT, b"b", false, false).unwrap();
+        assert_eq!(fs.lookup(ROOT, b"b"), Ok(Some(a)));
+        assert!(!fs.inodes.contains_key(&b), "the replaced directory is gone");
+        assert_eq!(fs.inode(ROOT).nlink, 3);
+        // A file replaces a file; hard links to one file are left alone.
+        let g = mk_file(&mut fs, ROOT, b"g");
+        fs.rename(ROOT, b"f", ROOT, b"g", false, false).unwrap();
+        assert_eq!(fs.lookup(ROOT, b"g"), Ok(Some(f)));
+        assert!(!fs.inodes.contains_key(&g));
+        fs.link(ROOT, b"h", f).unwrap();
+        fs.rename(ROOT, b"g", ROOT, b"h", false, false).unwrap();
+        assert_eq!(fs.lookup(ROOT, b"g"), Ok(Some(f)));
+        assert_eq!(fs.inode(f).nlink, 2);
+    }
+
+    #[test]
+    fn exchange_swaps() {
+        let mut fs = Tmpfs::new();
+        let d = fs.mknod(ROOT, b"d", S_IFDIR | 0o755, Node::dir()).unwrap();
+        let f = fs.mknod(ROOT, b"f", S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+        fs.exchange(ROOT, b"d", ROOT, b"f").unwrap();
+        assert_eq!(fs.lookup(ROOT, b"d"), Ok(Some(f)));
+        assert_eq!(fs.lookup(ROOT, b"f"), Ok(Some(d)));
+        assert_eq!(fs.path_of(d).unwrap(), b"/f");
+        assert_eq!(fs.inode(ROOT).nlink, 3);
+    }
+
+    #[test]
+    fn file_data_copy_on_write_and_the_limit() {
+        let mut fs = Tmpfs::new();
+        let f = fs.mknod(ROOT, b"f", S_IFREG | 0o644, Node::File(Cow::Borrowed(b"abc"))).unwrap();
+        let bytes = |fs: &Tmpfs| match &fs.inode(f).node {
+            Node::File(d) => d.to_vec(),
+            _ => unreachable!(),
+        };
+        fs.resize_file(f, 2).unwrap();
+        assert_eq!(fs.data_bytes(), 0, "shrinking initrd bytes copies nothing");
+        fs.file_bytes_mut(f).unwrap()[0] = b'A';
+        assert_eq!(bytes(&fs), b"Ab");
+        assert_eq!(fs.data_bytes(), 2);
+        fs.resize_file(f, 5).unwrap();
+        assert_eq!(bytes(&fs), b"Ab\0\0\0");
+        fs.set_data_limit(fs.data_bytes() + 100);
+        assert_eq!(fs.resize_file(f, 200), Err(Errno::ENOSPC));
+        fs.resize_file(f, 50).unwrap();
+        assert!(fs.data_bytes() <= 105);
+        fs.resize_file(f, 0).unwrap();
+        assert_eq!(fs.data_bytes(), 0, "a file cut to nothing gives its memory back");
+        fs.resize_file(f, 10).unwrap();
+        fs.unlink(ROOT, b"f").unwrap();
+        assert_eq!(fs.data_bytes(), 0, "nor does a removed file keep any");
+    }
+}

@@ -121,6 +121,11 @@ native_calls! {
     /// another server, as if the client had sent it there; the message's
     /// `args[5]` becomes `word`. The caller goes on at once.
     Forward = 30,
+    /// (endpoint, bits): raise notification bits on another server's
+    /// endpoint (it receives a [`MessageKind::Notify`]). Never blocks, so
+    /// two servers can signal each other without the deadlock two Calls
+    /// could make.
+    NotifySend = 31,
 }
 
 /// Clocks for [`NativeCall::Clock`].

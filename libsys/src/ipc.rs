@@ -70,3 +70,14 @@ pub fn call(endpoint: u64, nr: u64, args: [u64; 4]) -> Result<u64, Errno> {
 pub fn lookup(name: &str) -> Result<u64, Errno> {
     call0(NativeCall::Lookup, [name.as_ptr() as u64, name.len() as u64, 0, 0, 0, 0])
 }
+
+/// Raises notification `bits` on another server's endpoint; never blocks.
+pub fn notify(endpoint: u64, bits: u64) -> Result<(), Errno> {
+    call0(NativeCall::NotifySend, [endpoint, bits, 0, 0, 0, 0]).map(drop)
+}
+
+/// Hands the syscall being served for `client` to another server, as if
+/// the client had sent it there; its `args[5]` becomes `word`.
+pub fn forward(client: ThreadId, endpoint: u64, word: u64) -> Result<(), Errno> {
+    call0(NativeCall::Forward, [client, endpoint, word, 0, 0, 0]).map(drop)
+}

@@ -31,7 +31,7 @@ pub mod raw;
 #[cfg(target_os = "none")]
 mod rt;
 
-pub use ipc::{call, lookup, recv, reply, reply_recv, Client};
+pub use ipc::{call, forward, lookup, notify, recv, reply, reply_recv, Client};
 pub use lstar_abi::{errno::Errno, Message, MessageKind, ThreadId};
 
 /// What the kernel tells a server at start.

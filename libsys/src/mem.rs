@@ -115,3 +115,14 @@ pub fn clock(clock: u64) -> Result<u64, Errno> {
 pub fn timer_set(deadline: u64, bit: u64) -> Result<(), Errno> {
     call0(NativeCall::TimerSet, [deadline, bit, 0, 0, 0, 0]).map(drop)
 }
+
+/// Lets the calling thread use I/O ports `base..base+count`.
+pub fn io_ports(base: u16, count: u16) -> Result<(), Errno> {
+    call0(NativeCall::IoPorts, [base as u64, count as u64, 0, 0, 0, 0]).map(drop)
+}
+
+/// Delivers ISA interrupt `irq` to this server's endpoint as notification
+/// `bit`.
+pub fn irq_bind(irq: u8, bit: u64) -> Result<(), Errno> {
+    call0(NativeCall::IrqBind, [irq as u64, bit, 0, 0, 0, 0]).map(drop)
+}

@@ -124,6 +124,15 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
             k.forward(a[0], ep);
             Ok(Next::Return(0))
         }
+        NativeCall::NotifySend => {
+            my_endpoint(k)?;
+            let ep = usize::try_from(a[0]).ok().filter(|&e| e < k.endpoints.len()).ok_or(Errno::EBADF)?;
+            if a[1] == 0 {
+                return Err(Errno::EINVAL);
+            }
+            k.notify(ep, a[1]);
+            Ok(Next::Return(0))
+        }
         NativeCall::ThreadGetContext => ret(get_context(k, a[0], a[1])),
         NativeCall::ThreadSetContext => ret(set_context(k, a[0], a[1])),
         NativeCall::ThreadSetSpace => {

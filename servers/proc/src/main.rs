@@ -323,6 +323,17 @@ impl Procs {
                 }
                 Ok(0)
             }
+            lstar_abi::proc::KILL => {
+                let (pid, signo) = (u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1]);
+                if signo == 0 || signo > signal::NSIG as u64 {
+                    return Err(Errno::EINVAL);
+                }
+                if !self.procs.get(&pid).is_some_and(|p| p.ended.is_none()) {
+                    return Err(Errno::ESRCH);
+                }
+                self.send(pid, signal::Info { signo: signo as u8, code: signal::SI_KERNEL, pid_or_addr: 0, uid: 0, status: 0 }, 0);
+                Ok(0)
+            }
             _ => Err(Errno::ENOSYS),
         }
     }

@@ -69,6 +69,21 @@ pub fn applets(ctx: &Ctx) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// Where each applet lives in a root file system, from `busybox
+/// --list-full` (`bin/ls`, `usr/bin/awk`, `sbin/ifconfig`, …).
+pub fn applet_paths(ctx: &Ctx, binary: &Path) -> Result<Vec<String>> {
+    let mut cmd = Command::new(binary);
+    cmd.arg("--list-full");
+    ctx.show(&cmd);
+    let out = cmd.output().with_context(|| format!("cannot start {}", binary.display()))?;
+    if !out.status.success() {
+        bail!("busybox --list-full failed ({})", out.status);
+    }
+    let mut paths: Vec<String> = String::from_utf8(out.stdout).context("busybox --list-full printed non-UTF-8")?.lines().map(str::to_owned).collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Builds busybox unless the stamp says the binary is up to date; returns its
 /// path.
 pub fn build(ctx: &Ctx) -> Result<PathBuf> {

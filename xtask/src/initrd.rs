@@ -8,7 +8,11 @@
 //! - `lstar/exec`: the initrd path of the program (`bin/hello`), no newline;
 //! - `lstar/argv`: each argument followed by a NUL byte; argv[0] is the
 //!   program as the user wrote it;
-//! - `lstar/envp`: each `K=V` followed by a NUL byte, sorted by name.
+//! - `lstar/envp`: each `K=V` followed by a NUL byte, sorted by name;
+//! - with [`Extras`]: `bin/busybox` and a symbolic link to it for every
+//!   applet where `busybox --list-full` puts it, and the trees of
+//!   `--overlay` directories copied over the root (files, directories,
+//!   symbolic links, modes).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -125,10 +129,38 @@ fn check_elf(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What a boot may carry besides the servers and the program.
+#[derive(Default)]
+pub struct Extras {
+    /// busybox and its applets' paths in the root (`bin/ls`, `usr/bin/awk`).
+    pub busybox: Option<(PathBuf, Vec<String>)>,
+    /// Host directories whose trees are copied over the root, in order.
+    pub overlays: Vec<PathBuf>,
+}
+
 /// Writes the initrd for `payload` with `servers` to `out`.
 pub fn write(out: &Path, servers: &[(String, PathBuf)], payload: &Payload) -> Result<()> {
+    write_with(out, servers, payload, &Extras::default())
+}
+
+/// Writes the initrd for `payload` with `servers` and `extras` to `out`.
+pub fn write_with(out: &Path, servers: &[(String, PathBuf)], payload: &Payload, extras: &Extras) -> Result<()> {
     let read = |p: &Path| std::fs::read(p).with_context(|| format!("read {}", p.display()));
     let mut cpio = Cpio::default();
+    if let Some((busybox, applets)) = &extras.busybox {
+        cpio.dir("bin");
+        cpio.file("bin/busybox", 0o755, &read(busybox)?);
+        for applet in applets {
+            if applet == "bin/busybox" || applet == &format!("bin/{}", payload.name) {
+                continue;
+            }
+            cpio.parents(applet);
+            cpio.symlink(applet, "/bin/busybox");
+        }
+    }
+    for dir in &extras.overlays {
+        overlay(&mut cpio, dir, dir)?;
+    }
     cpio.dir("servers");
     for (name, path) in servers {
         cpio.file(&format!("servers/{name}"), 0o755, &read(path)?);
@@ -166,6 +198,37 @@ pub fn write(out: &Path, servers: &[(String, PathBuf)], payload: &Payload) -> Re
     std::fs::write(out, cpio.finish()).with_context(|| format!("write {}", out.display()))
 }
 
+/// Copies the tree under `dir` (rooted at `root`) into the archive.
+fn overlay(cpio: &mut Cpio, root: &Path, dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("--overlay: cannot read {}", dir.display()))?
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("--overlay: cannot read {}", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let rel = path.strip_prefix(root).expect("under the overlay root");
+        let name = rel.to_str().ok_or_else(|| anyhow!("--overlay: {} is not UTF-8", path.display()))?;
+        let meta = std::fs::symlink_metadata(&path).with_context(|| format!("--overlay: {}", path.display()))?;
+        let perm = meta.permissions().mode() & 0o7777;
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&path)?;
+            let target = target.to_str().ok_or_else(|| anyhow!("--overlay: link {} is not UTF-8", path.display()))?;
+            cpio.symlink(name, target);
+        } else if meta.is_dir() {
+            cpio.dir_mode(name, perm);
+            overlay(cpio, root, &path)?;
+        } else if meta.is_file() {
+            let data = std::fs::read(&path).with_context(|| format!("--overlay: read {}", path.display()))?;
+            cpio.file(name, perm, &data);
+        } else {
+            eprintln!("warning: --overlay: skipping {} (not a file, directory or link)", path.display());
+        }
+    }
+    Ok(())
+}
+
 fn nul_terminated(items: impl Iterator<Item = Vec<u8>>) -> Vec<u8> {
     items
         .flat_map(|mut item| {
@@ -177,17 +240,40 @@ fn nul_terminated(items: impl Iterator<Item = Vec<u8>>) -> Vec<u8> {
 
 const S_IFDIR: u32 = 0o040_000;
 const S_IFREG: u32 = 0o100_000;
+const S_IFLNK: u32 = 0o120_000;
 
 /// A cpio "newc" (SVR4, no CRC) archive being written in memory.
 #[derive(Default)]
 pub struct Cpio {
     out: Vec<u8>,
     inodes: u32,
+    dirs: std::collections::BTreeSet<String>,
 }
 
 impl Cpio {
     pub fn dir(&mut self, name: &str) {
-        self.entry(name, S_IFDIR | 0o755, 2, &[]);
+        self.dir_mode(name, 0o755);
+    }
+
+    /// A directory, once (a later call for the same name is ignored).
+    pub fn dir_mode(&mut self, name: &str, perm: u32) {
+        if self.dirs.insert(name.to_string()) {
+            self.entry(name, S_IFDIR | perm, 2, &[]);
+        }
+    }
+
+    /// The directories above `path` (`usr` and `usr/bin` for `usr/bin/awk`).
+    pub fn parents(&mut self, path: &str) {
+        let mut at = 0;
+        while let Some(i) = path[at..].find('/') {
+            let dir = &path[..at + i];
+            self.dir(dir);
+            at += i + 1;
+        }
+    }
+
+    pub fn symlink(&mut self, name: &str, target: &str) {
+        self.entry(name, S_IFLNK | 0o777, 1, target.as_bytes());
     }
 
     pub fn file(&mut self, name: &str, perm: u32, data: &[u8]) {

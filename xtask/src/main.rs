@@ -72,8 +72,13 @@ struct RunArgs {
     /// Kill QEMU after this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     timeout: u64,
+    /// Copy this host directory's tree (files, directories, symbolic links,
+    /// modes) over the guest's root before the program starts (repeatable).
+    #[arg(long, value_name = "DIR")]
+    overlay: Vec<PathBuf>,
     /// The host path of a static binary and its arguments (default: the
-    /// hello test program, as /bin/hello).
+    /// hello test program, as /bin/hello). busybox and its applet links are
+    /// in /bin, /sbin, /usr/bin and /usr/sbin of every run.
     #[arg(last = true, value_name = "PROGRAM [ARGS]")]
     program: Vec<OsString>,
 }
@@ -179,7 +184,10 @@ fn run_command(ctx: &Ctx, args: RunArgs) -> Result<u8> {
         None => initrd::Payload::default_program(&built, &args.env)?,
         Some((prog, rest)) => initrd::Payload::host_program(prog, rest, &args.env)?,
     };
-    initrd::write(&ctx.initrd(), &built.servers, &payload)?;
+    let busybox = busybox::build(ctx)?;
+    let applets = busybox::applet_paths(ctx, &busybox)?;
+    let extras = initrd::Extras { busybox: Some((busybox, applets)), overlays: args.overlay.clone() };
+    initrd::write_with(&ctx.initrd(), &built.servers, &payload, &extras)?;
 
     let accel = match args.accel {
         qemu::Accel::Kvm => qemu::probe_kvm(ctx, &built)?,

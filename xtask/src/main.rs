@@ -10,6 +10,7 @@
 
 mod build;
 mod busybox;
+mod syscalls;
 mod deps;
 mod initrd;
 mod kpti_audit;
@@ -52,6 +53,9 @@ enum Cmd {
     /// Build busybox from Debian's source package as a static musl binary
     /// (cached) and print its path.
     Busybox,
+    /// Print every syscall of the x86_64 table: who handles it (routes.tbl)
+    /// and which QEMU tests exercised it (from the last `cargo xtask test`).
+    Syscalls,
 }
 
 #[derive(clap::Args)]
@@ -151,6 +155,7 @@ fn main() -> ExitCode {
         Cmd::Run(args) => run_command(&ctx, args),
         Cmd::Test(args) => test::run(&ctx, &args.filter, !args.no_unit, args.timeout),
         Cmd::Busybox => busybox::command(&ctx),
+        Cmd::Syscalls => syscalls::command(&ctx),
     };
     match result {
         Ok(code) => ExitCode::from(code),

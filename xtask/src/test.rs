@@ -240,7 +240,9 @@ fn run_case(ctx: &Ctx, built: &Built, case: &Case, timeout: Duration) -> Result<
     };
 
     let dir = ctx.out().join("tests").join(case.name);
-    let mut cmdline = vec!["kpti=on".to_string()];
+    // Every test boots with `trace` so that `cargo xtask syscalls` can say
+    // which tests exercise which syscall.
+    let mut cmdline = vec!["kpti=on".to_string(), "trace".to_string()];
     cmdline.extend(case.cmdline.iter().map(|w| w.to_string()));
     let boot = qemu::Boot {
         kernel: built.kernel.clone(),

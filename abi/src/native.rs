@@ -126,6 +126,14 @@ native_calls! {
     /// two servers can signal each other without the deadlock two Calls
     /// could make.
     NotifySend = 31,
+    /// (as, addr, len, prot): change the rights of mapped pages (PROT_*
+    /// bits; PROT_NONE keeps the pages but denies user access). `-ENOMEM`
+    /// if any page in the range is not mapped, before anything changes.
+    AsProtect = 32,
+    /// (as, from, to, len): move the pages of `[from, from+len)` to `to`
+    /// (frames and rights, no copy; mremap). `to..to+len` must be free;
+    /// holes in the source stay holes.
+    AsMove = 33,
 }
 
 /// Clocks for [`NativeCall::Clock`].

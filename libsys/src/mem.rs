@@ -20,6 +20,16 @@ impl Space {
         call0(NativeCall::AsMap, [self.0, addr, len, prot, 0, 0]).map(drop)
     }
 
+    /// Moves pages from `from` to the free range at `to` (no copy).
+    pub fn move_pages(self, from: u64, to: u64, len: u64) -> Result<(), Errno> {
+        call0(NativeCall::AsMove, [self.0, from, to, len, 0, 0]).map(drop)
+    }
+
+    /// Changes the rights of mapped pages (PROT_* bits).
+    pub fn protect(self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
+        call0(NativeCall::AsProtect, [self.0, addr, len, prot, 0, 0]).map(drop)
+    }
+
     pub fn unmap(self, addr: u64, len: u64) -> Result<(), Errno> {
         call0(NativeCall::AsUnmap, [self.0, addr, len, 0, 0, 0]).map(drop)
     }

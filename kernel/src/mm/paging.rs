@@ -256,6 +256,46 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Sets the rights of the mapped user page `va` to exactly `flags`
+    /// (plus PRESENT and the shared-frame mark it had). False if unmapped.
+    pub fn protect(&mut self, va: u64, flags: Flags) -> bool {
+        if va >= USER_END {
+            return false;
+        }
+        match self.walk(va, false) {
+            Some((t, i)) if !t[i].is_unused() => {
+                let keep = t[i].flags() & Flags::BIT_9;
+                let pa = t[i].addr();
+                t[i].set_addr(pa, flags | keep | Flags::PRESENT);
+                crate::arch::x86_64::invlpg(va);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Moves the page at `from` (if mapped) to the free page `to`, keeping
+    /// its frame and rights.
+    pub fn move_page(&mut self, from: u64, to: u64) -> Result<(), MapError> {
+        if from >= USER_END || to >= USER_END {
+            return Err(MapError::BadAddress);
+        }
+        let Some((t, i)) = self.walk(from, false) else { return Ok(()) };
+        if t[i].is_unused() {
+            return Ok(());
+        }
+        let (pa, flags) = (t[i].addr(), t[i].flags());
+        let (dt, di) = self.walk(to, true).ok_or(MapError::NoMemory)?;
+        if !dt[di].is_unused() {
+            return Err(MapError::Exists);
+        }
+        dt[di].set_addr(pa, flags);
+        let (t, i) = self.walk(from, false).expect("walked above");
+        t[i].set_unused();
+        crate::arch::x86_64::invlpg(from);
+        Ok(())
+    }
+
     /// Unmaps the user page `va`, freeing its frame if the space owns it.
     pub fn unmap(&mut self, va: u64) {
         if va >= USER_END {
@@ -278,14 +318,16 @@ impl AddressSpace {
     pub fn clone_user(&self) -> Option<AddressSpace> {
         let mut copy = AddressSpace::new()?;
         for (start, end, flags) in leaf_runs(self.pair, 0..KERNEL_HALF) {
-            let leaf = flags & (Flags::WRITABLE | Flags::NO_EXECUTE);
+            let leaf = flags & (Flags::WRITABLE | Flags::NO_EXECUTE | Flags::USER_ACCESSIBLE);
             for va in (start..end).step_by(PAGE_SIZE as usize) {
                 let (pa, f) = self.translate(va)?;
                 if f.contains(Flags::BIT_9) {
                     copy.map_shared(va, pa, leaf).ok()?;
+                    copy.protect(va, leaf);
                     continue;
                 }
                 copy.map_zeroed(va, leaf).ok()?;
+                copy.protect(va, leaf);
                 let (new, _) = copy.translate(va)?;
                 // SAFETY: both are whole frames of user memory reached
                 // through the direct map; `new` was just allocated.

@@ -62,6 +62,8 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         }
         NativeCall::AsMap => ret(as_map(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsUnmap => ret(as_unmap(k, a[0], a[1], a[2])),
+        NativeCall::AsProtect => ret(as_protect(k, a[0], a[1], a[2], a[3])),
+        NativeCall::AsMove => ret(as_move(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsWrite => ret(as_write(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsDestroy => ret(as_destroy(k, a[0])),
         NativeCall::ThreadCreate => ret(thread_create(k, a[0], a[1], a[2], a[3])),
@@ -337,16 +339,25 @@ fn page_range(addr: u64, len: u64) -> Result<core::ops::Range<u64>, Errno> {
     Ok(addr..end)
 }
 
-fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64) -> NResult {
-    owned_space(k, id)?;
-    let range = page_range(addr, len)?;
+/// Page rights for Linux PROT_* bits: user-accessible unless PROT_NONE.
+fn prot_flags(prot_bits: u64) -> Flags {
     let mut flags = Flags::empty();
+    if prot_bits & (prot::READ | prot::WRITE | prot::EXEC) != 0 {
+        flags |= Flags::USER_ACCESSIBLE;
+    }
     if prot_bits & prot::WRITE != 0 {
         flags |= Flags::WRITABLE;
     }
     if prot_bits & prot::EXEC == 0 {
         flags |= Flags::NO_EXECUTE;
     }
+    flags
+}
+
+fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64) -> NResult {
+    owned_space(k, id)?;
+    let range = page_range(addr, len)?;
+    let flags = prot_flags(prot_bits);
     let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
     for va in range.step_by(PAGE_SIZE as usize) {
         match tables.map_zeroed(va, flags) {
@@ -355,6 +366,40 @@ fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64) -> NRes
             Err(MapError::Exists) => return Err(Errno::EEXIST),
             Err(MapError::BadAddress) => return Err(Errno::EINVAL),
         }
+        if !flags.contains(Flags::USER_ACCESSIBLE) {
+            tables.protect(va, flags);
+        }
+    }
+    Ok(0)
+}
+
+fn as_move(k: &mut Kernel, id: AsId, from: u64, to: u64, len: u64) -> NResult {
+    owned_space(k, id)?;
+    let src = page_range(from, len)?;
+    let dst = page_range(to, len)?;
+    if src.start < dst.end && dst.start < src.end {
+        return Err(Errno::EINVAL);
+    }
+    let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
+    if dst.clone().step_by(PAGE_SIZE as usize).any(|va| tables.translate(va).is_some()) {
+        return Err(Errno::EEXIST);
+    }
+    for off in (0..src.end - src.start).step_by(PAGE_SIZE as usize) {
+        tables.move_page(src.start + off, dst.start + off).map_err(|_| Errno::ENOMEM)?;
+    }
+    Ok(0)
+}
+
+fn as_protect(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64) -> NResult {
+    owned_space(k, id)?;
+    let range = page_range(addr, len)?;
+    let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
+    if range.clone().step_by(PAGE_SIZE as usize).any(|va| tables.translate(va).is_none()) {
+        return Err(Errno::ENOMEM);
+    }
+    let flags = prot_flags(prot_bits);
+    for va in range.step_by(PAGE_SIZE as usize) {
+        tables.protect(va, flags);
     }
     Ok(0)
 }

@@ -9,6 +9,7 @@ extern crate alloc;
 pub mod elf;
 pub mod signal;
 pub mod stack;
+pub mod vm;
 
 /// How a process ended, and the encodings Linux gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

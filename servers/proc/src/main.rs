@@ -18,6 +18,7 @@ use libsys::{nr, println, Boot, Client, Errno, Message, MessageKind, ThreadId};
 use lstar_abi::native::{prot, Personality};
 use proc_server::{elf, shebang, signal, stack, wait_selects, Termination};
 
+mod memory;
 mod signals;
 mod time;
 
@@ -27,10 +28,6 @@ const STACK_TOP: u64 = 0x7fff_ffff_f000;
 const STACK_SIZE: u64 = 1 << 20;
 /// Anonymous mmap regions are handed out downwards from here.
 const MMAP_TOP: u64 = 0x7f00_0000_0000;
-const MAP_SHARED: u64 = 0x01;
-const MAP_PRIVATE: u64 = 0x02;
-const MAP_FIXED: u64 = 0x10;
-const MAP_ANONYMOUS: u64 = 0x20;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 
@@ -43,9 +40,10 @@ struct Process {
     name: String,
     brk_start: u64,
     brk: u64,
-    mmap_next: u64,
     fs_base: u64,
     clear_child_tid: u64,
+    /// What is mapped where (the kernel holds the page tables).
+    map: proc_server::vm::Map,
     /// Set once the process has ended and waits to be reaped.
     ended: Option<Termination>,
     pgid: u32,
@@ -141,6 +139,7 @@ struct Loaded {
     entry: u64,
     rsp: u64,
     brk: u64,
+    map: proc_server::vm::Map,
 }
 
 /// Loads `image` (an ELF file) into a new address space with its initial
@@ -151,7 +150,8 @@ fn load(image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<L
         Errno::ENOEXEC
     })?;
     let space = Space::create()?;
-    let fill = || -> Result<u64, Errno> {
+    let mut map = proc_server::vm::Map::default();
+    let mut fill = || -> Result<u64, Errno> {
         for seg in &plan.segments {
             let start = seg.vaddr & !0xfff;
             let end = (seg.vaddr + seg.memsz).next_multiple_of(4096);
@@ -163,15 +163,22 @@ fn load(image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<L
                 }
             }
             space.write(seg.vaddr, &image[seg.offset as usize..(seg.offset + seg.filesz) as usize])?;
+            // Pages shared by two segments get the rights of both.
+            for page in (start..end).step_by(4096) {
+                let prot = map.find(page).map_or(0, |v| v.prot) | seg.prot;
+                map.insert(page, page + 4096, prot);
+                space.protect(page, 4096, prot)?;
+            }
         }
         space.map(STACK_TOP - STACK_SIZE, STACK_SIZE, prot::READ | prot::WRITE)?;
+        map.insert(STACK_TOP - STACK_SIZE, STACK_TOP, prot::READ | prot::WRITE);
         let info = stack::ProgramInfo { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry, hwcap: hwcap() };
         let st = stack::build(STACK_TOP, argv, envp, execfn, libsys::random::bytes(), &info, (STACK_SIZE / 4) as usize).map_err(|_| Errno::E2BIG)?;
         space.write(st.base, &st.bytes)?;
         Ok(st.rsp)
     };
     match fill() {
-        Ok(rsp) => Ok(Loaded { space, entry: plan.entry, rsp, brk: plan.brk }),
+        Ok(rsp) => Ok(Loaded { space, entry: plan.entry, rsp, brk: plan.brk, map }),
         Err(e) => {
             let _ = space.destroy();
             Err(e)
@@ -221,9 +228,9 @@ impl Procs {
                 name: String::from(name),
                 brk_start: loaded.brk,
                 brk: loaded.brk,
-                mmap_next: MMAP_TOP,
                 fs_base: 0,
                 clear_child_tid: 0,
+                map: loaded.map,
                 ended: None,
                 pgid: pid,
                 sid: pid,
@@ -288,8 +295,11 @@ impl Procs {
         let p = self.procs.get_mut(&pid).expect("a thread's process exists");
         match nr {
             nr::BRK => Outcome::Reply(p.set_brk(a[0])),
-            nr::MMAP => ret(p.mmap(a[0], a[1], a[2], a[3], a[4] as i32)),
+            nr::MMAP => ret(p.mmap(a[0], a[1], a[2], a[3], a[4] as i32, a[5])),
             nr::MUNMAP => ret(p.munmap(a[0], a[1])),
+            nr::MPROTECT => ret(p.mprotect(a[0], a[1], a[2])),
+            nr::MREMAP => ret(p.mremap(a[0], a[1], a[2], a[3], a[4])),
+            nr::MADVISE => ret(p.madvise(a[0], a[1], a[2])),
             nr::ARCH_PRCTL => ret(p.arch_prctl(client, a[0], a[1])),
             nr::SET_TID_ADDRESS => {
                 p.clear_child_tid = a[0];
@@ -395,17 +405,17 @@ impl Procs {
             }
         };
         let child = self.next_pid;
-        let (name, brk_start, brk, mmap_next) = (parent.name.clone(), parent.brk_start, parent.brk, parent.mmap_next);
+        let (name, brk_start, brk) = (parent.name.clone(), parent.brk_start, parent.brk);
         let (pgid, sid, sigstate) = (parent.pgid, parent.sid, parent.sig.forked());
         if let Some(fs) = self.fs {
             if let Err(e) = libsys::call(fs, lstar_abi::fs::FORK, [pid as u64, child as u64, 0, 0]) {
                 println!("proc: the file server refused fork {pid} -> {child}: {}", e.text());
             }
         }
-        self.add(child, pid, thread, Loaded { space, entry: 0, rsp: 0, brk: brk_start }, &name);
+        let map = self.procs[&pid].map.clone();
+        self.add(child, pid, thread, Loaded { space, entry: 0, rsp: 0, brk: brk_start, map }, &name);
         let c = self.procs.get_mut(&child).expect("just added");
         c.brk = brk;
-        c.mmap_next = mmap_next;
         c.fs_base = fs_base;
         c.pgid = pgid;
         c.sid = sid;
@@ -508,9 +518,9 @@ impl Procs {
             mem::set_fs_base(p.thread, 0)?;
             let old = core::mem::replace(&mut p.space, loaded.space);
             let _ = old.destroy();
+            p.map = loaded.map;
             p.brk_start = loaded.brk;
             p.brk = loaded.brk;
-            p.mmap_next = MMAP_TOP;
             p.fs_base = 0;
             p.sig.exec();
             p.name = String::from_utf8_lossy(&path).into_owned();
@@ -670,62 +680,6 @@ fn read_string_array(client: Client, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
 }
 
 impl Process {
-    /// brk(2): returns the new break, or the old one when it cannot move.
-    fn set_brk(&mut self, want: u64) -> u64 {
-        if want < self.brk_start || want > self.brk_start + (1 << 30) {
-            return self.brk;
-        }
-        let old_top = self.brk.next_multiple_of(4096);
-        let new_top = want.next_multiple_of(4096);
-        if new_top > old_top {
-            if self.space.map(old_top, new_top - old_top, prot::READ | prot::WRITE).is_err() {
-                let _ = self.space.unmap(old_top, new_top - old_top);
-                return self.brk;
-            }
-        } else if new_top < old_top {
-            let _ = self.space.unmap(new_top, old_top - new_top);
-        }
-        self.brk = want;
-        want
-    }
-
-    /// mmap(2), anonymous private and shared-anonymous mappings.
-    fn mmap(&mut self, addr: u64, len: u64, prot_bits: u64, flags: u64, fd: i32) -> Result<u64, Errno> {
-        if len == 0 || flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
-            return Err(Errno::EINVAL);
-        }
-        if flags & MAP_ANONYMOUS == 0 {
-            // File mappings need the file server (issue 3).
-            return Err(if fd < 0 { Errno::EBADF } else { Errno::ENODEV });
-        }
-        let len = len.checked_next_multiple_of(4096).ok_or(Errno::ENOMEM)?;
-        let at = if flags & MAP_FIXED != 0 {
-            if addr % 4096 != 0 {
-                return Err(Errno::EINVAL);
-            }
-            self.space.unmap(addr, len)?;
-            addr
-        } else {
-            let at = self.mmap_next.checked_sub(len).ok_or(Errno::ENOMEM)?;
-            if at < self.brk_start + (1 << 30) {
-                return Err(Errno::ENOMEM);
-            }
-            self.mmap_next = at;
-            at
-        };
-        let p = prot_bits & (prot::READ | prot::WRITE | prot::EXEC);
-        self.space.map(at, len, p).map_err(|e| if e == Errno::EEXIST { Errno::ENOMEM } else { e })?;
-        Ok(at)
-    }
-
-    fn munmap(&mut self, addr: u64, len: u64) -> Result<u64, Errno> {
-        if addr % 4096 != 0 || len == 0 {
-            return Err(Errno::EINVAL);
-        }
-        self.space.unmap(addr, len.next_multiple_of(4096))?;
-        Ok(0)
-    }
-
     fn arch_prctl(&mut self, client: Client, code: u64, addr: u64) -> Result<u64, Errno> {
         match code {
             ARCH_SET_FS => {

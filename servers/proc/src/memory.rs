@@ -1,0 +1,185 @@
+//! A process's memory calls: brk, mmap, munmap, mprotect, mremap, madvise.
+//! The [`Map`](proc_server::vm::Map) decides; the kernel's address-space
+//! calls carry it out.
+
+use super::*;
+
+const MAP_SHARED: u64 = 0x01;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_SHARED_VALIDATE: u64 = 0x03;
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+const MREMAP_MAYMOVE: u64 = 1;
+const MREMAP_FIXED: u64 = 2;
+const MADV_DONTNEED: u64 = 4;
+const PAGE: u64 = 4096;
+/// Room kept above the program break for it to grow into.
+const BRK_ROOM: u64 = 1 << 30;
+const RW: u64 = prot::READ | prot::WRITE;
+const PROT_ALL: u64 = prot::READ | prot::WRITE | prot::EXEC;
+
+fn pages(len: u64) -> Result<u64, Errno> {
+    len.checked_next_multiple_of(PAGE).ok_or(Errno::ENOMEM)
+}
+
+impl Process {
+    /// brk(2): returns the new break, or the old one when it cannot move.
+    pub(crate) fn set_brk(&mut self, want: u64) -> u64 {
+        if want < self.brk_start || want > self.brk_start + BRK_ROOM {
+            return self.brk;
+        }
+        let old_top = self.brk.next_multiple_of(PAGE);
+        let new_top = want.next_multiple_of(PAGE);
+        if new_top > old_top {
+            if !self.map.is_free(old_top, new_top) || self.space.map(old_top, new_top - old_top, RW).is_err() {
+                let _ = self.space.unmap(old_top, new_top - old_top);
+                return self.brk;
+            }
+            self.map.insert(old_top, new_top, RW);
+        } else if new_top < old_top {
+            self.map.remove(new_top, old_top);
+            let _ = self.space.unmap(new_top, old_top - new_top);
+        }
+        self.brk = want;
+        want
+    }
+
+    /// mmap(2): anonymous mappings, private or shared (shared ones are not
+    /// yet shared across fork). File mappings are not served yet.
+    pub(crate) fn mmap(&mut self, addr: u64, len: u64, prot_bits: u64, flags: u64, fd: i32, offset: u64) -> Result<u64, Errno> {
+        let kind = flags & MAP_SHARED_VALIDATE;
+        if len == 0 || kind == 0 || offset % PAGE != 0 || prot_bits & !PROT_ALL != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if flags & MAP_ANONYMOUS == 0 {
+            return Err(if fd < 0 { Errno::EBADF } else { Errno::ENODEV });
+        }
+        let _ = (MAP_SHARED, MAP_PRIVATE);
+        let len = pages(len)?;
+        let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+        let at = if fixed {
+            if addr % PAGE != 0 || addr.checked_add(len).is_none_or(|e| e > STACK_TOP) {
+                return Err(Errno::EINVAL);
+            }
+            if flags & MAP_FIXED_NOREPLACE != 0 && !self.map.is_free(addr, addr + len) {
+                return Err(Errno::EEXIST);
+            }
+            for (s, e) in self.map.remove(addr, addr + len) {
+                self.space.unmap(s, e - s)?;
+            }
+            addr
+        } else if addr != 0 && addr % PAGE == 0 && addr >= self.brk_start + BRK_ROOM && addr.checked_add(len).is_some_and(|e| e <= MMAP_TOP) && self.map.is_free(addr, addr + len) {
+            addr // the hint is free: take it
+        } else {
+            self.map.free_below(len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)?
+        };
+        self.space.map(at, len, prot_bits).map_err(|e| if e == Errno::EEXIST { Errno::ENOMEM } else { e })?;
+        self.map.insert(at, at + len, prot_bits);
+        Ok(at)
+    }
+
+    pub(crate) fn munmap(&mut self, addr: u64, len: u64) -> Result<u64, Errno> {
+        if addr % PAGE != 0 || len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let end = addr.checked_add(pages(len)?).ok_or(Errno::EINVAL)?;
+        for (s, e) in self.map.remove(addr, end) {
+            self.space.unmap(s, e - s)?;
+        }
+        Ok(0)
+    }
+
+    pub(crate) fn mprotect(&mut self, addr: u64, len: u64, prot_bits: u64) -> Result<u64, Errno> {
+        const PROT_GROWSDOWN: u64 = 0x0100_0000;
+        if addr % PAGE != 0 || prot_bits & !(PROT_ALL | PROT_GROWSDOWN) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = addr.checked_add(pages(len)?).ok_or(Errno::ENOMEM)?;
+        let prot_bits = prot_bits & PROT_ALL;
+        if !self.map.protect(addr, end, prot_bits) {
+            return Err(Errno::ENOMEM);
+        }
+        self.space.protect(addr, end - addr, prot_bits)?;
+        Ok(0)
+    }
+
+    pub(crate) fn mremap(&mut self, old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> Result<u64, Errno> {
+        if old % PAGE != 0 || new_len == 0 || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0) {
+            return Err(Errno::EINVAL);
+        }
+        let (old_len, new_len) = (pages(old_len)?, pages(new_len)?);
+        let old_end = old.checked_add(old_len).ok_or(Errno::EINVAL)?;
+        if !self.map.covers(old, old_end) {
+            return Err(Errno::EFAULT);
+        }
+        let prot_bits = self.map.find(old).map_or(RW, |v| v.prot);
+        if flags & MREMAP_FIXED != 0 {
+            if new_addr % PAGE != 0 || (new_addr < old_end && old < new_addr + new_len) {
+                return Err(Errno::EINVAL);
+            }
+            return self.move_to(old, old_len, new_addr, new_len, prot_bits);
+        }
+        if new_len <= old_len {
+            self.munmap(old + new_len, old_len - new_len)?;
+            return Ok(old);
+        }
+        let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
+        if grow_end <= MMAP_TOP && self.map.is_free(old_end, grow_end) {
+            self.space.map(old_end, new_len - old_len, prot_bits)?;
+            self.map.insert(old_end, grow_end, prot_bits);
+            return Ok(old);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return Err(Errno::ENOMEM);
+        }
+        let to = self.map.free_below(new_len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)?;
+        self.move_to(old, old_len, to, new_len, prot_bits)
+    }
+
+    /// Moves `[old, old+old_len)` to `to`, growing it to `new_len` with
+    /// fresh pages (or cutting it short), replacing whatever was at `to`.
+    fn move_to(&mut self, old: u64, old_len: u64, to: u64, new_len: u64, prot_bits: u64) -> Result<u64, Errno> {
+        for (s, e) in self.map.remove(to, to + new_len) {
+            self.space.unmap(s, e - s)?;
+        }
+        let keep = old_len.min(new_len);
+        self.space.move_pages(old, to, keep)?;
+        if old_len > keep {
+            self.space.unmap(old + keep, old_len - keep)?;
+        }
+        self.map.remove(old, old + old_len);
+        if new_len > keep {
+            self.space.map(to + keep, new_len - keep, prot_bits)?;
+        }
+        self.map.insert(to, to + new_len, prot_bits);
+        Ok(to)
+    }
+
+    pub(crate) fn madvise(&mut self, addr: u64, len: u64, advice: u64) -> Result<u64, Errno> {
+        if addr % PAGE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        // Hints Linux accepts; only DONTNEED changes what a program sees.
+        const KNOWN: [u64; 14] = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 16, 17];
+        if !KNOWN.contains(&advice) {
+            return Err(Errno::EINVAL);
+        }
+        let end = addr.checked_add(pages(len)?).ok_or(Errno::EINVAL)?;
+        if !self.map.covers(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        if advice == MADV_DONTNEED {
+            // Anonymous private memory reads back as zeroes afterwards.
+            let pieces: Vec<(u64, u64, u64)> = self.map.iter().filter(|v| v.start < end && v.end > addr).map(|v| (v.start.max(addr), v.end.min(end), v.prot)).collect();
+            for (s, e, p) in pieces {
+                self.space.unmap(s, e - s)?;
+                self.space.map(s, e - s, p)?;
+            }
+        }
+        Ok(0)
+    }
+}

@@ -18,6 +18,7 @@ use libsys::{nr, println, Boot, Client, Errno, Message, MessageKind, ThreadId};
 use lstar_abi::native::{prot, Personality};
 use proc_server::{elf, shebang, signal, stack, wait_selects, Termination};
 
+mod futex;
 mod memory;
 mod signals;
 mod time;
@@ -31,17 +32,28 @@ const MMAP_TOP: u64 = 0x7f00_0000_0000;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 
-/// A Linux process: one thread for now (threads come with CLONE_VM).
+/// A thread of a process, as Linux sees it.
+#[derive(Clone, Copy, Debug)]
+struct Thread {
+    /// Its Linux thread id (the pid for the first thread).
+    tid: u32,
+    fs_base: u64,
+    /// set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when
+    /// the thread ends.
+    clear_child_tid: u64,
+}
+
+/// A Linux process: an address space and its threads.
 struct Process {
     pid: u32,
     ppid: u32,
     space: Space,
-    thread: ThreadId,
+    threads: BTreeMap<ThreadId, Thread>,
+    /// The first thread: where signals for the process go while it lives.
+    main: ThreadId,
     name: String,
     brk_start: u64,
     brk: u64,
-    fs_base: u64,
-    clear_child_tid: u64,
     /// What is mapped where (the kernel holds the page tables).
     map: proc_server::vm::Map,
     /// Set once the process has ended and waits to be reaped.
@@ -64,6 +76,7 @@ struct Procs {
     by_thread: BTreeMap<ThreadId, u32>,
     waiters: BTreeMap<u32, Waiter>,
     sleepers: Vec<time::Sleeper>,
+    futexes: Vec<futex::Waiter>,
     next_pid: u32,
     /// The file server, told about forks, execs and exits.
     fs: Option<u64>,
@@ -80,7 +93,7 @@ enum Outcome {
 
 fn main(boot: Boot) -> ! {
     let fs = libsys::lookup("fs").ok();
-    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), next_pid: 1, fs, initrd: boot.initrd };
+    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), next_pid: 1, fs, initrd: boot.initrd };
     if let Err((why, status)) = procs.start_init() {
         println!("proc: cannot start the program: {why}");
         lstar_console_line(&why);
@@ -102,7 +115,7 @@ fn main(boot: Boot) -> ! {
                 Outcome::NoReply
             }
             MessageKind::Interrupted => match procs.by_thread.get(&msg.client) {
-                Some(&pid) => procs.finish(pid, None),
+                Some(&pid) => procs.finish(pid, msg.client, None),
                 None => Outcome::Reply(0),
             },
         };
@@ -218,18 +231,19 @@ impl Procs {
             println!("proc: cannot tag thread {thread}: {}", e.text());
         }
         self.by_thread.insert(thread, pid);
+        let mut threads = BTreeMap::new();
+        threads.insert(thread, Thread { tid: pid, fs_base: 0, clear_child_tid: 0 });
         self.procs.insert(
             pid,
             Process {
                 pid,
                 ppid,
                 space: loaded.space,
-                thread,
+                threads,
+                main: thread,
                 name: String::from(name),
                 brk_start: loaded.brk,
                 brk: loaded.brk,
-                fs_base: 0,
-                clear_child_tid: 0,
                 map: loaded.map,
                 ended: None,
                 pgid: pid,
@@ -245,7 +259,7 @@ impl Procs {
         };
         match self.handle(msg, pid) {
             // Signals pending for the caller are taken on the way out.
-            Outcome::Reply(v) => self.finish(pid, Some(v)),
+            Outcome::Reply(v) => self.finish(pid, msg.client, Some(v)),
             Outcome::NoReply => Outcome::NoReply,
         }
     }
@@ -257,11 +271,18 @@ impl Procs {
         // are not routed here.
         let nr = msg.syscall_nr();
         match nr {
-            nr::FORK | nr::VFORK => return ret(self.fork(pid, 0, None, 0, 0)),
-            nr::CLONE => return ret(self.clone(client, pid, a)),
+            nr::FORK | nr::VFORK => return ret(self.fork(pid, msg.client, 0, None, 0, 0)),
+            nr::CLONE => return ret(self.clone(msg.client, pid, a)),
+            nr::CLONE3 => return ret(self.clone3(msg.client, pid, a[0], a[1])),
+            nr::FUTEX => return self.futex(msg.client, pid, a),
+            nr::SET_ROBUST_LIST => return Outcome::Reply(if a[1] == 24 { 0 } else { Errno::EINVAL.to_ret() }),
             nr::WAIT4 => return self.wait4(msg.client, pid, a[0] as i32, a[1], a[2], a[3]),
             nr::EXECVE => return self.execve(client, pid, a[0], a[1], a[2]),
-            nr::EXIT | nr::EXIT_GROUP => {
+            nr::EXIT => {
+                self.exit_thread(pid, msg.client, (a[0] & 0xff) as u8);
+                return Outcome::NoReply;
+            }
+            nr::EXIT_GROUP => {
                 self.end(pid, Termination::Exited((a[0] & 0xff) as u8));
                 return Outcome::NoReply;
             }
@@ -300,12 +321,14 @@ impl Procs {
             nr::MPROTECT => ret(p.mprotect(a[0], a[1], a[2])),
             nr::MREMAP => ret(p.mremap(a[0], a[1], a[2], a[3], a[4])),
             nr::MADVISE => ret(p.madvise(a[0], a[1], a[2])),
-            nr::ARCH_PRCTL => ret(p.arch_prctl(client, a[0], a[1])),
+            nr::ARCH_PRCTL => ret(p.arch_prctl(msg.client, a[0], a[1])),
             nr::SET_TID_ADDRESS => {
-                p.clear_child_tid = a[0];
-                Outcome::Reply(p.pid as u64)
+                let t = p.threads.get_mut(&msg.client).expect("caller's thread");
+                t.clear_child_tid = a[0];
+                Outcome::Reply(t.tid as u64)
             }
-            nr::GETPID | nr::GETTID => Outcome::Reply(p.pid as u64),
+            nr::GETPID => Outcome::Reply(p.pid as u64),
+            nr::GETTID => Outcome::Reply(p.threads[&msg.client].tid as u64),
             nr::GETPPID => Outcome::Reply(p.ppid as u64),
             nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Outcome::Reply(0),
             nr::UNAME => ret(uname(client, a[0])),
@@ -393,11 +416,11 @@ impl Procs {
 
     /// fork(2), and clone(2) without CLONE_VM: the child gets a copy of
     /// the address space and of the caller's registers, RAX = 0.
-    fn fork(&mut self, pid: u32, stack: u64, tls: Option<u64>, parent_tid_ptr: u64, child_tid_ptr: u64) -> Result<u64, Errno> {
+    fn fork(&mut self, pid: u32, caller: ThreadId, stack: u64, tls: Option<u64>, parent_tid_ptr: u64, child_tid_ptr: u64) -> Result<u64, Errno> {
         let parent = &self.procs[&pid];
         let space = parent.space.clone_space()?;
-        let fs_base = tls.unwrap_or(parent.fs_base);
-        let thread = match mem::clone_thread(parent.thread, space, stack, fs_base) {
+        let fs_base = tls.unwrap_or(parent.threads[&caller].fs_base);
+        let thread = match mem::clone_thread(caller, space, stack, fs_base) {
             Ok(t) => t,
             Err(e) => {
                 let _ = space.destroy();
@@ -416,45 +439,130 @@ impl Procs {
         self.add(child, pid, thread, Loaded { space, entry: 0, rsp: 0, brk: brk_start, map }, &name);
         let c = self.procs.get_mut(&child).expect("just added");
         c.brk = brk;
-        c.fs_base = fs_base;
+        let t = c.threads.get_mut(&thread).expect("just added");
+        t.fs_base = fs_base;
         c.pgid = pgid;
         c.sid = sid;
         c.sig = sigstate;
         if child_tid_ptr != 0 {
-            c.clear_child_tid = child_tid_ptr;
+            t.clear_child_tid = child_tid_ptr;
         }
         if parent_tid_ptr != 0 {
-            let _ = Client(self.procs[&pid].thread).write(parent_tid_ptr, &(child as i32).to_le_bytes());
+            let _ = Client(caller).write(parent_tid_ptr, &(child as i32).to_le_bytes());
         }
         Ok(child as u64)
     }
 
-    /// clone(2): processes (no CLONE_VM), and CLONE_VM|CLONE_VFORK as
-    /// posix_spawn uses it, which is run as a fork onto the given stack (the
-    /// child only execs or exits). Threads (CLONE_VM alone) are not yet.
-    fn clone(&mut self, client: Client, pid: u32, a: [u64; 6]) -> Result<u64, Errno> {
+    /// clone(2): a thread (CLONE_VM with CLONE_THREAD), a process (no
+    /// CLONE_VM), or CLONE_VM|CLONE_VFORK as posix_spawn uses it, which is
+    /// run as a fork onto the given stack (the child only execs or exits).
+    fn clone(&mut self, caller: ThreadId, pid: u32, a: [u64; 6]) -> Result<u64, Errno> {
+        // x86_64 argument order: flags, stack, parent_tid, child_tid, tls.
+        self.clone_with(caller, pid, a[0], a[1], a[2], a[3], a[4])
+    }
+
+    /// clone3(2): the same, from a struct clone_args.
+    fn clone3(&mut self, caller: ThreadId, pid: u32, args: u64, size: u64) -> Result<u64, Errno> {
+        if !(64..=4096).contains(&size) {
+            return Err(Errno::EINVAL);
+        }
+        let mut b = [0u8; 64];
+        Client(caller).read(args, &mut b)?;
+        let w = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().expect("8"));
+        // flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls
+        let (flags, child_tid, parent_tid, exit_signal, stack, stack_size, tls) = (w(0), w(2), w(3), w(4), w(5), w(6), w(7));
+        if flags & 0xff != 0 || exit_signal > 64 {
+            return Err(Errno::EINVAL);
+        }
+        let top = if stack != 0 { stack.checked_add(stack_size).ok_or(Errno::EINVAL)? } else { 0 };
+        self.clone_with(caller, pid, flags | exit_signal, top, parent_tid, child_tid, tls)
+    }
+
+    #[allow(clippy::too_many_arguments)] // clone's own argument list
+    fn clone_with(&mut self, caller: ThreadId, pid: u32, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> Result<u64, Errno> {
         const CLONE_VM: u64 = 0x100;
+        const CLONE_SIGHAND: u64 = 0x800;
         const CLONE_VFORK: u64 = 0x4000;
+        const CLONE_THREAD: u64 = 0x10000;
         const CLONE_SETTLS: u64 = 0x80000;
         const CLONE_PARENT_SETTID: u64 = 0x100000;
         const CLONE_CHILD_CLEARTID: u64 = 0x200000;
         const CLONE_CHILD_SETTID: u64 = 0x1000000;
-        // x86_64 argument order: flags, stack, parent_tid, child_tid, tls.
-        let (flags, stack, parent_tid, child_tid, tls) = (a[0], a[1], a[2], a[3], a[4]);
-        if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
-            println!("proc: clone with CLONE_VM (threads) is not supported yet");
-            return Err(Errno::ENOSYS);
-        }
-        let _ = client;
         let tls = (flags & CLONE_SETTLS != 0).then_some(tls);
         let parent_ptr = if flags & CLONE_PARENT_SETTID != 0 { parent_tid } else { 0 };
         let clear = if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 };
-        let child = self.fork(pid, stack, tls, parent_ptr, clear)?;
+        if flags & CLONE_THREAD != 0 {
+            // Linux's rules: a thread shares the signal handlers, which
+            // share the memory.
+            if flags & CLONE_SIGHAND == 0 || flags & CLONE_VM == 0 {
+                return Err(Errno::EINVAL);
+            }
+            let tid = self.new_thread(pid, caller, stack, tls, clear)?;
+            if parent_ptr != 0 {
+                let _ = Client(caller).write(parent_ptr, &(tid as i32).to_le_bytes());
+            }
+            if flags & CLONE_CHILD_SETTID != 0 {
+                let _ = self.procs[&pid].space.write(child_tid, &(tid as i32).to_le_bytes());
+            }
+            return Ok(tid as u64);
+        }
+        if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+            println!("proc: clone with CLONE_VM but not CLONE_THREAD (shared memory between processes) is not supported");
+            return Err(Errno::EINVAL);
+        }
+        let child = self.fork(pid, caller, stack, tls, parent_ptr, clear)?;
         if flags & CLONE_CHILD_SETTID != 0 {
             let space = self.procs[&(child as u32)].space;
             let _ = space.write(child_tid, &(child as i32).to_le_bytes());
         }
         Ok(child)
+    }
+
+    /// A new thread in process `pid`, a copy of the waiting `caller` with
+    /// RAX = 0 on `stack`.
+    fn new_thread(&mut self, pid: u32, caller: ThreadId, stack: u64, tls: Option<u64>, clear: u64) -> Result<u32, Errno> {
+        let p = &self.procs[&pid];
+        let fs_base = tls.unwrap_or(p.threads[&caller].fs_base);
+        let thread = mem::clone_thread(caller, p.space, stack, fs_base)?;
+        let tid = self.next_pid;
+        self.next_pid += 1;
+        if let Err(e) = mem::set_tag(thread, pid as u64) {
+            println!("proc: cannot tag thread {thread}: {}", e.text());
+        }
+        self.by_thread.insert(thread, pid);
+        let p = self.procs.get_mut(&pid).expect("caller's process");
+        p.threads.insert(thread, Thread { tid, fs_base, clear_child_tid: clear });
+        Ok(tid)
+    }
+
+    /// exit(2): one thread ends; the last one ends the process.
+    fn exit_thread(&mut self, pid: u32, thread: ThreadId, code: u8) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        if p.threads.len() <= 1 {
+            self.end(pid, Termination::Exited(code));
+            return;
+        }
+        let t = p.threads.remove(&thread).expect("caller's thread");
+        if p.main == thread {
+            p.main = *p.threads.keys().next().expect("another thread lives");
+        }
+        self.by_thread.remove(&thread);
+        self.cleared_tid(pid, t.clear_child_tid);
+        if let Err(e) = mem::kill(thread) {
+            println!("proc: cannot end thread {thread}: {}", e.text());
+        }
+    }
+
+    /// CLONE_CHILD_CLEARTID: a thread's end writes 0 at the address and
+    /// wakes one futex waiter there (how pthread_join learns of it).
+    fn cleared_tid(&mut self, pid: u32, addr: u64) {
+        if addr == 0 {
+            return;
+        }
+        let space = self.procs[&pid].space;
+        if space.write(addr, &0u32.to_le_bytes()).is_ok() {
+            self.futex_wake(pid, addr, 1, u32::MAX);
+        }
     }
 
     fn wait4(&mut self, thread: ThreadId, pid: u32, pid_arg: i32, status_ptr: u64, options: u64, rusage_ptr: u64) -> Outcome {
@@ -512,16 +620,30 @@ impl Procs {
             let argv_refs: Vec<&[u8]> = argv.iter().map(|v| v.as_slice()).collect();
             let envp_refs: Vec<&[u8]> = envp.iter().map(|v| v.as_slice()).collect();
             let loaded = load(bytes, &argv_refs, &envp_refs, &path)?;
+            let caller = client.0;
             let p = self.procs.get_mut(&pid).expect("caller's process exists");
-            mem::set_space(p.thread, loaded.space)?;
-            mem::set_regs(p.thread, loaded.entry, loaded.rsp, 0)?;
-            mem::set_fs_base(p.thread, 0)?;
+            mem::set_space(caller, loaded.space)?;
+            mem::set_regs(caller, loaded.entry, loaded.rsp, 0)?;
+            mem::set_fs_base(caller, 0)?;
+            // The other threads end; the caller carries on as the process.
+            let others: Vec<ThreadId> = p.threads.keys().copied().filter(|&t| t != caller).collect();
+            for t in &others {
+                let _ = mem::kill(*t);
+                p.threads.remove(t);
+            }
+            let main = p.threads.get_mut(&caller).expect("caller's thread");
+            main.fs_base = 0;
+            main.clear_child_tid = 0;
+            p.main = caller;
+            for t in &others {
+                self.by_thread.remove(t);
+            }
+            let p = self.procs.get_mut(&pid).expect("caller's process exists");
             let old = core::mem::replace(&mut p.space, loaded.space);
             let _ = old.destroy();
             p.map = loaded.map;
             p.brk_start = loaded.brk;
             p.brk = loaded.brk;
-            p.fs_base = 0;
             p.sig.exec();
             p.name = String::from_utf8_lossy(&path).into_owned();
             if let Some(fs) = self.fs {
@@ -568,7 +690,7 @@ impl Procs {
             let info = signal::Info { signo, code: signal::SEGV_MAPERR, pid_or_addr: msg.args[1], uid: 0, status: 0 };
             p.sig.pending |= signal::bit(signo);
             p.sig.info[signo as usize - 1] = info;
-            return self.finish(pid, None);
+            return self.finish(pid, msg.client, None);
         }
         println!(
             "proc: pid {} ({}) killed by {}: exception {} error {:#x} at rip {:#x}, address {:#x}",
@@ -594,11 +716,16 @@ impl Procs {
             return;
         }
         p.ended = Some(how);
-        let (thread, space, ppid) = (p.thread, p.space, p.ppid);
-        self.by_thread.remove(&thread);
-        if let Err(e) = mem::kill(thread) {
-            println!("proc: cannot end thread {thread}: {}", e.text());
+        let (space, ppid) = (p.space, p.ppid);
+        let threads: Vec<ThreadId> = core::mem::take(&mut p.threads).into_keys().collect();
+        for thread in threads {
+            self.by_thread.remove(&thread);
+            if let Err(e) = mem::kill(thread) {
+                println!("proc: cannot end thread {thread}: {}", e.text());
+            }
         }
+        self.futexes.retain(|w| w.pid != pid);
+        self.sleepers.retain(|w| w.pid != pid);
         if let Err(e) = space.destroy() {
             println!("proc: cannot free the address space of pid {pid}: {}", e.text());
         }
@@ -680,17 +807,18 @@ fn read_string_array(client: Client, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
 }
 
 impl Process {
-    fn arch_prctl(&mut self, client: Client, code: u64, addr: u64) -> Result<u64, Errno> {
+    fn arch_prctl(&mut self, thread: ThreadId, code: u64, addr: u64) -> Result<u64, Errno> {
+        let t = self.threads.get_mut(&thread).expect("caller's thread");
         match code {
             ARCH_SET_FS => {
                 if addr >= 0x0000_8000_0000_0000 {
                     return Err(Errno::EPERM);
                 }
-                mem::set_fs_base(self.thread, addr)?;
-                self.fs_base = addr;
+                mem::set_fs_base(thread, addr)?;
+                t.fs_base = addr;
                 Ok(0)
             }
-            ARCH_GET_FS => client.write(addr, &self.fs_base.to_le_bytes()).map(|_| 0),
+            ARCH_GET_FS => Client(thread).write(addr, &t.fs_base.to_le_bytes()).map(|_| 0),
             _ => Err(Errno::EINVAL),
         }
     }

@@ -174,7 +174,7 @@ impl Procs {
 
     /// rt_sigreturn: restore what the frame at RSP saved.
     pub(crate) fn rt_sigreturn(&mut self, client: Client, pid: u32) -> Outcome {
-        let thread = self.procs[&pid].thread;
+        let thread = client.0;
         let r = (|| -> Result<u64, Errno> {
             let mut ctx = mem::get_context(thread)?;
             let mut uc = [0u8; 304];
@@ -190,7 +190,7 @@ impl Procs {
         })();
         match r {
             // The reply sets RAX to the value the frame saved.
-            Ok(rax) => self.finish(pid, Some(rax)),
+            Ok(rax) => self.finish(pid, thread, Some(rax)),
             Err(_) => {
                 println!("proc: pid {pid}: bad signal frame in rt_sigreturn");
                 self.end(pid, Termination::Signaled(sig::SIGSEGV));
@@ -249,19 +249,22 @@ impl Procs {
         if pid == caller || !p.sig.matters(info.signo) {
             return;
         }
-        let thread = p.thread;
+        let thread = p.main;
         if let Some(sleeper) = self.interrupt_sleep(pid) {
             // A sleep is never restarted (Linux returns EINTR after a
             // handler whatever SA_RESTART says).
-            if let Outcome::Reply(v) = self.finish_interrupted(pid, false) {
+            if let Outcome::Reply(v) = self.finish_interrupted(pid, sleeper, false) {
                 let _ = libsys::reply(sleeper, v);
             }
-        } else if self.waiters.get(&pid).is_some_and(|w| w.thread == thread) {
+        } else if let Some(waiter) = self.interrupt_futex(pid) {
+            if let Outcome::Reply(v) = self.finish_interrupted(pid, waiter, false) {
+                let _ = libsys::reply(waiter, v);
+            }
+        } else if let Some(w) = self.waiters.remove(&pid) {
             // Blocked in wait4 here: the wait ends with EINTR, or restarts
             // after a handler with SA_RESTART.
-            self.waiters.remove(&pid);
-            if let Outcome::Reply(v) = self.finish_interrupted(pid, true) {
-                let _ = libsys::reply(thread, v);
+            if let Outcome::Reply(v) = self.finish_interrupted(pid, w.thread, true) {
+                let _ = libsys::reply(w.thread, v);
             }
         } else if let Err(e) = mem::interrupt(thread) {
             println!("proc: cannot interrupt pid {pid}: {}", e.text());
@@ -271,18 +274,18 @@ impl Procs {
     /// The reply to a thread waiting on this server, after delivering what
     /// is pending: `result` is the syscall's value (None for a fault or an
     /// interrupted return, whose registers stay as they are).
-    pub(crate) fn finish(&mut self, pid: u32, result: Option<u64>) -> Outcome {
-        self.finish_with(pid, result, false)
+    pub(crate) fn finish(&mut self, pid: u32, thread: ThreadId, result: Option<u64>) -> Outcome {
+        self.finish_with(pid, thread, result, false)
     }
 
     /// A blocking call ended by a signal: EINTR, unless the handler has
     /// SA_RESTART and the call is `restartable`, in which case it runs again
     /// after the handler returns.
-    pub(crate) fn finish_interrupted(&mut self, pid: u32, restartable: bool) -> Outcome {
-        self.finish_with(pid, Some(Errno::EINTR.to_ret()), restartable)
+    pub(crate) fn finish_interrupted(&mut self, pid: u32, thread: ThreadId, restartable: bool) -> Outcome {
+        self.finish_with(pid, thread, Some(Errno::EINTR.to_ret()), restartable)
     }
 
-    fn finish_with(&mut self, pid: u32, result: Option<u64>, restartable: bool) -> Outcome {
+    fn finish_with(&mut self, pid: u32, thread: ThreadId, result: Option<u64>, restartable: bool) -> Outcome {
         let reply = Outcome::Reply(result.unwrap_or(0));
         let Some(p) = self.procs.get_mut(&pid) else { return Outcome::NoReply };
         if p.ended.is_some() {
@@ -304,13 +307,13 @@ impl Procs {
                 }
                 // Job control needs the console server's foreground group;
                 // until then a stop signal is not acted on.
-                sig::Default::Ignore | sig::Default::Continue | sig::Default::Stop => self.finish_with(pid, result, restartable),
+                sig::Default::Ignore | sig::Default::Continue | sig::Default::Stop => self.finish_with(pid, thread, result, restartable),
             };
         }
         if action.handler == sig::SIG_IGN {
-            return self.finish_with(pid, result, restartable);
+            return self.finish_with(pid, thread, result, restartable);
         }
-        match self.run_handler(pid, signo, action, info, result, restartable) {
+        match self.run_handler(pid, thread, signo, action, info, result, restartable) {
             Ok(()) => Outcome::Reply(0),
             Err(_) => {
                 println!("proc: pid {pid}: cannot build a frame for {}; killed by SIGSEGV", sig::name(signo));
@@ -320,9 +323,9 @@ impl Procs {
         }
     }
 
-    fn run_handler(&mut self, pid: u32, signo: u8, action: Action, info: Info, result: Option<u64>, restartable: bool) -> Result<(), Errno> {
+    #[allow(clippy::too_many_arguments)] // the delivery's whole context
+    fn run_handler(&mut self, pid: u32, thread: ThreadId, signo: u8, action: Action, info: Info, result: Option<u64>, restartable: bool) -> Result<(), Errno> {
         let p = self.procs.get_mut(&pid).expect("checked by the caller");
-        let thread = p.thread;
         let mut ctx = mem::get_context(thread)?;
         if let Some(v) = result {
             ctx.regs.rax = v;

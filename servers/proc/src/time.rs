@@ -16,11 +16,14 @@ const TIMER_ABSTIME: u64 = 1;
 /// The notification bit of the sleep timer.
 pub(crate) const TIMER_BIT: u64 = 1;
 
-/// A thread in nanosleep: woken at `deadline` (monotonic ns).
+/// A thread in nanosleep, or in a futex wait with a timeout: woken at
+/// `deadline` (monotonic ns).
 pub(crate) struct Sleeper {
     pub deadline: u64,
     pub thread: ThreadId,
     pub pid: u32,
+    /// A futex wait's timeout (ETIMEDOUT) rather than a sleep (0).
+    pub futex: bool,
 }
 
 fn now(clock: u64) -> Result<u64, Errno> {
@@ -105,10 +108,22 @@ impl Procs {
             Err(e) => Outcome::Reply(e.to_ret()),
             Ok(None) => Outcome::Reply(0),
             Ok(Some(deadline)) => {
-                self.sleepers.push(Sleeper { deadline, thread, pid });
-                self.arm_timer();
+                self.add_sleeper(Sleeper { deadline, thread, pid, futex: false });
                 Outcome::NoReply
             }
+        }
+    }
+
+    pub(crate) fn add_sleeper(&mut self, s: Sleeper) {
+        self.sleepers.push(s);
+        self.arm_timer();
+    }
+
+    pub(crate) fn remove_sleeper(&mut self, thread: ThreadId) {
+        let before = self.sleepers.len();
+        self.sleepers.retain(|s| s.thread != thread);
+        if self.sleepers.len() != before {
+            self.arm_timer();
         }
     }
 
@@ -125,7 +140,15 @@ impl Procs {
         let (due, rest): (Vec<Sleeper>, Vec<Sleeper>) = core::mem::take(&mut self.sleepers).into_iter().partition(|s| s.deadline <= t);
         self.sleepers = rest;
         for s in due {
-            if let Outcome::Reply(v) = self.finish(s.pid, Some(0)) {
+            let result = if s.futex {
+                if self.futex_timeout(s.thread).is_none() {
+                    continue; // woken meanwhile
+                }
+                Errno::ETIMEDOUT.to_ret()
+            } else {
+                0
+            };
+            if let Outcome::Reply(v) = self.finish(s.pid, s.thread, Some(result)) {
                 let _ = libsys::reply(s.thread, v);
             }
         }
@@ -135,7 +158,7 @@ impl Procs {
     /// A signal for a sleeping process ends its sleep early with EINTR
     /// (and the remaining time is not reported yet).
     pub(crate) fn interrupt_sleep(&mut self, pid: u32) -> Option<ThreadId> {
-        let i = self.sleepers.iter().position(|s| s.pid == pid)?;
+        let i = self.sleepers.iter().position(|s| s.pid == pid && !s.futex)?;
         let s = self.sleepers.remove(i);
         self.arm_timer();
         Some(s.thread)

@@ -505,3 +505,22 @@ pub fn exit_work() {
         }
     }
 }
+
+/// Set by a kernel syscall handler that wants the caller to yield once its
+/// result is stored (sched_yield).
+static YIELD: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+pub fn request_yield() {
+    YIELD.store(true, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// Yields the CPU to the next ready thread if a handler asked for it.
+pub fn yield_if_requested() {
+    if YIELD.swap(false, core::sync::atomic::Ordering::Relaxed) {
+        let mut k = lock();
+        match k.preempt() {
+            Some(sw) => sw.run(k),
+            None => drop(k),
+        }
+    }
+}

@@ -84,6 +84,7 @@ const CASES: &[Case] = &[
     Case::new("time_sleep", "time_sleep", Check::Differential),
     Case::new("memory", "memory", Check::Differential),
     Case::new("threads", "threads", Check::Differential),
+    Case::new("misc", "misc", Check::Differential),
     Case::new("argv_slowpath", "argv", Check::Differential)
         .args(&["through", "the", "scheduler"])
         .cmdline(&["fastpath=off"]),

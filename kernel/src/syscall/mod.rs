@@ -20,14 +20,12 @@ pub type Handler = fn(&[u64; 6]) -> Result<u64, Errno>;
 pub enum Route {
     /// Not implemented: `-ENOSYS`.
     None,
-    #[allow(dead_code)] // built by the generated tables once a row says `kernel`
     Kernel(Handler),
     Server(ServerId),
 }
 
 #[allow(dead_code)] // the tables are generated whole; not every name is used yet
 mod table {
-    #[allow(unused_imports)] // used once a routes.tbl row says `kernel`
     use super::{handlers, Route};
     include!(concat!(env!("OUT_DIR"), "/syscall_table.rs"));
 }
@@ -91,6 +89,7 @@ fn linux(nr: u64, args: [u64; 6]) {
             };
             set_result(ret);
             trace::line(nr, name, &args, ret, "kernel");
+            task::yield_if_requested();
         }
         Route::Server(server) => {
             // Step 5: forward. The reply lands in this thread's saved RAX

@@ -20,6 +20,7 @@ use proc_server::{elf, shebang, signal, stack, wait_selects, Termination};
 
 mod futex;
 mod memory;
+mod misc;
 mod signals;
 mod time;
 
@@ -61,6 +62,7 @@ struct Process {
     pgid: u32,
     sid: u32,
     sig: signals::SigState,
+    limits: [(u64, u64); 16],
 }
 
 /// A wait4 that found no ended child yet: answered when one ends.
@@ -249,6 +251,7 @@ impl Procs {
                 pgid: pid,
                 sid: pid,
                 sig: signals::SigState::default(),
+                limits: misc::default_limits(),
             },
         );
     }
@@ -311,6 +314,13 @@ impl Procs {
             nr::GETPGRP => return ret(self.getpgid(pid, 0)),
             nr::SETSID => return ret(self.setsid(pid)),
             nr::GETSID => return ret(self.getsid(pid, a[0] as i32)),
+            nr::PRLIMIT64 => return ret(self.prlimit(pid, a[0] as i32, a[1], a[2], a[3], client)),
+            nr::GETRLIMIT => return ret(self.prlimit(pid, 0, a[0], 0, a[1], client)),
+            nr::SETRLIMIT => return ret(self.prlimit(pid, 0, a[0], a[1], 0, client)),
+            nr::GETRANDOM => return ret(self.getrandom(client, a[0], a[1], a[2])),
+            nr::GETRUSAGE => return ret(self.getrusage(client, a[0] as i64, a[1])),
+            nr::TIMES => return ret(self.times(client, a[0])),
+            nr::SYSINFO => return ret(self.sysinfo(client, a[0])),
             _ => {}
         }
         let p = self.procs.get_mut(&pid).expect("a thread's process exists");
@@ -429,7 +439,7 @@ impl Procs {
         };
         let child = self.next_pid;
         let (name, brk_start, brk) = (parent.name.clone(), parent.brk_start, parent.brk);
-        let (pgid, sid, sigstate) = (parent.pgid, parent.sid, parent.sig.forked());
+        let (pgid, sid, sigstate, limits) = (parent.pgid, parent.sid, parent.sig.forked(), parent.limits);
         if let Some(fs) = self.fs {
             if let Err(e) = libsys::call(fs, lstar_abi::fs::FORK, [pid as u64, child as u64, 0, 0]) {
                 println!("proc: the file server refused fork {pid} -> {child}: {}", e.text());
@@ -444,6 +454,7 @@ impl Procs {
         c.pgid = pgid;
         c.sid = sid;
         c.sig = sigstate;
+        c.limits = limits;
         if child_tid_ptr != 0 {
             t.clear_child_tid = child_tid_ptr;
         }

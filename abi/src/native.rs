@@ -134,6 +134,9 @@ native_calls! {
     /// (frames and rights, no copy; mremap). `to..to+len` must be free;
     /// holes in the source stay holes.
     AsMove = 33,
+    /// (as, addr): map the kernel's counters page (lstar_abi::counters)
+    /// read-only at `addr`.
+    AsMapCounters = 34,
 }
 
 /// Clocks for [`NativeCall::Clock`].

@@ -275,6 +275,7 @@ impl Kernel {
             cpu::set_fs_base(fs_base);
         }
         self.current = next;
+        cpu::count(|c| c.switches += 1);
         let next_rsp = self.threads[&next].saved_rsp;
         let prev_slot: *mut u64 = match self.threads.get_mut(&prev) {
             Some(t) => &mut t.saved_rsp,
@@ -386,6 +387,7 @@ impl Kernel {
             (s.outgoing.expect("a sender has a message"), s.tag)
         };
         let msg = Message { kind: out.kind, client: sender, nr: out.nr, args: out.args, tag };
+        cpu::count(|c| c.ipc_messages += 1);
         let r = self.thread(receiver).expect("receiver exists").regs();
         write_message(r, &msg);
     }

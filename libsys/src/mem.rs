@@ -20,6 +20,11 @@ impl Space {
         call0(NativeCall::AsMap, [self.0, addr, len, prot, 0, 0]).map(drop)
     }
 
+    /// Maps the kernel's counters page (lstar_abi::counters) read-only.
+    pub fn map_counters(self, addr: u64) -> Result<(), Errno> {
+        call0(NativeCall::AsMapCounters, [self.0, addr, 0, 0, 0, 0]).map(drop)
+    }
+
     /// Moves pages from `from` to the free range at `to` (no copy).
     pub fn move_pages(self, from: u64, to: u64, len: u64) -> Result<(), Errno> {
         call0(NativeCall::AsMove, [self.0, from, to, len, 0, 0]).map(drop)

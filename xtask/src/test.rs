@@ -85,6 +85,11 @@ const CASES: &[Case] = &[
     Case::new("memory", "memory", Check::Differential),
     Case::new("threads", "threads", Check::Differential),
     Case::new("misc", "misc", Check::Differential),
+    // The structural counts the bench reports: two SYSCALLs (the caller's
+    // and the server's ReplyRecv), two IPC messages and, with KPTI, four
+    // CR3 writes per forwarded call.
+    Case::new("counters", "counters", Check::Expect(|seen| counters(seen, 4))),
+    Case::new("counters_nokpti", "counters", Check::Expect(|seen| counters(seen, 2))).cmdline(&["kpti=off"]),
     Case::new("argv_slowpath", "argv", Check::Differential)
         .args(&["through", "the", "scheduler"])
         .cmdline(&["fastpath=off"]),
@@ -125,6 +130,24 @@ impl Seen<'_> {
             )),
         }
     }
+}
+
+fn counters(seen: &Seen, cr3_per_call: u32) -> Result<(), String> {
+    seen.status_is(0)?;
+    let out = String::from_utf8_lossy(seen.serial);
+    for want in [
+        // The caller's SYSCALL and the server's ReplyRecv.
+        "exact syscalls: 2000\n".to_string(),
+        "ipc per getpid: 2\n".to_string(),
+        format!("cr3 writes per getpid: {cr3_per_call}\n"),
+        format!("tlb flushes per getpid: {cr3_per_call}\n"),
+        "write to the page: signal 11\n".to_string(),
+    ] {
+        if !out.contains(&want) {
+            return Err(format!("expected {want:?} in the output"));
+        }
+    }
+    Ok(())
 }
 
 fn syscall_abi(seen: &Seen) -> Result<(), String> {

@@ -64,6 +64,17 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         NativeCall::AsUnmap => ret(as_unmap(k, a[0], a[1], a[2])),
         NativeCall::AsProtect => ret(as_protect(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsMove => ret(as_move(k, a[0], a[1], a[2], a[3])),
+        NativeCall::AsMapCounters => {
+            owned_space(k, a[0])?;
+            let frame = crate::mm::PhysAddr(crate::arch::x86_64::cpu::counters_frame());
+            let tables = &mut k.spaces.get_mut(&a[0]).unwrap().tables;
+            tables.map_shared(a[1], frame, Flags::NO_EXECUTE).map_err(|e| match e {
+                MapError::Exists => Errno::EEXIST,
+                MapError::NoMemory => Errno::ENOMEM,
+                MapError::BadAddress => Errno::EINVAL,
+            })?;
+            Ok(Next::Return(0))
+        }
         NativeCall::AsWrite => ret(as_write(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsDestroy => ret(as_destroy(k, a[0])),
         NativeCall::ThreadCreate => ret(thread_create(k, a[0], a[1], a[2], a[3])),
@@ -293,6 +304,7 @@ fn reply(k: &mut Kernel, client: ThreadId, value: u64) -> Result<(), Errno> {
     }
     t.outgoing = None;
     t.state = State::Ready;
+    crate::arch::x86_64::cpu::count(|c| c.ipc_messages += 1);
     k.set_reply_target(client);
     Ok(())
 }

@@ -30,6 +30,8 @@ const STACK_TOP: u64 = 0x7fff_ffff_f000;
 const STACK_SIZE: u64 = 1 << 20;
 /// Anonymous mmap regions are handed out downwards from here.
 const MMAP_TOP: u64 = 0x7f00_0000_0000;
+/// Where every process sees the kernel's counters page (read-only).
+const COUNTERS_ADDR: u64 = 0x7fff_f000_0000;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 
@@ -187,7 +189,9 @@ fn load(image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<L
         }
         space.map(STACK_TOP - STACK_SIZE, STACK_SIZE, prot::READ | prot::WRITE)?;
         map.insert(STACK_TOP - STACK_SIZE, STACK_TOP, prot::READ | prot::WRITE);
-        let info = stack::ProgramInfo { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry, hwcap: hwcap() };
+        space.map_counters(COUNTERS_ADDR)?;
+        map.insert(COUNTERS_ADDR, COUNTERS_ADDR + 4096, prot::READ);
+        let info = stack::ProgramInfo { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry, hwcap: hwcap(), counters: COUNTERS_ADDR };
         let st = stack::build(STACK_TOP, argv, envp, execfn, libsys::random::bytes(), &info, (STACK_SIZE / 4) as usize).map_err(|_| Errno::E2BIG)?;
         space.write(st.base, &st.bytes)?;
         Ok(st.rsp)

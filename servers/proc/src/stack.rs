@@ -32,6 +32,8 @@ pub struct ProgramInfo {
     pub phnum: u64,
     pub entry: u64,
     pub hwcap: u64,
+    /// Where the kernel's counters page is mapped (AT_LSTAR_COUNTERS).
+    pub counters: u64,
 }
 
 /// A built stack: `bytes` go at `[base, top)`, and the program starts
@@ -70,7 +72,7 @@ pub fn build(top: u64, argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8], random: [u
     let random_at = put(&random, false, &mut cursor);
     cursor &= !15;
 
-    let auxv: [(u64, u64); 17] = [
+    let auxv: [(u64, u64); 18] = [
         (AT_PHDR, info.phdr),
         (AT_PHENT, info.phent),
         (AT_PHNUM, info.phnum),
@@ -88,6 +90,7 @@ pub fn build(top: u64, argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8], random: [u
         (AT_SECURE, 0),
         (AT_RANDOM, random_at),
         (AT_EXECFN, execfn_at),
+        (lstar_abi::counters::AT_LSTAR_COUNTERS, info.counters),
     ];
     let mut words: Vec<u64> = Vec::new();
     words.push(argv.len() as u64);
@@ -137,7 +140,7 @@ mod tests {
     #[test]
     fn layout_reads_back_like_a_program_would() {
         let top = 0x7fff_ffff_f000;
-        let info = ProgramInfo { phdr: 0x400040, phent: 56, phnum: 7, entry: 0x401000, hwcap: 0 };
+        let info = ProgramInfo { phdr: 0x400040, phent: 56, phnum: 7, entry: 0x401000, hwcap: 0, counters: 0x7fff_f000_0000 };
         let s = build(top, &[b"/bin/prog", b"a", b"bc"], &[b"HOME=/", b"TERM=linux"], b"/bin/prog", [7; 16], &info, 1 << 20).unwrap();
         assert_eq!(s.rsp % 16, 0);
         assert_eq!(s.base + s.bytes.len() as u64, top);
@@ -162,6 +165,7 @@ mod tests {
         assert_eq!(seen[&AT_PHDR], 0x400040);
         assert_eq!(seen[&AT_ENTRY], 0x401000);
         assert_eq!(seen[&AT_PAGESZ], 4096);
+        assert_eq!(seen[&lstar_abi::counters::AT_LSTAR_COUNTERS], 0x7fff_f000_0000);
         let random = seen[&AT_RANDOM];
         assert_eq!(random % 16, 0);
         assert_eq!(&s.bytes[(random - s.base) as usize..][..16], &[7; 16]);

@@ -30,9 +30,6 @@ pub struct PerCpu {
     /// Top of the entry stack (TSS.RSP0), the stack the exit path copies
     /// the last user registers to before switching CR3.
     pub entry_stack_top: u64,
-    /// Counters for the bench: kernel entries and CR3 writes.
-    pub entries: u64,
-    pub cr3_writes: u64,
     /// CR3 at the last interrupt from user mode, before the switch.
     pub entry_cr3: u64,
 }
@@ -66,10 +63,38 @@ struct Tss {
     iomap_base: u16,
 }
 
+/// The event counters (lstar_abi::counters), one page of their own in
+/// `.entry.data`: the exit path counts its CR3 write on the user CR3, and
+/// the process server maps the page read-only into Linux processes.
+#[repr(C, align(4096))]
+pub struct CountersPage {
+    pub counters: lstar_abi::counters::Counters,
+    _pad: [u8; 4096 - core::mem::size_of::<lstar_abi::counters::Counters>()],
+}
+
+#[link_section = ".entry.data"]
+#[no_mangle]
+pub static mut COUNTERS: CountersPage = CountersPage {
+    counters: lstar_abi::counters::Counters { entries: 0, syscalls: 0, cr3_writes: 0, tlb_flushes: 0, ipc_messages: 0, switches: 0 },
+    _pad: [0; 4096 - core::mem::size_of::<lstar_abi::counters::Counters>()],
+};
+
+/// Counts events the Rust side sees (IPC messages, switches).
+pub fn count(f: impl FnOnce(&mut lstar_abi::counters::Counters)) {
+    // SAFETY: one CPU, interrupts off: only this code and the entry
+    // assembly's increments touch the page, never at the same time.
+    f(unsafe { &mut (*addr_of_mut!(COUNTERS)).counters });
+}
+
+/// Physical address of the counters page, for mapping it to user space.
+pub fn counters_frame() -> u64 {
+    addr_of_mut!(COUNTERS) as u64 - 0xffff_ffff_8000_0000
+}
+
 #[link_section = ".entry.data"]
 static mut ENTRY: EntryData = EntryData {
     idt: [[0; 2]; 256],
-    percpu: PerCpu { user_rsp: 0, kernel_stack_top: 0, user_cr3: 0, kpti: 0, entry_stack_top: 0, entries: 0, cr3_writes: 0, entry_cr3: 0 },
+    percpu: PerCpu { user_rsp: 0, kernel_stack_top: 0, user_cr3: 0, kpti: 0, entry_stack_top: 0, entry_cr3: 0 },
     gdt: [
         0,
         0,

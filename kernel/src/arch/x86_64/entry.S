@@ -28,10 +28,12 @@ syscall_entry:
     mov rsp, cr3
     and rsp, ~0x1000
     mov cr3, rsp
-    inc qword ptr gs:[{PERCPU_CR3_WRITES}]
+    inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
+    inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
 1:
     mov rsp, gs:[{PERCPU_KERNEL_STACK_TOP}]       /* this thread's stack */
-    inc qword ptr gs:[{PERCPU_ENTRIES}]
+    inc qword ptr [rip + {COUNTERS} + {C_ENTRIES}]
+    inc qword ptr [rip + {COUNTERS} + {C_SYSCALLS}]
 
     /* --- Step 3: the PtRegs frame, Linux's order ------------------------ */
     push {USER_DS}                                /* ss */
@@ -164,7 +166,8 @@ switch_to_user_cr3:
     je 1f
     mov rdi, gs:[{PERCPU_USER_CR3}]
     mov cr3, rdi
-    inc qword ptr gs:[{PERCPU_CR3_WRITES}]
+    inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
+    inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
 1:  ret
 
 /* --- Interrupts and exceptions ------------------------------------------ */
@@ -219,9 +222,10 @@ interrupt_common:
     jz 1f
     and rax, ~0x1000
     mov cr3, rax
-    inc qword ptr gs:[{PERCPU_CR3_WRITES}]
+    inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
+    inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
 1:
-    inc qword ptr gs:[{PERCPU_ENTRIES}]
+    inc qword ptr [rip + {COUNTERS} + {C_ENTRIES}]
     /* Copy the hardware frame to the thread's kernel stack. */
     mov rax, rsp
     mov rsp, gs:[{PERCPU_KERNEL_STACK_TOP}]

@@ -57,7 +57,15 @@ pub fn start(start_info: u64) -> ! {
 
 fn parse_options(cmdline: &str) -> task::Options {
     let mut o = task::Options { kpti: true, trace: false, fastpath: true, kpti_audit: false };
+    let mut routes = alloc::vec::Vec::new();
     for word in cmdline.split_whitespace() {
+        if let Some(route) = word.strip_prefix("route=") {
+            match route.split_once(':') {
+                Some((name, handler)) => routes.push((name, handler)),
+                None => log::warn!("bad kernel option {word:?}: expected route=NAME:HANDLER"),
+            }
+            continue;
+        }
         match word {
             "kpti=on" => o.kpti = true,
             "kpti=off" => o.kpti = false,
@@ -67,6 +75,12 @@ fn parse_options(cmdline: &str) -> task::Options {
             "kpti_audit" => o.kpti_audit = true,
             other => log::warn!("unknown kernel option {other:?}"),
         }
+    }
+    for problem in crate::syscall::init_routes(&routes) {
+        log::warn!("{problem}");
+    }
+    for (name, handler) in &routes {
+        log::info!("route override: {name} -> {handler}");
     }
     o
 }

@@ -11,3 +11,19 @@ pub fn sys_sched_yield(_: &[u64; 6]) -> Result<u64, Errno> {
     task::request_yield();
     Ok(0)
 }
+
+/// getpid: the pid is the tag the process server put on the thread, so the
+/// kernel can answer without a server. Routed here only for measurement
+/// (`route=getpid:kernel`): the in-kernel null syscall of the bench.
+pub fn sys_getpid(_: &[u64; 6]) -> Result<u64, Errno> {
+    Ok(task::lock().current().tag)
+}
+
+/// The handlers a `route=NAME:kernel` boot option may select.
+pub fn by_name(name: &str) -> Option<super::Handler> {
+    match name {
+        "sched_yield" => Some(sys_sched_yield),
+        "getpid" => Some(sys_getpid),
+        _ => None,
+    }
+}

@@ -32,18 +32,66 @@ mod table {
 
 pub use table::ServerId;
 
+/// The routing in force: the generated tables, with the boot command
+/// line's `route=NAME:HANDLER` words applied (so one kernel binary can
+/// answer "in the kernel or forwarded?" for the bench).
+struct Routes {
+    x64: [Route; table::X64_NR],
+    x32: [Route; table::X32_NR],
+}
+
+static ROUTES: spin::Once<alloc::boxed::Box<Routes>> = spin::Once::new();
+
+/// Builds the routing from the generated tables and `overrides` (pairs of
+/// syscall name and handler: `kernel` or a server name). Returns a message
+/// for each override that cannot be applied.
+pub fn init_routes(overrides: &[(&str, &str)]) -> alloc::vec::Vec<alloc::string::String> {
+    let mut r = alloc::boxed::Box::new(Routes { x64: table::X64_ROUTES, x32: table::X32_ROUTES });
+    let mut problems = alloc::vec::Vec::new();
+    for &(name, handler) in overrides {
+        let Some(nr) = table::X64_NAMES.iter().position(|&n| n == name) else {
+            problems.push(alloc::format!("route={name}:{handler}: no such syscall"));
+            continue;
+        };
+        let route = match handler {
+            "kernel" => match handlers::by_name(name) {
+                Some(h) => Route::Kernel(h),
+                None => {
+                    problems.push(alloc::format!("route={name}:kernel: the kernel has no handler for {name}"));
+                    continue;
+                }
+            },
+            server => match ServerId::ALL.iter().find(|s| s.name() == server) {
+                Some(&s) => Route::Server(s),
+                None => {
+                    problems.push(alloc::format!("route={name}:{server}: no such server"));
+                    continue;
+                }
+            },
+        };
+        r.x64[nr] = route;
+        // A common row is the same call in the x32 table.
+        if table::X32_NAMES.get(nr) == Some(&name) {
+            r.x32[nr] = route;
+        }
+    }
+    ROUTES.call_once(|| r);
+    problems
+}
+
 /// Step 4: look the number up, speculation-safely. Also returns the
 /// number a server is sent: the table index, with X32_SYSCALL_BIT kept for
 /// the x32 table (the upper half of RAX, which Linux ignores, dropped).
 fn route(rax: u64) -> (Route, &'static str, u64) {
+    let routes = ROUTES.get().expect("routes set at boot");
     match decode(rax, table::X64_NR, table::X32_NR) {
         Some((Abi::X64, i)) => {
             let i = crate::arch::x86_64::index_nospec(i, table::X64_NR);
-            (table::X64_ROUTES[i], table::X64_NAMES[i], i as u64)
+            (routes.x64[i], table::X64_NAMES[i], i as u64)
         }
         Some((Abi::X32, i)) => {
             let i = crate::arch::x86_64::index_nospec(i, table::X32_NR);
-            (table::X32_ROUTES[i], table::X32_NAMES[i], i as u64 | lstar_abi::X32_SYSCALL_BIT)
+            (routes.x32[i], table::X32_NAMES[i], i as u64 | lstar_abi::X32_SYSCALL_BIT)
         }
         None => (Route::None, "", rax),
     }

@@ -31,6 +31,9 @@ pub fn start(start_info: u64) -> ! {
 
     let options = parse_options(info.cmdline);
     arch::cpu::init(options.kpti);
+    if options.pcid {
+        arch::cpu::enable_pcid();
+    }
     log::info!("{options:?}");
 
     let platform = match arch::acpi::platform(info.rsdp) {
@@ -56,7 +59,7 @@ pub fn start(start_info: u64) -> ! {
 }
 
 fn parse_options(cmdline: &str) -> task::Options {
-    let mut o = task::Options { kpti: true, trace: false, fastpath: true, kpti_audit: false };
+    let mut o = task::Options { kpti: true, trace: false, fastpath: true, kpti_audit: false, pcid: arch::cpu::has_pcid() };
     let mut routes = alloc::vec::Vec::new();
     for word in cmdline.split_whitespace() {
         if let Some(route) = word.strip_prefix("route=") {
@@ -69,6 +72,9 @@ fn parse_options(cmdline: &str) -> task::Options {
         match word {
             "kpti=on" => o.kpti = true,
             "kpti=off" => o.kpti = false,
+            "pcid=on" if arch::cpu::has_pcid() => o.pcid = true,
+            "pcid=on" => log::warn!("pcid=on: this CPU has no PCID; staying off"),
+            "pcid=off" => o.pcid = false,
             "fastpath=on" => o.fastpath = true,
             "fastpath=off" => o.fastpath = false,
             "trace" => o.trace = true,

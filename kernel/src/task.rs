@@ -94,6 +94,8 @@ pub struct Options {
     pub trace: bool,
     /// Direct switch between caller and server (IPC fast path).
     pub fastpath: bool,
+    /// Process-context identifiers: CR3 writes keep TLB entries.
+    pub pcid: bool,
     pub kpti_audit: bool,
 }
 
@@ -271,7 +273,7 @@ impl Kernel {
             let tables = &self.spaces[&space].tables;
             let pc = cpu::percpu();
             pc.kernel_stack_top = top;
-            pc.user_cr3 = if kpti { tables.user_cr3() } else { tables.kernel_cr3() };
+            pc.user_cr3 = tables.user_mode_cr3(kpti, self.options.pcid);
             cpu::set_fs_base(fs_base);
         }
         self.current = next;

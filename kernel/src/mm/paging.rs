@@ -194,7 +194,14 @@ pub enum MapError {
 /// A user address space: the KPTI pair of PML4s (see the module doc).
 pub struct AddressSpace {
     pair: PhysAddr,
+    /// Its PCID (1..2048; the user half adds bit 11), used when PCIDs are on.
+    pcid: u64,
+    /// A mapping changed while the space was not loaded (or the PCID was
+    /// reused): the next load must flush its TLB entries.
+    stale: core::sync::atomic::AtomicBool,
 }
+
+static NEXT_PCID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
 
 impl AddressSpace {
     pub fn new() -> Option<AddressSpace> {
@@ -208,7 +215,27 @@ impl AddressSpace {
         let user = table(PhysAddr(pair.0 + PAGE_SIZE));
         let shadow = *SHADOW_511.get().expect("paging not initialised");
         user[511].set_addr(x86_64::PhysAddr::new(shadow & 0x000f_ffff_ffff_f000), Flags::from_bits_truncate(shadow));
-        Some(AddressSpace { pair })
+        // PCIDs 1..2047 in turn; a reused one starts stale.
+        let pcid = NEXT_PCID.fetch_add(1, core::sync::atomic::Ordering::Relaxed) % 2047 + 1;
+        Some(AddressSpace { pair, pcid, stale: core::sync::atomic::AtomicBool::new(true) })
+    }
+
+    /// The CR3 value user mode runs on: the user table with KPTI, else the
+    /// kernel table; with PCIDs, tagged with the space's PCID (the user
+    /// half's with bit 11) and told to keep its TLB entries unless the
+    /// space went stale since it was last loaded.
+    pub fn user_mode_cr3(&self, kpti: bool, pcid: bool) -> u64 {
+        let table = if kpti { self.user_cr3() } else { self.kernel_cr3() };
+        if !pcid {
+            return table;
+        }
+        let tag = if kpti { self.pcid | crate::arch::x86_64::cpu::USER_PCID_BIT } else { self.pcid };
+        let keep = if self.stale.swap(false, core::sync::atomic::Ordering::Relaxed) { 0 } else { crate::arch::x86_64::cpu::CR3_NOFLUSH };
+        table | tag | keep
+    }
+
+    fn changed(&self) {
+        self.stale.store(true, core::sync::atomic::Ordering::Relaxed);
     }
 
     /// CR3 for the kernel half of the pair (and for user mode without KPTI).
@@ -268,6 +295,7 @@ impl AddressSpace {
                 let pa = t[i].addr();
                 t[i].set_addr(pa, flags | keep | Flags::PRESENT);
                 crate::arch::x86_64::invlpg(va);
+                self.changed();
                 true
             }
             _ => false,
@@ -293,6 +321,7 @@ impl AddressSpace {
         let (t, i) = self.walk(from, false).expect("walked above");
         t[i].set_unused();
         crate::arch::x86_64::invlpg(from);
+        self.changed();
         Ok(())
     }
 
@@ -308,6 +337,7 @@ impl AddressSpace {
                 }
                 t[i].set_unused();
                 crate::arch::x86_64::invlpg(va);
+                self.changed();
             }
         }
     }

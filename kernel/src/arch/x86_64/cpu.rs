@@ -27,6 +27,11 @@ pub struct PerCpu {
     pub user_cr3: u64,
     /// 1 when KPTI is on: entry and exit switch CR3.
     pub kpti: u64,
+    /// Entry's user-to-kernel CR3: AND with this (clears the user table
+    /// bit 12 and, with PCID, the user PCID bit 11), then OR with
+    /// `kernel_cr3_or` (bit 63, keep the TLB entries, with PCID).
+    pub kernel_cr3_and: u64,
+    pub kernel_cr3_or: u64,
     /// Top of the entry stack (TSS.RSP0), the stack the exit path copies
     /// the last user registers to before switching CR3.
     pub entry_stack_top: u64,
@@ -94,7 +99,7 @@ pub fn counters_frame() -> u64 {
 #[link_section = ".entry.data"]
 static mut ENTRY: EntryData = EntryData {
     idt: [[0; 2]; 256],
-    percpu: PerCpu { user_rsp: 0, kernel_stack_top: 0, user_cr3: 0, kpti: 0, entry_stack_top: 0, entry_cr3: 0 },
+    percpu: PerCpu { user_rsp: 0, kernel_stack_top: 0, user_cr3: 0, kpti: 0, kernel_cr3_and: !0x1000, kernel_cr3_or: 0, entry_stack_top: 0, entry_cr3: 0 },
     gdt: [
         0,
         0,
@@ -124,6 +129,31 @@ pub fn percpu() -> &'static mut PerCpu {
     // user is the entry assembly of this same CPU, which does not run
     // while Rust code does.
     unsafe { &mut *addr_of_mut!(ENTRY.percpu) }
+}
+
+/// Whether the CPU has process-context identifiers (CPUID.1:ECX[17]).
+pub fn has_pcid() -> bool {
+    core::arch::x86_64::__cpuid(1).ecx & (1 << 17) != 0
+}
+
+/// The PCID bit of the user half: user PCID = kernel PCID | this.
+pub const USER_PCID_BIT: u64 = 1 << 11;
+/// CR3 bit 63 on a write: keep the new PCID's TLB entries.
+pub const CR3_NOFLUSH: u64 = 1 << 63;
+
+/// Turns PCIDs on (CR4.PCIDE): CR3 writes then keep other PCIDs' TLB
+/// entries, and entry keeps the kernel PCID's. Call with CR3's PCID 0.
+pub fn enable_pcid() {
+    // SAFETY: the CPU has PCID (checked by the caller) and CR3[11:0] is 0
+    // (the boot tables), as setting CR4.PCIDE requires.
+    unsafe {
+        let mut cr4: u64;
+        asm!("mov {}, cr4", out(reg) cr4);
+        asm!("mov cr4, {}", in(reg) cr4 | (1 << 17));
+        let pc = &mut (*addr_of_mut!(ENTRY)).percpu;
+        pc.kernel_cr3_and = !(0x1000 | USER_PCID_BIT);
+        pc.kernel_cr3_or = CR3_NOFLUSH;
+    }
 }
 
 /// Loads the GDT, TSS and IDT, points GS at the per-CPU block and programs

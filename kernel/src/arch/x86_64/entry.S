@@ -21,14 +21,19 @@ syscall_entry:
      * FMASK), RSP = user stack, GS = user GS base. */
     swapgs                                      /* GS -> per-CPU data */
     mov gs:[{PERCPU_USER_RSP}], rsp               /* user RSP to scratch */
-    /* KPTI: switch to the kernel half of the CR3 pair (clear bit 12).
-     * RSP is the only free register: it is already saved. */
+    /* KPTI: switch to the kernel half of the CR3 pair: clear bit 12 (the
+     * table) and, with PCID, bit 11 (the user PCID) and set bit 63 (keep
+     * the kernel PCID's TLB entries). PerCpu.kernel_cr3_and/_or hold the
+     * masks. RSP is the only free register: it is already saved. */
     test qword ptr gs:[{PERCPU_KPTI}], 1
     jz 1f
     mov rsp, cr3
-    and rsp, ~0x1000
+    and rsp, gs:[{PERCPU_KERNEL_CR3_AND}]
+    or rsp, gs:[{PERCPU_KERNEL_CR3_OR}]
     mov cr3, rsp
     inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
+    test qword ptr gs:[{PERCPU_KERNEL_CR3_OR}], -1 /* no-flush bit set? */
+    jnz 1f
     inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
 1:
     mov rsp, gs:[{PERCPU_KERNEL_STACK_TOP}]       /* this thread's stack */
@@ -162,11 +167,14 @@ return_to_user:
  * on the entry stack. */
 switch_to_user_cr3:
     mov rdi, cr3
-    cmp rdi, gs:[{PERCPU_USER_CR3}]
-    je 1f
+    xor rdi, gs:[{PERCPU_USER_CR3}]
+    shl rdi, 1                                  /* ignore bit 63 (no-flush) */
+    jz 1f
     mov rdi, gs:[{PERCPU_USER_CR3}]
     mov cr3, rdi
     inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
+    bt rdi, 63                                  /* PCID kept its TLB entries? */
+    jc 1f
     inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
 1:  ret
 
@@ -220,9 +228,12 @@ interrupt_common:
     mov gs:[{PERCPU_ENTRY_CR3}], rax            /* for the KPTI audit */
     test qword ptr gs:[{PERCPU_KPTI}], 1
     jz 1f
-    and rax, ~0x1000
+    and rax, gs:[{PERCPU_KERNEL_CR3_AND}]
+    or rax, gs:[{PERCPU_KERNEL_CR3_OR}]
     mov cr3, rax
     inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
+    test qword ptr gs:[{PERCPU_KERNEL_CR3_OR}], -1
+    jnz 1f
     inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
 1:
     inc qword ptr [rip + {COUNTERS} + {C_ENTRIES}]

@@ -22,6 +22,8 @@ global_asm!(
     PERCPU_KERNEL_STACK_TOP = const offset_of!(PerCpu, kernel_stack_top),
     PERCPU_USER_CR3 = const offset_of!(PerCpu, user_cr3),
     PERCPU_KPTI = const offset_of!(PerCpu, kpti),
+    PERCPU_KERNEL_CR3_AND = const offset_of!(PerCpu, kernel_cr3_and),
+    PERCPU_KERNEL_CR3_OR = const offset_of!(PerCpu, kernel_cr3_or),
     PERCPU_ENTRY_STACK_TOP = const offset_of!(PerCpu, entry_stack_top),
     COUNTERS = sym cpu::COUNTERS,
     C_ENTRIES = const lstar_abi::counters::Counters::OFFSET_ENTRIES,
@@ -221,7 +223,7 @@ extern "C" fn interrupt_dispatch(regs: *const PtRegs, vector: u64) {
 /// Moves off the page tables rooted at `kernel_cr3` if they are loaded,
 /// before they are freed.
 pub fn leave_tables(kernel_cr3: u64) {
-    if read_cr3() & !0x1fff == kernel_cr3 {
+    if read_cr3() & 0x000f_ffff_ffff_e000 == kernel_cr3 {
         write_cr3(crate::mm::paging::kernel_root());
     }
 }

@@ -81,6 +81,16 @@ errnos! {
     ETIMEDOUT = 110, "Connection timed out";
 }
 
+/// What a server replies to a call it held when a `Cancel` ends it early
+/// (Linux's kernel-internal ERESTARTSYS, 512): the process server turns it
+/// into a restart of the call (no handler ran, or the handler has
+/// SA_RESTART) or into `-EINTR`, so a program never sees it.
+pub const RESTARTSYS_RET: u64 = (-512i64) as u64;
+
+/// Like [`RESTARTSYS_RET`] but never restarted after a handler ran, whatever
+/// SA_RESTART says (Linux's ERESTARTNOHAND, 514: poll, select, pause).
+pub const RESTARTNOHAND_RET: u64 = (-514i64) as u64;
+
 #[cfg(test)]
 mod tests {
     use super::Errno;

@@ -392,6 +392,16 @@ impl Kernel {
         cpu::count(|c| c.ipc_messages += 1);
         let r = self.thread(receiver).expect("receiver exists").regs();
         write_message(r, &msg);
+        // A signal is already pending for the sender (its owner asked to
+        // interrupt it before this call reached a server): the server gets
+        // a Cancel right behind the call, so a call it holds ends at once.
+        let (interrupted, owner) = self.threads.get(&sender).map_or((false, None), |t| (t.interrupt, t.owner));
+        if interrupted {
+            let ep = self.threads.get(&receiver).and_then(|t| t.space).and_then(|s| self.endpoint_of_space(s));
+            if let Some(ep) = ep.filter(|&e| Some(e) != owner) {
+                self.endpoints[ep].cancels.push_back(sender);
+            }
+        }
     }
 
     /// Raises notification `bits` on `ep`: a waiting receiver gets them at

@@ -26,6 +26,7 @@ pub mod nr {
 }
 pub mod log;
 pub mod mem;
+pub mod port;
 pub mod random;
 pub mod raw;
 #[cfg(target_os = "none")]

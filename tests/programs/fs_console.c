@@ -1,7 +1,7 @@
 /* What Lstar's file server starts with, which a host differs in: fds 0-2
  * on one open description of /dev/console (a terminal: isatty, TCGETS,
  * TCSETS, TIOCGWINSZ 24x80, unknown requests ENOTTY, no seeking, no input
- * yet, fsync EINVAL), /dev/tty, the tree made from the initrd (this
+ * typed: a nonblocking read says EAGAIN, fsync EINVAL), /dev/tty, the tree made from the initrd (this
  * program as /bin/fs_console with mode 0755, lstar/exec, the servers),
  * /tmp with mode 1777, /dev with its five devices, and the working
  * directory /. Prints one line per check and "all ok" when all pass;
@@ -86,7 +86,10 @@ int main(void)
 	check(fails_with(ioctl(1, 0x54ff, buf), ENOTTY), "an unknown request is ENOTTY");
 	check(fails_with(ioctl(1, TCGETS, (void *)8), EFAULT), "TCGETS to a bad pointer is EFAULT");
 	check(fails_with(lseek(1, 0, SEEK_CUR), ESPIPE), "no seeking on the console");
-	check(read(0, buf, sizeof buf) == 0, "no input yet: end of file");
+	int fl = fcntl(0, F_GETFL);
+	fcntl(0, F_SETFL, fl | O_NONBLOCK);
+	check(fails_with(read(0, buf, sizeof buf), EAGAIN), "nothing typed: a nonblocking read is EAGAIN");
+	fcntl(0, F_SETFL, fl);
 	check(fails_with(fsync(1), EINVAL), "fsync on the console is EINVAL");
 	check((fcntl(0, F_GETFL) & O_ACCMODE) == O_RDWR && (fcntl(2, F_GETFL) & O_ACCMODE) == O_RDWR, "opened read-write");
 	check(fstat(1, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 && minor(st.st_rdev) == 1,

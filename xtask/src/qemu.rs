@@ -7,13 +7,19 @@
 //! `lstar: exit status <N>` is written when the last program exits, after
 //! which the kernel writes to port 0xf4 (isa-debug-exit) and QEMU exits.
 //! `lstar: PANIC: <message>` reports a kernel panic.
+//!
+//! The serial console is a terminal: the console server's line discipline
+//! turns each "\n" a program writes into "\r\n" (ONLCR), as a Linux tty
+//! does. [`crlf_to_lf`] undoes exactly that for comparisons with output
+//! that never went through a terminal.
 
 use std::fmt;
 use std::fs::File;
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -59,7 +65,30 @@ pub enum Serial {
     Stdio,
     /// A file, for tests: stdin is null and QEMU's own stderr is captured.
     File(PathBuf),
+    /// A typed session, for tests: QEMU's stdin and stdout are pipes; the
+    /// script types each step's input once the output shows what the step
+    /// waits for. The output is saved to the file as well.
+    Scripted { file: PathBuf, script: Vec<Step> },
 }
+
+/// One step of a [`Serial::Scripted`] session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Text the serial output must show first (searched after the previous
+    /// step's match, in the output with "\r\n" read as "\n"); "" is there
+    /// at once.
+    pub wait_for: String,
+    /// Then these bytes are typed.
+    pub send: Vec<u8>,
+}
+
+/// How long a step may wait for its text before the session fails.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The pause between a step's text appearing and its typing. A program
+/// prints a prompt and then blocks in read; typing after it blocks is the
+/// case a session means to test (the output cannot show when that is).
+pub const SETTLE: Duration = Duration::from_millis(100);
 
 /// Which kernel log lines to copy to stderr while QEMU runs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -111,10 +140,13 @@ pub struct Finished {
     pub outcome: Outcome,
     /// The whole debug log.
     pub log: String,
-    /// The serial output, with Serial::File.
+    /// The serial output, with Serial::File and Serial::Scripted, as it
+    /// left the UART.
     pub serial: Vec<u8>,
-    /// QEMU's own stderr, with Serial::File.
+    /// QEMU's own stderr, with Serial::File and Serial::Scripted.
     pub qemu_stderr: String,
+    /// Why a scripted session stopped early (a step whose text never came).
+    pub session_error: Option<String>,
 }
 
 /// The QEMU command for `boot`.
@@ -132,18 +164,132 @@ pub fn command(boot: &Boot) -> Command {
         .arg(match &boot.serial {
             Serial::Stdio => "stdio".into(),
             Serial::File(path) => file_chardev(path),
+            Serial::Scripted { .. } => "stdio".into(),
         })
         .arg("-debugcon")
         .arg(file_chardev(&boot.debug_log))
         .args(["-global", "isa-debugcon.iobase=0xe9"])
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
         .args(boot.accel.args());
-    if let Serial::File(_) = boot.serial {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+    match boot.serial {
+        Serial::Stdio => {}
+        Serial::File(_) => {
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+        }
+        Serial::Scripted { .. } => {
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+        }
     }
     cmd
+}
+
+/// `bytes` with every "\r\n" turned into "\n": a program's output as it
+/// wrote it, from what left a terminal with ONLCR on (which adds a "\r"
+/// before each "\n"). Everything else is left as it is.
+pub fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        if !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// Where `needle` ends in `haystack` when it starts at or after `from`.
+fn find_from(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    let rest = haystack.get(from..)?;
+    if needle.is_empty() {
+        return Some(from);
+    }
+    rest.windows(needle.len())
+        .position(|w| w == needle)
+        .map(|at| from + at + needle.len())
+}
+
+/// What a scripted session's threads share: the output so far, whether it
+/// ended, and whether QEMU is gone.
+#[derive(Default)]
+struct Transcript {
+    output: Vec<u8>,
+    closed: bool,
+    stop: bool,
+}
+
+/// Copies QEMU's stdout (the serial port) into the transcript and `file`.
+fn record(mut stdout: ChildStdout, file: &Path, shared: &(Mutex<Transcript>, Condvar)) {
+    let mut saved = File::create(file).ok();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stdout.read(&mut buf).unwrap_or(0);
+        let (lock, cv) = shared;
+        let mut t = lock.lock().expect("transcript lock");
+        if n == 0 {
+            t.closed = true;
+            cv.notify_all();
+            return;
+        }
+        t.output.extend_from_slice(&buf[..n]);
+        if let Some(f) = &mut saved {
+            let _ = f.write_all(&buf[..n]);
+        }
+        cv.notify_all();
+    }
+}
+
+/// Types the script's steps into QEMU's stdin as the output calls for
+/// them; then keeps stdin open until QEMU is gone. On a step that times
+/// out, sets `abort` (the boot then stops QEMU) and says why.
+fn drive(
+    mut stdin: ChildStdin,
+    script: &[Step],
+    abort: &AtomicBool,
+    shared: &(Mutex<Transcript>, Condvar),
+) -> Option<String> {
+    let (lock, cv) = shared;
+    let mut cursor = 0;
+    for (n, step) in script.iter().enumerate() {
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        let mut t = lock.lock().expect("transcript lock");
+        loop {
+            let text = crlf_to_lf(&t.output);
+            if let Some(end) = find_from(&text, cursor, step.wait_for.as_bytes()) {
+                cursor = end;
+                break;
+            }
+            let now = Instant::now();
+            if t.stop || t.closed || now >= deadline {
+                let why = if now >= deadline {
+                    format!("waited {} s", STEP_TIMEOUT.as_secs())
+                } else {
+                    "QEMU exited".to_string()
+                };
+                drop(t);
+                abort.store(true, Ordering::Release);
+                return Some(format!(
+                    "session step {}: {why} for {:?} (then to type {:?})",
+                    n + 1,
+                    step.wait_for,
+                    String::from_utf8_lossy(&step.send)
+                ));
+            }
+            t = cv.wait_timeout(t, deadline - now).expect("transcript lock").0;
+        }
+        drop(t);
+        thread::sleep(SETTLE);
+        if stdin.write_all(&step.send).and_then(|()| stdin.flush()).is_err() {
+            return Some(format!("session step {}: QEMU's stdin closed", n + 1));
+        }
+    }
+    let mut t = lock.lock().expect("transcript lock");
+    while !t.stop {
+        t = cv.wait(t).expect("transcript lock");
+    }
+    None
 }
 
 fn file_chardev(path: &Path) -> String {
@@ -156,7 +302,7 @@ pub fn boot(ctx: &Ctx, boot: &Boot) -> Result<Finished> {
     // Files left by an earlier boot must not be read as this one's, even if
     // QEMU fails to start.
     let serial_file = match &boot.serial {
-        Serial::File(path) => Some(path),
+        Serial::File(path) | Serial::Scripted { file: path, .. } => Some(path),
         Serial::Stdio => None,
     };
     for path in [Some(&boot.debug_log), serial_file].into_iter().flatten() {
@@ -169,7 +315,9 @@ pub fn boot(ctx: &Ctx, boot: &Boot) -> Result<Finished> {
     ctx.show(&cmd);
     let mut child = cmd.spawn().context("cannot start qemu-system-x86_64")?;
     let stop = AtomicBool::new(false);
-    let (waited, qemu_stderr) = thread::scope(|scope| {
+    let abort = AtomicBool::new(false);
+    let session = (Mutex::new(Transcript::default()), Condvar::new());
+    let (waited, qemu_stderr, session_error) = thread::scope(|scope| {
         let stderr = child.stderr.take().map(|mut pipe| {
             scope.spawn(move || {
                 let mut text = String::new();
@@ -180,11 +328,29 @@ pub fn boot(ctx: &Ctx, boot: &Boot) -> Result<Finished> {
         if boot.echo != Echo::Nothing {
             scope.spawn(|| tail(&boot.debug_log, boot.echo, &stop));
         }
-        let waited = wait(&mut child, boot.timeout);
+        let mut driver = None;
+        let mut recorder = None;
+        if let Serial::Scripted { file, script } = &boot.serial {
+            let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
+            let (stdin, stdout) = stdin.zip(stdout).expect("piped stdin and stdout");
+            let (abort, session) = (&abort, &session);
+            recorder = Some(scope.spawn(move || record(stdout, file, session)));
+            driver = Some(scope.spawn(move || drive(stdin, script, abort, session)));
+        }
+        let waited = wait_unless(&mut child, boot.timeout, &abort);
         stop.store(true, Ordering::Release);
+        {
+            let (lock, cv) = &session;
+            lock.lock().expect("transcript lock").stop = true;
+            cv.notify_all();
+        }
+        if let Some(r) = recorder {
+            let _ = r.join();
+        }
         (
             waited,
             stderr.and_then(|t| t.join().ok()).unwrap_or_default(),
+            driver.and_then(|d| d.join().ok()).flatten(),
         )
     });
     let (status, timed_out) = waited?;
@@ -198,6 +364,7 @@ pub fn boot(ctx: &Ctx, boot: &Boot) -> Result<Finished> {
             .and_then(|path| std::fs::read(path).ok())
             .unwrap_or_default(),
         qemu_stderr,
+        session_error,
     })
 }
 
@@ -205,7 +372,16 @@ pub fn boot(ctx: &Ctx, boot: &Boot) -> Result<Finished> {
 /// restore the terminal) and kills it if it does not. Returns the exit status
 /// and whether the timeout struck.
 pub fn wait(child: &mut Child, timeout: Duration) -> Result<(Option<ExitStatus>, bool)> {
-    if let Some(status) = wait_until(child, Instant::now() + timeout)? {
+    wait_unless(child, timeout, &AtomicBool::new(false))
+}
+
+/// [`wait`], cut short (as by the timeout) once `abort` is set.
+fn wait_unless(
+    child: &mut Child,
+    timeout: Duration,
+    abort: &AtomicBool,
+) -> Result<(Option<ExitStatus>, bool)> {
+    if let Some(status) = wait_until(child, Instant::now() + timeout, abort)? {
         return Ok((Some(status), false));
     }
     if let Ok(pid) = libc::pid_t::try_from(child.id()) {
@@ -213,15 +389,20 @@ pub fn wait(child: &mut Child, timeout: Duration) -> Result<(Option<ExitStatus>,
         // not yet reaped, so the pid cannot have been reused.
         unsafe { libc::kill(pid, libc::SIGTERM) };
     }
-    if let Some(status) = wait_until(child, Instant::now() + Duration::from_secs(2))? {
+    let grace = Instant::now() + Duration::from_secs(2);
+    if let Some(status) = wait_until(child, grace, &AtomicBool::new(false))? {
         return Ok((Some(status), true));
     }
     let _ = child.kill();
     Ok((child.wait().ok(), true))
 }
 
-fn wait_until(child: &mut Child, deadline: Instant) -> Result<Option<ExitStatus>> {
-    while Instant::now() < deadline {
+fn wait_until(
+    child: &mut Child,
+    deadline: Instant,
+    abort: &AtomicBool,
+) -> Result<Option<ExitStatus>> {
+    while Instant::now() < deadline && !abort.load(Ordering::Acquire) {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
         }
@@ -362,6 +543,22 @@ mod tests {
             outcome("", false, "exit status: 1".into()),
             Outcome::NoStatus("exit status: 1".into())
         );
+    }
+
+    #[test]
+    fn crlf_becomes_lf_and_nothing_else_changes() {
+        assert_eq!(crlf_to_lf(b"a\r\nb\r\r\n\rc\n\r"), b"a\nb\r\n\rc\n\r");
+        assert_eq!(crlf_to_lf(b""), b"");
+    }
+
+    #[test]
+    fn steps_match_after_the_previous_one() {
+        let out = b"> a\n> b\n";
+        assert_eq!(find_from(out, 0, b"> "), Some(2));
+        assert_eq!(find_from(out, 2, b"> "), Some(6));
+        assert_eq!(find_from(out, 6, b"> "), None);
+        assert_eq!(find_from(out, 6, b""), Some(6));
+        assert_eq!(find_from(out, 99, b""), None);
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! `cargo xtask test`: host unit tests, then one QEMU boot per test case.
 //! The cases are a table; adding a test is adding one entry to CASES (and,
 //! usually, a C program to tests/programs/).
+//!
+//! The serial console is a terminal whose line discipline writes each "\n"
+//! as "\r\n" (ONLCR); every check sees the serial output with "\r\n"
+//! turned back into "\n" ([`qemu::crlf_to_lf`]) and is byte-exact
+//! otherwise.
 
 use std::io::{Read as _, Write as _};
 use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
@@ -25,13 +30,17 @@ struct Case {
     env: &'static [(&'static str, &'static str)],
     /// Kernel command-line words besides `kpti=on`.
     cmdline: &'static [&'static str],
+    /// A typed session: (text to wait for, text to type) steps. Empty for
+    /// a program that gets no input.
+    session: &'static [(&'static str, &'static str)],
     check: Check,
 }
 
 enum Check {
     /// Run the program on the host too, with the same argv and environment:
-    /// the serial output must equal the host's merged stdout and stderr byte
-    /// for byte, and the exit statuses must match.
+    /// the serial output, with the terminal's "\r\n" read as "\n", must
+    /// equal the host's merged stdout and stderr byte for byte, and the exit
+    /// statuses must match.
     Differential,
     /// A predicate on what the boot left behind.
     Expect(fn(&Seen) -> Result<(), String>),
@@ -45,8 +54,18 @@ impl Case {
             args: &[],
             env: &[],
             cmdline: &[],
+            session: &[],
             check,
         }
+    }
+
+    /// Types into the console as the program runs: each step waits (up to
+    /// qemu::STEP_TIMEOUT) for its text to appear in the output after the
+    /// previous step's, then types its input. Not for differential cases:
+    /// the host run has no terminal.
+    const fn session(mut self, steps: &'static [(&'static str, &'static str)]) -> Self {
+        self.session = steps;
+        self
     }
 
     const fn args(mut self, args: &'static [&'static str]) -> Self {
@@ -85,6 +104,7 @@ const CASES: &[Case] = &[
     Case::new("memory", "memory", Check::Differential),
     Case::new("threads", "threads", Check::Differential),
     Case::new("misc", "misc", Check::Differential),
+    Case::new("jobctl", "jobctl", Check::Differential),
     // The structural counts the bench reports: two SYSCALLs (the caller's
     // and the server's ReplyRecv), two IPC messages and, with KPTI, four
     // CR3 writes per forwarded call.
@@ -102,6 +122,48 @@ const CASES: &[Case] = &[
     // Lstar's console and initial tree, which the host's differ from; the
     // same verdict as syscall_abi: every line ok, then "all ok".
     Case::new("fs_console", "fs_console", Check::Expect(syscall_abi)),
+    // The console server's terminal, typed at: each step waits for text
+    // in the output, then types; the whole transcript (echo included) is
+    // checked.
+    Case::new("tty_echo", "tty_echo", Check::Expect(tty_echo)).session(&[
+        ("> ", "hello\n"),
+        ("> ", "ab\x7fc\n"),
+        ("> ", "xyz\x15ok\r"),
+        ("> ", "one two\x17three\n"),
+        ("> ", "\x04"),
+    ]),
+    Case::new("tty_sigint", "tty_sigint", Check::Expect(tty_sigint)).session(&[
+        ("reading\n", "abc\x03"),
+        ("again\n", "after\n"),
+        ("child reading\n", "\x03"),
+        ("child reading\n", "\x1c"),
+    ]),
+    Case::new("tty_raw", "tty_raw", Check::Expect(tty_raw)).session(&[
+        ("raw: icanon 0 echo 0 isig 1\n", "a\x7f\x15\r"),
+        ("vmin 3\n", "xyz"),
+        ("cooked\n", "hi\r"),
+    ]),
+    Case::new("tty_job", "tty_job", Check::Expect(tty_job))
+        .session(&[("child in the foreground\n", "\x03")]),
+    Case::new("tty_poll", "tty_poll", Check::Expect(tty_poll)).session(&[
+        ("waiting\n", "hello\n"),
+        ("partial\n", "par"),
+        ("finish\n", "t\n"),
+        ("select waiting\n", "sel\n"),
+        ("raw\n", "k"),
+    ]),
+    // Pipes and waiting on descriptors, in the file server.
+    Case::new("pipe_basic", "pipe_basic", Check::Differential),
+    Case::new("pipe_block", "pipe_block", Check::Differential),
+    // Held calls answered through the scheduler rather than the fast path.
+    Case::new("pipe_block_slowpath", "pipe_block", Check::Differential)
+        .cmdline(&["fastpath=off"]),
+    Case::new("pipe_nonblock", "pipe_nonblock", Check::Differential),
+    Case::new("pipe_sigpipe", "pipe_sigpipe", Check::Differential),
+    Case::new("pipe_eintr", "pipe_eintr", Check::Differential),
+    Case::new("pipe_pipeline", "pipe_pipeline", Check::Differential),
+    Case::new("poll_basic", "poll_basic", Check::Differential),
+    Case::new("poll_select", "poll_select", Check::Differential),
 ];
 
 /// What one boot left behind, for Check::Expect.
@@ -157,6 +219,69 @@ fn syscall_abi(seen: &Seen) -> Result<(), String> {
         return Err("the program reported a failed check".into());
     }
     Ok(())
+}
+
+/// A session's whole output (the echo of what was typed, then the
+/// program's answers) and exit status 0.
+fn transcript(seen: &Seen, expected: &str) -> Result<(), String> {
+    seen.serial_is(expected)?;
+    seen.status_is(0)
+}
+
+fn tty_echo(seen: &Seen) -> Result<(), String> {
+    transcript(
+        seen,
+        "> hello\ngot 6: hello\n\
+         > ab\x08 \x08c\ngot 3: ac\n\
+         > xyz\x08 \x08\x08 \x08\x08 \x08ok\ngot 3: ok\n\
+         > one two\x08 \x08\x08 \x08\x08 \x08three\ngot 10: one three\n\
+         > eof\n",
+    )
+}
+
+fn tty_sigint(seen: &Seen) -> Result<(), String> {
+    transcript(
+        seen,
+        "reading\nabc^Cread returned -1 (Interrupted system call), handler ran 1 time(s)\n\
+         again\nafter\nread returned 6: after\n\
+         child reading\n^Cchild killed by signal 2\n\
+         child reading\n^\\child killed by signal 3\n\
+         done\n",
+    )
+}
+
+fn tty_raw(seen: &Seen) -> Result<(), String> {
+    transcript(
+        seen,
+        "raw: icanon 0 echo 0 isig 1\n\
+         read 1: 0x61\nread 1: 0x7f\nread 1: 0x15\nread 1: 0x0a\n\
+         vmin 0 vtime 0: 0\n\
+         vmin 0 vtime 2: 0, waited about 0.2 s\n\
+         vmin 3\nvmin 3: 3: xyz\n\
+         cooked\nhi\nline: hi\n",
+    )
+}
+
+fn tty_job(seen: &Seen) -> Result<(), String> {
+    transcript(
+        seen,
+        "foreground is my group: yes, session 1\n\
+         child in the foreground\n\
+         ^Cchild killed by signal 2; the parent's handler ran 0 time(s)\n\
+         foreground is my group again: yes\n\
+         window 30x100, SIGWINCH 1 time(s)\n",
+    )
+}
+
+fn tty_poll(seen: &Seen) -> Result<(), String> {
+    transcript(
+        seen,
+        "poll now: 1, stdin 0x0, stdout 0x4\nselect now: 0\n\
+         waiting\nhello\npoll: 1, stdin 0x1\nline: hello\n\
+         partial\nparpoll partial: 0\nfinish\nt\nline: part\n\
+         select waiting\nsel\nselect: 1, readable 1\nline: sel\n\
+         raw\nraw poll: 1 0x1, read k\n",
+    )
 }
 
 /// A user read of a kernel address must fault the program, not the kernel,
@@ -266,6 +391,22 @@ fn run_case(ctx: &Ctx, built: &Built, case: &Case, timeout: Duration) -> Result<
     };
 
     let dir = ctx.out().join("tests").join(case.name);
+    let serial = if case.session.is_empty() {
+        Serial::File(dir.join("serial.out"))
+    } else {
+        let script = case
+            .session
+            .iter()
+            .map(|(wait_for, send)| qemu::Step {
+                wait_for: wait_for.to_string(),
+                send: send.as_bytes().to_vec(),
+            })
+            .collect();
+        Serial::Scripted {
+            file: dir.join("serial.out"),
+            script,
+        }
+    };
     // Every test boots with `trace` so that `cargo xtask syscalls` can say
     // which tests exercise which syscall.
     let mut cmdline = vec!["kpti=on".to_string(), "trace".to_string()];
@@ -275,7 +416,7 @@ fn run_case(ctx: &Ctx, built: &Built, case: &Case, timeout: Duration) -> Result<
         initrd: dir.join("initrd.cpio"),
         cmdline,
         accel: qemu::Accel::Tcg,
-        serial: Serial::File(dir.join("serial.out")),
+        serial,
         debug_log: dir.join("debug.log"),
         timeout,
         echo: if ctx.verbose {
@@ -286,14 +427,16 @@ fn run_case(ctx: &Ctx, built: &Built, case: &Case, timeout: Duration) -> Result<
     };
     initrd::write(&boot.initrd, &built.servers, &payload).map_err(|e| format!("{e:#}"))?;
     let done = qemu::boot(ctx, &boot).map_err(|e| format!("{e:#}"))?;
+    let serial = qemu::crlf_to_lf(&done.serial);
 
     let verdict = match (&done.outcome, &case.check) {
+        _ if done.session_error.is_some() => Err(done.session_error.clone().unwrap_or_default()),
         (Outcome::Exited(_), _) if done.log.contains("lstar: PANIC: ") => {
             Err("the kernel panicked after the program exited".to_string())
         }
         (Outcome::Exited(status), Check::Differential) => {
             let (out, host_status) = host.as_ref().expect("host run of a differential test");
-            if done.serial != *out {
+            if serial != *out {
                 Err(format!(
                     "serial output differs from the host's, which was:\n{}",
                     String::from_utf8_lossy(out)
@@ -307,7 +450,7 @@ fn run_case(ctx: &Ctx, built: &Built, case: &Case, timeout: Duration) -> Result<
             }
         }
         (Outcome::Exited(status), Check::Expect(check)) => check(&Seen {
-            serial: &done.serial,
+            serial: &serial,
             status: *status,
             log: &done.log,
             kernel: &built.kernel,
@@ -383,6 +526,17 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), CASES.len());
+    }
+
+    #[test]
+    fn sessions_are_not_differential() {
+        for case in CASES.iter().filter(|c| !c.session.is_empty()) {
+            assert!(
+                matches!(case.check, Check::Expect(_)),
+                "{}: the host run has no terminal to type into",
+                case.name
+            );
+        }
     }
 
     #[test]

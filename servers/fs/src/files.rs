@@ -92,6 +92,9 @@ pub struct FileServer {
     next_ofd: OfdId,
     pub(crate) procs: BTreeMap<Pid, Proc>,
     pub(crate) console: Console,
+    pub(crate) pipes: crate::pipe::Pipes,
+    /// Calls held until they can finish (crate::sys::held).
+    pub(crate) waits: crate::sys::Waits,
 }
 
 impl FileServer {
@@ -102,6 +105,8 @@ impl FileServer {
             next_ofd: 1,
             procs: BTreeMap::new(),
             console: Console { termios: Termios::console(), winsize: Winsize([24, 80, 0, 0]) },
+            pipes: Default::default(),
+            waits: Default::default(),
         }
     }
 
@@ -202,10 +207,16 @@ impl FileServer {
         let ofd = self.ofd_mut(id);
         ofd.refs -= 1;
         if ofd.refs == 0 {
-            let ino = ofd.ino;
-            self.ofds.remove(&id);
-            self.fs.release(ino);
+            let ofd = self.ofds.remove(&id).expect("live");
+            self.ofd_closed(&ofd);
+            self.fs.release(ofd.ino);
         }
+    }
+
+    /// A reference to `id` that is no descriptor: a call held on it keeps
+    /// it open, as a Linux syscall holds its file, until put_ofd.
+    pub(crate) fn ref_ofd(&mut self, id: OfdId) {
+        self.ofd_mut(id).refs += 1;
     }
 
     /// close(2) of one descriptor.

@@ -114,6 +114,8 @@ pub const F_GETLK: u32 = 5;
 pub const F_SETLK: u32 = 6;
 pub const F_SETLKW: u32 = 7;
 pub const F_DUPFD_CLOEXEC: u32 = 1030;
+pub const F_SETPIPE_SZ: u32 = 1031;
+pub const F_GETPIPE_SZ: u32 = 1032;
 pub const FD_CLOEXEC: u64 = 1;
 /// `l_type` of struct flock meaning "no lock".
 pub const F_UNLCK: u16 = 2;

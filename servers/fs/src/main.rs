@@ -3,15 +3,18 @@
 //!
 //! It builds the file system, then serves the syscalls routes.tbl sends it
 //! (for the process the caller's tag names) and the process server's
-//! requests (lstar_abi::fs). The logic is in the library (fs_server); this
-//! is the loop and the kernel calls behind [`Env`].
+//! requests (lstar_abi::fs). A call that must wait (a pipe, a poll) is
+//! held and answered later, so one waiting client never stalls the others.
+//! The logic is in the library (fs_server); this is the loop and the
+//! kernel calls behind [`Env`] and [`Host`].
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
 
+use fs_server::sys::TIMER_BIT;
 use fs_server::tmpfs::Tmpfs;
-use fs_server::{Env, FileServer, Pid};
-use libsys::{mem, println, Boot, Client, Errno, MessageKind};
+use fs_server::{Effect, Env, FileServer, Host};
+use libsys::{mem, println, Boot, Client, Errno, MessageKind, ThreadId};
 
 libsys::server_main!(main);
 
@@ -30,50 +33,77 @@ fn main(boot: Boot) -> ! {
     );
     let mut server = FileServer::new(fs);
     let ep = boot.endpoint;
+    // The console server, which takes the terminal's reads, writes and
+    // ioctls when it runs; without it the console is served here.
+    let console = libsys::lookup("console").ok();
     let mut msg = libsys::recv(ep);
+    let mut proc = None;
     loop {
-        let mut env = Kernel { client: Client(msg.client) };
-        let result = match msg.kind {
-            MessageKind::Syscall => {
-                let nr = msg.syscall_nr();
-                let r = server.syscall(&mut env, pid(msg.tag), nr, msg.args);
-                if r == Err(Errno::ENOSYS) {
-                    println!("fs: syscall {nr} is routed here but not handled");
-                }
-                r
+        let mut host = Kernel { client: Client(msg.client), console, forwarded: false };
+        let answer = server.handle(&mut host, &msg);
+        // A call handed to the console server is answered there.
+        let answer = if host.forwarded { None } else { answer };
+        if msg.kind == MessageKind::Syscall && answer == Some(Errno::ENOSYS.to_ret()) {
+            println!("fs: syscall {} is routed here but not handled", msg.syscall_nr());
+        }
+        // A server's request (the process server's EXIT, which may close a
+        // pipe's last end) is answered before the held calls are settled:
+        // that may call other servers, the process server among them
+        // (SIGPIPE), which must not be left waiting on this one.
+        let answer = match answer {
+            Some(v) if msg.kind == MessageKind::Call => {
+                let _ = libsys::reply(msg.client, v);
+                None
             }
-            MessageKind::Call => server.call(&mut env, msg.nr, msg.args),
-            // Faults and interruptions come only from threads a server
-            // created, notifications only when it asked for them, and a
-            // request to end a blocked call early only when it holds one:
-            // this server does none of that, so nothing is replied.
-            _ => {
-                msg = libsys::recv(ep);
-                continue;
-            }
+            other => other,
         };
-        let value = match result {
-            Ok(v) => v,
-            Err(e) => e.to_ret(),
+        server.settle(&mut host);
+        for e in server.take_effects() {
+            run(e, &mut proc);
+        }
+        msg = match answer {
+            Some(v) => libsys::reply_recv(ep, msg.client, v),
+            None => libsys::recv(ep),
         };
-        msg = libsys::reply_recv(ep, msg.client, value);
     }
 }
 
-/// The process a forwarded syscall comes from. Until the process server
-/// tags its threads, every caller is untagged (0): that is process 1.
-fn pid(tag: u64) -> Pid {
-    if tag == 0 {
-        1
-    } else {
-        tag
+/// Does what a message's handling left to do.
+fn run(effect: Effect, proc: &mut Option<u64>) {
+    match effect {
+        Effect::Reply { thread, value } => {
+            // Fails only if the thread is gone, which leaves nothing to do.
+            let _ = libsys::reply(thread, value);
+        }
+        Effect::Signal { pid, signo } => {
+            if proc.is_none() {
+                *proc = libsys::lookup("proc").ok();
+            }
+            let sent = proc.ok_or(Errno::ENOENT).and_then(|ep| libsys::call(ep, lstar_abi::proc::KILL, [pid, signo.into(), 0, 0]));
+            if let Err(e) = sent {
+                println!("fs: cannot send signal {signo} to pid {pid}: {}", e.text());
+            }
+        }
+        Effect::Timer { deadline } => {
+            if let Err(e) = mem::timer_set(deadline, TIMER_BIT) {
+                println!("fs: cannot set the timer: {}", e.text());
+            }
+        }
     }
 }
 
 /// [`Env`] through the kernel: the caller being served, the console, RDRAND.
 struct Kernel {
     client: Client,
+    /// The console server's endpoint, if it runs.
+    console: Option<u64>,
+    /// The message's syscall went to the console server.
+    forwarded: bool,
 }
+
+/// The console server's poll request (console_server::proto::POLL, to
+/// move into lstar_abi).
+const CONSOLE_POLL: u64 = 1;
 
 impl Env for Kernel {
     fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
@@ -99,5 +129,37 @@ impl Env for Kernel {
             let r = libsys::random::bytes();
             chunk.copy_from_slice(&r[..chunk.len()]);
         }
+    }
+
+    fn forward_console(&mut self, status_flags: u32) -> bool {
+        let Some(console) = self.console else { return false };
+        self.forwarded = libsys::forward(self.client.0, console, u64::from(status_flags)).is_ok();
+        self.forwarded
+    }
+
+    fn console_poll(&mut self, events: u16, notify_bit: u64) -> Option<u16> {
+        let console = self.console?;
+        let ready = libsys::call(console, CONSOLE_POLL, [u64::from(events), notify_bit, 0, 0]).ok()?;
+        // The answer is a subset of `events`.
+        Some(ready as u16)
+    }
+}
+
+impl Host for Kernel {
+    fn caller(&self) -> ThreadId {
+        self.client.0
+    }
+
+    fn read_held(&mut self, thread: ThreadId, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        Client(thread).read(addr, buf).map_err(|_| Errno::EFAULT)
+    }
+
+    fn write_held(&mut self, thread: ThreadId, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        Client(thread).write(addr, data).map_err(|_| Errno::EFAULT)
+    }
+
+    fn now(&mut self) -> u64 {
+        // The clock call has no way to fail for this clock.
+        mem::clock(lstar_abi::native::clock::MONOTONIC).unwrap_or(0)
     }
 }

@@ -60,6 +60,8 @@ pub enum Node {
     /// A symbolic link's target.
     Symlink(Vec<u8>),
     Device(Device),
+    /// A pipe (crate::pipe holds its buffer). Pipes live in no directory.
+    Pipe(crate::pipe::PipeId),
 }
 
 impl Node {
@@ -200,6 +202,26 @@ impl Tmpfs {
     /// Heap bytes held by file contents.
     pub fn data_bytes(&self) -> usize {
         self.data_bytes
+    }
+
+    /// Takes `n` bytes of the data budget for bytes kept outside a file
+    /// (a pipe's buffer); false when that would pass the limit.
+    pub fn reserve(&mut self, n: usize) -> bool {
+        if self.data_bytes + n > self.data_limit {
+            return false;
+        }
+        self.data_bytes += n;
+        true
+    }
+
+    /// Gives back what [`Tmpfs::reserve`] took.
+    pub fn unreserve(&mut self, n: usize) {
+        self.data_bytes -= n;
+    }
+
+    /// Whether `n` more bytes fit the data budget.
+    pub fn has_room(&self, n: usize) -> bool {
+        self.data_bytes + n <= self.data_limit
     }
 
     /// The file system Lstar starts with: every entry of the initrd, then
@@ -368,6 +390,15 @@ impl Tmpfs {
         self.inodes.insert(ino, Inode { mode, nlink, uid: 0, gid: 0, refs: 0, node });
         self.attach(dir, name, ino);
         Ok(ino)
+    }
+
+    /// A new inode in no directory (a pipe's): it lives while open file
+    /// descriptions hold it.
+    pub fn anon(&mut self, mode: u32, node: Node) -> Ino {
+        let ino = self.next_ino;
+        self.next_ino += 1;
+        self.inodes.insert(ino, Inode { mode, nlink: 0, uid: 0, gid: 0, refs: 0, node });
+        ino
     }
 
     /// Adds a hard link to `ino` as entry `name` of `dir`.
@@ -645,11 +676,14 @@ impl Tmpfs {
             Node::Dir(d) => (2 * DIRENT_SIZE + DIRENT_SIZE * d.len() as i64, 0, 0),
             Node::Symlink(t) => (t.len() as i64, 0, 0),
             Node::Device(dev) => (0, 0, dev.rdev()),
+            Node::Pipe(_) => (0, 0, 0),
         };
         Stat {
             dev: DEV,
             ino,
-            nlink: inode.nlink.into(),
+            // A pipe shows the one link Linux's pipefs gives it, though it
+            // is in no directory.
+            nlink: if matches!(inode.node, Node::Pipe(_)) { 1 } else { inode.nlink.into() },
             mode: inode.mode,
             uid: inode.uid,
             gid: inode.gid,

@@ -20,6 +20,20 @@ pub trait Env {
     fn console_write(&mut self, bytes: &[u8]) -> Result<(), Errno>;
     /// Fills `buf` with random bytes (/dev/urandom).
     fn random(&mut self, buf: &mut [u8]);
+    /// Hands the syscall being handled (a terminal's read, write, readv,
+    /// writev or ioctl) to the console server with the open file
+    /// description's status flags; the console server then answers the
+    /// caller, and this server must not. False when there is no console
+    /// server: the call is served here.
+    fn forward_console(&mut self, _status_flags: u32) -> bool {
+        false
+    }
+    /// Asks the console server which poll `events` hold now, arming its
+    /// one-shot notification `notify_bit` for when input arrives
+    /// (console_server::proto::POLL). `None` without a console server.
+    fn console_poll(&mut self, _events: u16, _notify_bit: u64) -> Option<u16> {
+        None
+    }
 }
 
 const PAGE: u64 = 4096;
@@ -149,11 +163,15 @@ pub mod fake {
         pub base: u64,
         pub mem: Vec<u8>,
         pub console: Vec<u8>,
+        /// Whether a console server takes terminal calls.
+        pub console_server: bool,
+        /// The status flags of each call handed to it.
+        pub forwarded: Vec<u32>,
     }
 
     impl FakeEnv {
         pub fn new(base: u64, size: usize) -> FakeEnv {
-            FakeEnv { base, mem: alloc::vec![0; size], console: Vec::new() }
+            FakeEnv { base, mem: alloc::vec![0; size], console: Vec::new(), console_server: false, forwarded: Vec::new() }
         }
 
         fn range(&self, addr: u64, len: usize) -> Result<core::ops::Range<usize>, Errno> {
@@ -197,6 +215,13 @@ pub mod fake {
 
         fn random(&mut self, buf: &mut [u8]) {
             buf.fill(0x5a);
+        }
+
+        fn forward_console(&mut self, status_flags: u32) -> bool {
+            if self.console_server {
+                self.forwarded.push(status_flags);
+            }
+            self.console_server
         }
     }
 }

@@ -1,10 +1,10 @@
-//! Descriptors themselves: dup, dup2, dup3 and fcntl.
+//! Descriptors themselves: dup, dup2, dup3 and fcntl (a pipe's size too).
 
 use lstar_abi::errno::Errno;
 
 use super::{fd_ret, uint};
 use crate::files::{FileServer, Pid};
-use crate::linux::{o, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_UNLCK, FD_CLOEXEC, NOFILE};
+use crate::linux::{o, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_UNLCK, FD_CLOEXEC, NOFILE};
 use crate::user::{self, Env};
 
 /// `struct flock` on x86_64: l_type i16, l_whence i16, pad, l_start i64,
@@ -70,6 +70,15 @@ impl FileServer {
                 Ok(0)
             }
             F_GETLK | F_SETLK | F_SETLKW => self.record_lock(env, entry.ofd, cmd, arg),
+            F_GETPIPE_SZ | F_SETPIPE_SZ => {
+                let pipe = self.ofd_pipe(self.ofd(entry.ofd)).ok_or(Errno::EBADF)?;
+                if cmd == F_GETPIPE_SZ {
+                    Ok(self.pipe_size(pipe))
+                } else {
+                    // The size is an unsigned int.
+                    self.set_pipe_size(pipe, uint(arg).into())
+                }
+            }
             _ => Err(Errno::EINVAL),
         }
     }

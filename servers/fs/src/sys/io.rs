@@ -44,7 +44,7 @@ impl FileServer {
     fn positioned(&mut self, pid: Pid, fd: i32, pos: i64) -> Result<(OfdId, u64), Errno> {
         let pos = u64::try_from(pos).map_err(|_| Errno::EINVAL)?;
         let id = self.io_ofd(pid, fd)?;
-        if self.is_terminal(id) {
+        if self.is_terminal(id) || self.ofd_pipe(self.ofd(id)).is_some() {
             return Err(Errno::ESPIPE);
         }
         Ok((id, pos))
@@ -54,10 +54,21 @@ impl FileServer {
         matches!(self.fs.inode(self.ofd(id).ino).node, Node::Device(d) if d.is_terminal())
     }
 
+    /// Hands a terminal's read, write, readv, writev or ioctl to the
+    /// console server, which answers the caller itself (the value the
+    /// handler then returns is not sent). False without a console server:
+    /// the console is served here, output through the kernel and no input.
+    fn forward_terminal(&self, env: &mut dyn Env, id: OfdId) -> bool {
+        self.is_terminal(id) && env.forward_console(self.ofd(id).flags)
+    }
+
     fn read_ofd(&mut self, env: &mut dyn Env, id: OfdId, buf: u64, count: u64, at: At) -> Result<u64, Errno> {
         let ofd = self.ofd(id);
         if !ofd.readable() {
             return Err(Errno::EBADF);
+        }
+        if self.forward_terminal(env, id) {
+            return Ok(0);
         }
         let count = count.min(MAX_RW_COUNT);
         let pos = match at {
@@ -77,6 +88,8 @@ impl FileServer {
             }
             Node::Device(dev) => return read_device(env, *dev, buf, count),
             Node::Symlink(_) => return Err(Errno::EBADF),
+            // read and readv reach a pipe through sys::pipe; pread here.
+            Node::Pipe(_) => return Err(Errno::ESPIPE),
         };
         if at == At::Offset {
             self.ofd_mut(id).offset = pos + n;
@@ -89,6 +102,9 @@ impl FileServer {
         if !ofd.writable() {
             return Err(Errno::EBADF);
         }
+        if self.forward_terminal(env, id) {
+            return Ok(0);
+        }
         let count = count.min(MAX_RW_COUNT);
         let (ino, append, offset) = (ofd.ino, ofd.flags & o::APPEND != 0, ofd.offset);
         let len = match &self.fs.inode(ino).node {
@@ -96,6 +112,8 @@ impl FileServer {
             Node::Device(dev) => return write_device(env, *dev, buf, count),
             Node::Dir(_) => return Err(Errno::EISDIR),
             Node::Symlink(_) => return Err(Errno::EBADF),
+            // write and writev reach a pipe through sys::pipe; pwrite here.
+            Node::Pipe(_) => return Err(Errno::ESPIPE),
         };
         // O_APPEND writes at the end, pwrite(2) included (a Linux quirk
         // its man page documents).
@@ -136,6 +154,10 @@ impl FileServer {
         if !self.ofd(id).readable() {
             return Err(Errno::EBADF);
         }
+        // The console server reads the iovecs itself.
+        if self.forward_terminal(env, id) {
+            return Ok(0);
+        }
         let vecs = iovecs(env, iov, count)?;
         let mut total = 0;
         for (base, len) in vecs {
@@ -157,6 +179,9 @@ impl FileServer {
         let id = self.io_ofd(pid, fd)?;
         if !self.ofd(id).writable() {
             return Err(Errno::EBADF);
+        }
+        if self.forward_terminal(env, id) {
+            return Ok(0);
         }
         let vecs = iovecs(env, iov, count)?;
         let mut total = 0;
@@ -183,6 +208,7 @@ impl FileServer {
         let cur = self.ofd(id).offset;
         let new = match &self.fs.inode(self.ofd(id).ino).node {
             Node::Device(dev) if dev.is_terminal() => return Err(Errno::ESPIPE),
+            Node::Pipe(_) => return Err(Errno::ESPIPE),
             // Linux's null and zero devices keep every position at 0.
             Node::Device(_) => 0,
             Node::File(data) => {
@@ -242,14 +268,24 @@ impl FileServer {
                 let left = i32::try_from(left).unwrap_or(i32::MAX);
                 user::write_exact(env, arg, &left.to_le_bytes()).map(|()| 0)
             }
-            Node::Device(dev) if dev.is_terminal() => self.tty_ioctl(env, request, arg),
+            Node::Device(dev) if dev.is_terminal() => {
+                if self.forward_terminal(env, id) {
+                    return Ok(0);
+                }
+                self.tty_ioctl(env, request, arg)
+            }
+            Node::Pipe(p) if request == req::FIONREAD => {
+                let unread = i32::try_from(self.pipe_unread(*p)).unwrap_or(i32::MAX);
+                user::write_exact(env, arg, &unread.to_le_bytes()).map(|()| 0)
+            }
             _ => Err(Errno::ENOTTY),
         }
     }
 
-    /// The console's terminal requests. There is no line discipline yet:
-    /// settings are kept and reported back, but do not change how output
-    /// is written.
+    /// The console's terminal requests when there is no console server
+    /// (which otherwise takes them, with its line discipline): settings
+    /// are kept and reported back, but do not change how output is
+    /// written.
     fn tty_ioctl(&mut self, env: &mut dyn Env, request: u32, arg: u64) -> Result<u64, Errno> {
         match request {
             req::TCGETS => user::write_exact(env, arg, &self.console.termios.0).map(|()| 0),
@@ -277,14 +313,14 @@ impl FileServer {
     pub(super) fn fsync(&mut self, pid: Pid, fd: i32) -> Result<u64, Errno> {
         let id = self.io_ofd(pid, fd)?;
         match self.fs.inode(self.ofd(id).ino).node {
-            Node::Device(_) => Err(Errno::EINVAL),
+            Node::Device(_) | Node::Pipe(_) => Err(Errno::EINVAL),
             _ => Ok(0),
         }
     }
 }
 
 /// The iovec array of readv/writev: (base, len) pairs.
-fn iovecs(env: &mut dyn Env, iov: u64, count: i32) -> Result<Vec<(u64, u64)>, Errno> {
+pub(super) fn iovecs(env: &mut dyn Env, iov: u64, count: i32) -> Result<Vec<(u64, u64)>, Errno> {
     let count = u64::try_from(count).map_err(|_| Errno::EINVAL)?;
     if count > IOV_MAX {
         return Err(Errno::EINVAL);

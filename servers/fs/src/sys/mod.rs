@@ -4,10 +4,15 @@
 
 mod dir;
 mod fd;
+mod held;
 mod io;
 mod meta;
 mod name;
+mod pipe;
+mod poll;
 mod proto;
+
+pub use held::{Waits, TIMER_BIT};
 
 use lstar_abi::errno::Errno;
 use libsys::nr;
@@ -110,3 +115,5 @@ impl FileServer {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wait_tests;

@@ -21,10 +21,14 @@ impl FileServer {
                 Ok(0)
             }
             proto::EXIT => {
+                self.forget_held(a[0]);
                 self.exit(a[0]);
                 Ok(0)
             }
             proto::EXEC => {
+                // The process's other threads end with execve: none of
+                // them can wait here any more.
+                self.forget_held(a[0]);
                 self.exec(a[0]);
                 Ok(0)
             }

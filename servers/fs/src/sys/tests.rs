@@ -570,3 +570,37 @@ fn unknown_syscall() {
     let mut t = T::new();
     assert_eq!(t.sys(nr::GETPID, &[]), Err(Errno::ENOSYS));
 }
+
+#[test]
+fn console_calls_go_to_the_console_server() {
+    let mut t = T::new();
+    t.env.console_server = true;
+    let buf = t.alloc(16);
+    let iov = t.bytes(&[0; 16]);
+    for (nr, args) in [
+        (nr::READ, [0, buf, 16]),
+        (nr::WRITE, [1, buf, 16]),
+        (nr::READV, [0, iov, 1]),
+        (nr::WRITEV, [2, iov, 1]),
+        (nr::IOCTL, [0, 0x5401, buf]),
+    ] {
+        assert_eq!(t.sys(nr, &args), Ok(0), "syscall {nr}: not answered here");
+    }
+    let rdwr = o::RDWR | o::LARGEFILE;
+    assert_eq!(t.env.forwarded, [rdwr; 5], "each with its description's status flags");
+    // What the file server keeps: descriptor flags, the access mode, seeking.
+    let on = t.bytes(&1i32.to_le_bytes());
+    assert_eq!(t.sys(nr::IOCTL, &[0, 0x5421, on]), Ok(0), "FIONBIO");
+    assert_eq!(t.sys(nr::READ, &[0, buf, 16]), Ok(0));
+    assert_eq!(t.env.forwarded[5], rdwr | o::NONBLOCK);
+    assert_eq!(t.sys(nr::PREAD64, &[0, buf, 1, 0]), Err(Errno::ESPIPE));
+    let wronly = t.open("/dev/tty", o::WRONLY, 0).unwrap();
+    assert_eq!(t.sys(nr::READ, &[wronly, buf, 1]), Err(Errno::EBADF));
+    assert_eq!(t.sys(nr::WRITE, &[wronly, buf, 1]), Ok(0));
+    assert_eq!(t.env.forwarded.len(), 7);
+    // Other files stay here.
+    let null = t.open("/dev/null", o::RDWR, 0).unwrap();
+    assert_eq!(t.write_str(null, "x"), Ok(1));
+    assert_eq!(t.env.forwarded.len(), 7);
+    assert!(t.env.console.is_empty());
+}

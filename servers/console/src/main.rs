@@ -1,0 +1,134 @@
+//! The console server: the serial console's UART and the terminal behind
+//! /dev/console and /dev/tty.
+//!
+//! It takes the UART over from the kernel, binds its receive interrupt,
+//! then serves: terminal calls the file server forwards (read, write,
+//! readv, writev, ioctl), the file server's poll requests
+//! (`console_server::proto`), the UART's interrupts and its own timer
+//! (notifications), and the kernel's requests to end a held read early
+//! (`Cancel`, when a signal comes for the reader). The logic is in the
+//! library (`console_server`); this is the loop and the kernel calls behind
+//! [`Port`].
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod uart;
+
+use alloc::vec::Vec;
+use console_server::{Console, Port};
+use libsys::{mem, println, Boot, Client, Errno, MessageKind};
+use uart::Uart;
+
+libsys::server_main!(main);
+
+/// Notification bits on this server's endpoint.
+const IRQ_BIT: u64 = 1 << 0;
+const TIMER_BIT: u64 = 1 << 1;
+
+fn main(boot: Boot) -> ! {
+    let ep = boot.endpoint;
+    let uart = match Uart::open(uart::COM1) {
+        Ok(u) => u,
+        Err(e) => panic!("console: cannot use the COM1 ports: {}", e.text()),
+    };
+    if let Err(e) = mem::irq_bind(uart::COM1_IRQ, IRQ_BIT) {
+        // Output still works; input would never come.
+        println!("console: cannot bind IRQ {}: {}; no input", uart::COM1_IRQ, e.text());
+    }
+    uart.enable_rx_interrupt();
+    let mut port = Kernel { uart, proc_ep: libsys::lookup("proc").ok(), fs_ep: libsys::lookup("fs").ok() };
+    let mut console = Console::new();
+    println!("console: ready on COM1");
+    // Bytes that came before the interrupt was on raise no edge of their own.
+    receive(&mut console, &mut port);
+    let mut msg = libsys::recv(ep);
+    loop {
+        let answer = match msg.kind {
+            MessageKind::Syscall => console.syscall(&mut port, msg.client, msg.syscall_nr(), msg.args),
+            MessageKind::Call => Some(console.call(msg.nr, msg.args)),
+            MessageKind::Notify => {
+                if msg.args[0] & IRQ_BIT != 0 {
+                    receive(&mut console, &mut port);
+                }
+                if msg.args[0] & TIMER_BIT != 0 {
+                    console.timer(&mut port);
+                }
+                None
+            }
+            MessageKind::Cancel => {
+                console.cancel(&mut port, msg.client);
+                None
+            }
+            // Only threads a server created fault or stop for it; this one
+            // creates none.
+            MessageKind::Fault | MessageKind::Interrupted => None,
+        };
+        msg = match answer {
+            Some(value) => libsys::reply_recv(ep, msg.client, value),
+            None => libsys::recv(ep),
+        };
+    }
+}
+
+/// Hands everything the UART holds to the terminal.
+fn receive(console: &mut Console, port: &mut Kernel) {
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        port.uart.drain(&mut bytes);
+        if bytes.is_empty() {
+            return;
+        }
+        console.receive(port, &bytes);
+    }
+}
+
+/// [`Port`] through the kernel and the other servers.
+struct Kernel {
+    uart: Uart,
+    proc_ep: Option<u64>,
+    fs_ep: Option<u64>,
+}
+
+impl Port for Kernel {
+    fn copy_from(&mut self, client: u64, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        Client(client).read(addr, buf).map_err(|_| Errno::EFAULT)
+    }
+
+    fn copy_to(&mut self, client: u64, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        Client(client).write(addr, data).map_err(|_| Errno::EFAULT)
+    }
+
+    fn reply(&mut self, client: u64, value: u64) {
+        // ESRCH: the client is gone (killed while it waited); nothing to do.
+        let _ = libsys::reply(client, value);
+    }
+
+    fn transmit(&mut self, bytes: &[u8]) {
+        self.uart.write(bytes);
+    }
+
+    fn kill_pgrp(&mut self, pgrp: u32, signal: u8) {
+        // ESRCH (an empty group) is not the terminal's problem.
+        if let Some(proc_ep) = self.proc_ep {
+            let _ = libsys::call(proc_ep, lstar_abi::proc::KILL_PGRP, [u64::from(pgrp), u64::from(signal), 0, 0]);
+        }
+    }
+
+    fn notify_fs(&mut self, bits: u64) {
+        if let Some(fs) = self.fs_ep {
+            let _ = libsys::notify(fs, bits);
+        }
+    }
+
+    fn now(&mut self) -> u64 {
+        mem::clock(lstar_abi::native::clock::MONOTONIC).unwrap_or(0)
+    }
+
+    fn set_timer(&mut self, deadline: Option<u64>) {
+        let _ = mem::timer_set(deadline.unwrap_or(0), TIMER_BIT);
+    }
+}

@@ -65,6 +65,20 @@ struct Process {
     sid: u32,
     sig: signals::SigState,
     limits: [(u64, u64); 16],
+    /// Stopped by SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU: its threads that reach
+    /// this server wait here, with the reply each will get on SIGCONT.
+    stopped: Option<u8>,
+    held: Vec<(ThreadId, Option<u64>)>,
+    /// A stop or continue the parent's wait4 (WUNTRACED/WCONTINUED) has not
+    /// reported yet.
+    unreported: Option<JobEvent>,
+}
+
+/// A job-control change wait4 reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JobEvent {
+    Stopped(u8),
+    Continued,
 }
 
 /// A wait4 that found no ended child yet: answered when one ends.
@@ -73,6 +87,20 @@ struct Waiter {
     pid_arg: i32,
     status_ptr: u64,
     rusage_ptr: u64,
+    options: u64,
+}
+
+impl Waiter {
+    /// Whether this wait4 reports `event` (WUNTRACED, WCONTINUED).
+    fn wants(&self, event: Option<JobEvent>) -> bool {
+        const WUNTRACED: u64 = 2;
+        const WCONTINUED: u64 = 8;
+        match event {
+            Some(JobEvent::Stopped(_)) => self.options & WUNTRACED != 0,
+            Some(JobEvent::Continued) => self.options & WCONTINUED != 0,
+            None => false,
+        }
+    }
 }
 
 struct Procs {
@@ -119,7 +147,13 @@ fn main(boot: Boot) -> ! {
                 Outcome::NoReply
             }
             MessageKind::Interrupted => match procs.by_thread.get(&msg.client) {
-                Some(&pid) => procs.finish(pid, msg.client, None),
+                Some(&pid) => {
+                    let out = procs.finish(pid, msg.client, None);
+                    if let Outcome::Reply(_) = out {
+                        procs.settle_restart(msg.client);
+                    }
+                    out
+                }
                 None => Outcome::Reply(0),
             },
         };
@@ -256,6 +290,9 @@ impl Procs {
                 sid: pid,
                 sig: signals::SigState::default(),
                 limits: misc::default_limits(),
+                stopped: None,
+                held: Vec::new(),
+                unreported: None,
             },
         );
     }
@@ -265,6 +302,12 @@ impl Procs {
             return Outcome::Reply(Errno::ESRCH.to_ret());
         };
         match self.handle(msg, pid) {
+            // A stopped process's threads wait here until SIGCONT (SIGKILL
+            // still ends it).
+            Outcome::Reply(v) if self.procs.get(&pid).is_some_and(|p| p.stopped.is_some()) && !self.kill_pending(pid) => {
+                self.procs.get_mut(&pid).expect("checked").held.push((msg.client, Some(v)));
+                Outcome::NoReply
+            }
             // Signals pending for the caller are taken on the way out.
             Outcome::Reply(v) => self.finish(pid, msg.client, Some(v)),
             Outcome::NoReply => Outcome::NoReply,
@@ -585,12 +628,12 @@ impl Procs {
         if options & !(WNOHANG | 2 | 8 | 0x4000_0000 | 0x8000_0000 | 0x2000_0000) != 0 {
             return Outcome::Reply(Errno::EINVAL.to_ret());
         }
-        let waiter = Waiter { thread, pid_arg, status_ptr, rusage_ptr };
+        let waiter = Waiter { thread, pid_arg, status_ptr, rusage_ptr, options };
         let mut children = self.procs.values().filter(|c| c.ppid == pid && wait_selects(pid_arg, c.pid)).peekable();
         if children.peek().is_none() {
             return Outcome::Reply(Errno::ECHILD.to_ret());
         }
-        if let Some(done) = children.find(|c| c.ended.is_some()).map(|c| c.pid) {
+        if let Some(done) = children.find(|c| c.ended.is_some() || waiter.wants(c.unreported)).map(|c| c.pid) {
             return Outcome::Reply(self.reap(done, &waiter));
         }
         if options & WNOHANG != 0 {
@@ -600,10 +643,36 @@ impl Procs {
         Outcome::NoReply
     }
 
-    /// Hands an ended child's status to a waiter and forgets the child.
+    /// A stop or continue of `child` for a parent waiting with WUNTRACED
+    /// or WCONTINUED.
+    fn job_event(&mut self, child: u32, event: JobEvent) {
+        let Some(c) = self.procs.get_mut(&child) else { return };
+        c.unreported = Some(event);
+        let ppid = c.ppid;
+        if let Some(w) = self.waiters.remove(&ppid) {
+            if wait_selects(w.pid_arg, child) && w.wants(Some(event)) {
+                let value = self.reap(child, &w);
+                let _ = libsys::reply(w.thread, value);
+            } else {
+                self.waiters.insert(ppid, w);
+            }
+        }
+    }
+
+    /// Hands a child's status to a waiter: an ended child is forgotten; a
+    /// stop or continue is reported once.
     fn reap(&mut self, child: u32, w: &Waiter) -> u64 {
-        let c = self.procs.remove(&child).expect("reaping a known child");
-        let status = c.ended.expect("reaping an ended child").wait_status();
+        let c = self.procs.get_mut(&child).expect("reaping a known child");
+        let status = match (c.ended, c.unreported.take()) {
+            (Some(t), _) => {
+                self.procs.remove(&child);
+                t.wait_status()
+            }
+            // WIFSTOPPED: 0x7f with the signal above it; WIFCONTINUED: 0xffff.
+            (None, Some(JobEvent::Stopped(sig))) => ((sig as u32) << 8) | 0x7f,
+            (None, Some(JobEvent::Continued)) => 0xffff,
+            (None, None) => unreachable!("reaping a child with nothing to report"),
+        };
         let client = Client(w.thread);
         if w.status_ptr != 0 && client.write(w.status_ptr, &status.to_le_bytes()).is_err() {
             return Errno::EFAULT.to_ret();

@@ -50,6 +50,8 @@ pub const SI_TKILL: i32 = -6;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SEGV_MAPERR: i32 = 1;
 pub const CLD_EXITED: i32 = 1;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
 
 /// The bit of `sig` in a 64-bit signal set.
 pub const fn bit(sig: u8) -> u64 {

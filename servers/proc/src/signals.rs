@@ -57,7 +57,8 @@ impl SigState {
         if a.handler == sig::SIG_IGN || self.blocked & sig::bit(signo) != 0 {
             return false;
         }
-        a.handler != sig::SIG_DFL || !matches!(sig::default_action(signo), sig::Default::Ignore | sig::Default::Continue | sig::Default::Stop)
+        // SIGCONT's continuing is done when it is sent (`send`).
+        a.handler != sig::SIG_DFL || !matches!(sig::default_action(signo), sig::Default::Ignore | sig::Default::Continue)
     }
 }
 
@@ -237,6 +238,23 @@ impl Procs {
             return;
         }
         let bit = sig::bit(info.signo);
+        // SIGCONT continues a stopped process whatever its disposition, and
+        // cancels pending stops; a stop signal cancels a pending SIGCONT.
+        if info.signo == sig::SIGCONT {
+            p.sig.pending &= !(sig::bit(sig::SIGSTOP) | sig::bit(sig::SIGTSTP) | sig::bit(sig::SIGTTIN) | sig::bit(sig::SIGTTOU));
+            if p.stopped.is_some() {
+                self.resume(pid);
+            }
+        } else if matches!(info.signo, sig::SIGSTOP | sig::SIGTSTP | sig::SIGTTIN | sig::SIGTTOU) {
+            p.sig.pending &= !sig::bit(sig::SIGCONT);
+        }
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        // A stopped process takes nothing but SIGCONT and SIGKILL, and
+        // SIGKILL ends it at once (its threads are held here, not running).
+        if p.stopped.is_some() && info.signo == sig::SIGKILL {
+            self.end(pid, Termination::Signaled(sig::SIGKILL));
+            return;
+        }
         // An ignored signal is discarded when sent, unless blocked (the
         // disposition may change before it is unblocked), as on Linux.
         let action = p.sig.action(info.signo);
@@ -268,6 +286,68 @@ impl Procs {
             }
         } else if let Err(e) = mem::interrupt(thread) {
             println!("proc: cannot interrupt pid {pid}: {}", e.text());
+        }
+    }
+
+    /// Whether SIGKILL is pending for `pid` (it ends even a stopped process).
+    pub(crate) fn kill_pending(&self, pid: u32) -> bool {
+        self.procs.get(&pid).is_some_and(|p| p.sig.pending & sig::bit(sig::SIGKILL) != 0)
+    }
+
+    /// A stop signal's default action: the process stops; `thread` (which
+    /// waits on this server) is held with `reply`, its other threads are
+    /// held as they arrive, and the parent hears of it.
+    fn stop(&mut self, pid: u32, signo: u8, thread: ThreadId, reply: Option<u64>) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        p.stopped = Some(signo);
+        p.held.push((thread, reply));
+        let others: Vec<ThreadId> = p.threads.keys().copied().filter(|&t| t != thread).collect();
+        let ppid = p.ppid;
+        for t in others {
+            let _ = mem::interrupt(t);
+        }
+        self.job_event(pid, super::JobEvent::Stopped(signo));
+        if !self.nocldstop(ppid) {
+            let info = Info { signo: sig::SIGCHLD, code: sig::CLD_STOPPED, pid_or_addr: pid as u64, uid: 0, status: signo as i32 };
+            self.send(ppid, info, 0);
+        }
+    }
+
+    /// SIGCONT on a stopped process: its held threads go on.
+    fn resume(&mut self, pid: u32) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        p.stopped = None;
+        let held = core::mem::take(&mut p.held);
+        let ppid = p.ppid;
+        for (thread, value) in held {
+            if let Outcome::Reply(v) = self.finish(pid, thread, value) {
+                let _ = libsys::reply(thread, v);
+            }
+        }
+        self.job_event(pid, super::JobEvent::Continued);
+        if !self.nocldstop(ppid) {
+            let info = Info { signo: sig::SIGCHLD, code: sig::CLD_CONTINUED, pid_or_addr: pid as u64, uid: 0, status: sig::SIGCONT as i32 };
+            self.send(ppid, info, 0);
+        }
+    }
+
+    /// SA_NOCLDSTOP on the parent's SIGCHLD: no SIGCHLD for stops and
+    /// continues.
+    fn nocldstop(&self, ppid: u32) -> bool {
+        const SA_NOCLDSTOP: u64 = 1;
+        self.procs.get(&ppid).is_some_and(|p| p.sig.actions[sig::SIGCHLD as usize - 1].flags & SA_NOCLDSTOP != 0)
+    }
+
+    /// After an Interrupted stop: a call another server cut short (it left
+    /// RESTARTSYS in RAX) that no handler took over runs again, as Linux
+    /// restarts a call whose signal was ignored.
+    pub(crate) fn settle_restart(&mut self, thread: ThreadId) {
+        let Ok(mut ctx) = mem::get_context(thread) else { return };
+        if ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET {
+            ctx.regs.rax = ctx.regs.orig_rax;
+            ctx.regs.rip -= 2;
+            ctx.regs.rcx = ctx.regs.rip;
+            let _ = mem::set_context(thread, &ctx);
         }
     }
 
@@ -305,9 +385,11 @@ impl Procs {
                     self.end(pid, Termination::Signaled(signo));
                     Outcome::NoReply
                 }
-                // Job control needs the console server's foreground group;
-                // until then a stop signal is not acted on.
-                sig::Default::Ignore | sig::Default::Continue | sig::Default::Stop => self.finish_with(pid, thread, result, restartable),
+                sig::Default::Stop => {
+                    self.stop(pid, signo, thread, result);
+                    Outcome::NoReply
+                }
+                sig::Default::Ignore | sig::Default::Continue => self.finish_with(pid, thread, result, restartable),
             };
         }
         if action.handler == sig::SIG_IGN {
@@ -333,6 +415,13 @@ impl Procs {
                 ctx.regs.rax = ctx.regs.orig_rax;
                 ctx.regs.rip -= 2; // the SYSCALL instruction
             }
+        }
+        // A call another server held was cut short for this signal.
+        if ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET && action.flags & sig::SA_RESTART != 0 {
+            ctx.regs.rax = ctx.regs.orig_rax;
+            ctx.regs.rip -= 2;
+        } else if ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET {
+            ctx.regs.rax = Errno::EINTR.to_ret();
         }
         let on_alt = match p.sig.altstack {
             Some((sp, size)) if action.flags & sig::SA_ONSTACK != 0 && !(sp..sp + size).contains(&ctx.regs.rsp) => Some(sp + size),

@@ -123,6 +123,28 @@ int main(void)
     waitpid(c, &status, 0);
     printf("sigchld: %d\n", chld);
 
+    /* sigsuspend: wait with SIGUSR1 unblocked for a child's kill; the
+     * handler runs, sigsuspend returns EINTR, the old mask is back. */
+    signal(SIGUSR1, on_sig);
+    sigset_t block, wait_mask, now_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    int before = hits;
+    pid_t parent = getpid();
+    c = fork();
+    if (c == 0) {
+        kill(parent, SIGUSR1);
+        _exit(0);
+    }
+    sigemptyset(&wait_mask);
+    errno = 0;
+    int sr = sigsuspend(&wait_mask);
+    sigprocmask(SIG_SETMASK, NULL, &now_mask);
+    printf("sigsuspend: %d %s handled=%d mask_back=%d\n", sr, errno == EINTR ? "EINTR" : "other", hits > before, sigismember(&now_mask, SIGUSR1));
+    waitpid(c, &status, 0);
+    sigprocmask(SIG_UNBLOCK, &block, NULL);
+
     errno = 0;
     int r = kill(getpid(), 99);
     printf("bad signal: %d %s\n", r, errno == EINVAL ? "EINVAL" : "other");

@@ -86,6 +86,12 @@ impl Payload {
         Self::test_program(built, DEFAULT_PROGRAM, &[], env)
     }
 
+    /// The default of `cargo xtask run`: busybox's shell, interactive on the
+    /// console (argv[0] `sh`; busybox picks the applet from it).
+    pub fn shell(busybox: &Path, env: &[(String, String)]) -> Self {
+        Payload { host_path: busybox.to_path_buf(), name: "busybox".into(), argv: vec![OsString::from("sh")], env: environment(env) }
+    }
+
     /// A binary given on the command line: argv[0] is `prog` as written.
     pub fn host_program(
         prog: &OsString,

@@ -73,16 +73,22 @@ struct RunArgs {
     /// Add or override an environment variable (repeatable).
     #[arg(long = "env", value_name = "K=V", value_parser = initrd::parse_env)]
     env: Vec<(String, String)>,
-    /// Kill QEMU after this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
-    timeout: u64,
+    /// Kill QEMU after this many seconds (default: 60 for a program, none
+    /// for the interactive shell).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Add a word to the kernel command line (repeatable), e.g.
+    /// `route=getpid:kernel`, `fastpath=off`, `pcid=off` (docs/boot.md).
+    #[arg(long = "boot-option", value_name = "WORD")]
+    boot_option: Vec<String>,
     /// Copy this host directory's tree (files, directories, symbolic links,
     /// modes) over the guest's root before the program starts (repeatable).
     #[arg(long, value_name = "DIR")]
     overlay: Vec<PathBuf>,
-    /// The host path of a static binary and its arguments (default: the
-    /// hello test program, as /bin/hello). busybox and its applet links are
-    /// in /bin, /sbin, /usr/bin and /usr/sbin of every run.
+    /// The host path of a static binary and its arguments (default: an
+    /// interactive busybox shell on the serial console; type `exit` to
+    /// leave). busybox and its applet links are in /bin, /sbin, /usr/bin
+    /// and /usr/sbin of every run.
     #[arg(last = true, value_name = "PROGRAM [ARGS]")]
     program: Vec<OsString>,
 }
@@ -185,11 +191,12 @@ fn run_command(ctx: &Ctx, args: RunArgs) -> Result<u8> {
         &[deps::Need::RustTargets, deps::Need::Musl, deps::Need::Qemu],
     )?;
     let built = build::all(ctx)?;
+    let busybox = busybox::build(ctx)?;
+    let interactive = args.program.is_empty();
     let payload = match args.program.split_first() {
-        None => initrd::Payload::default_program(&built, &args.env)?,
+        None => initrd::Payload::shell(&busybox, &args.env),
         Some((prog, rest)) => initrd::Payload::host_program(prog, rest, &args.env)?,
     };
-    let busybox = busybox::build(ctx)?;
     let applets = busybox::applet_paths(ctx, &busybox)?;
     let extras = initrd::Extras { busybox: Some((busybox, applets)), overlays: args.overlay.clone() };
     initrd::write_with(&ctx.initrd(), &built.servers, &payload, &extras)?;
@@ -199,6 +206,7 @@ fn run_command(ctx: &Ctx, args: RunArgs) -> Result<u8> {
         other => other,
     };
     let mut cmdline = vec![format!("kpti={}", args.kpti)];
+    cmdline.extend(args.boot_option.iter().cloned());
     if args.trace {
         cmdline.push("trace".into());
     }
@@ -216,7 +224,12 @@ fn run_command(ctx: &Ctx, args: RunArgs) -> Result<u8> {
         accel,
         serial: qemu::Serial::Stdio,
         debug_log: ctx.out().join("debug.log"),
-        timeout: std::time::Duration::from_secs(args.timeout),
+        timeout: match (args.timeout, interactive) {
+            (Some(secs), _) => std::time::Duration::from_secs(secs),
+            // A person at the shell: no time limit (ten years).
+            (None, true) => std::time::Duration::from_secs(10 * 365 * 86_400),
+            (None, false) => std::time::Duration::from_secs(60),
+        },
         echo,
     };
     let done = qemu::boot(ctx, &boot)?;
@@ -233,7 +246,7 @@ fn run_command(ctx: &Ctx, args: RunArgs) -> Result<u8> {
         qemu::Outcome::TimedOut => {
             eprintln!(
                 "QEMU timed out after {} s and was killed (raise it with --timeout)",
-                args.timeout
+                boot.timeout.as_secs()
             );
             124
         }

@@ -160,9 +160,15 @@ pub fn command(boot: &Boot) -> Command {
         .arg(&boot.initrd)
         .arg("-append")
         .arg(boot.cmdline.join(" "))
+        .args(match &boot.serial {
+            // signal=off: Ctrl-C reaches the guest's terminal (SIGINT to the
+            // foreground job) instead of stopping QEMU.
+            Serial::Stdio => vec!["-chardev", "stdio,id=console,signal=off"],
+            _ => vec![],
+        })
         .arg("-serial")
         .arg(match &boot.serial {
-            Serial::Stdio => "stdio".into(),
+            Serial::Stdio => "chardev:console".into(),
             Serial::File(path) => file_chardev(path),
             Serial::Scripted { .. } => "stdio".into(),
         })

@@ -109,6 +109,8 @@ struct Procs {
     waiters: BTreeMap<u32, Waiter>,
     sleepers: Vec<time::Sleeper>,
     futexes: Vec<futex::Waiter>,
+    /// Threads in rt_sigsuspend or pause: (pid, thread).
+    suspended: Vec<(u32, ThreadId)>,
     next_pid: u32,
     /// The file server, told about forks, execs and exits.
     fs: Option<u64>,
@@ -125,7 +127,7 @@ enum Outcome {
 
 fn main(boot: Boot) -> ! {
     let fs = libsys::lookup("fs").ok();
-    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), next_pid: 1, fs, initrd: boot.initrd };
+    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), suspended: Vec::new(), next_pid: 1, fs, initrd: boot.initrd };
     if let Err((why, status)) = procs.start_init() {
         println!("proc: cannot start the program: {why}");
         lstar_console_line(&why);
@@ -347,6 +349,8 @@ impl Procs {
                 };
             }
             nr::SIGALTSTACK => return ret(self.sigaltstack(client, pid, a[0], a[1])),
+            nr::RT_SIGSUSPEND => return self.suspend(msg.client, pid, Some((a[0], a[1]))),
+            nr::PAUSE => return self.suspend(msg.client, pid, None),
             nr::CLOCK_GETTIME => return ret(self.clock_gettime(client, a[0], a[1])),
             nr::CLOCK_GETRES => return ret(self.clock_getres(client, a[0], a[1])),
             nr::GETTIMEOFDAY => return ret(self.gettimeofday(client, a[0], a[1])),
@@ -810,6 +814,7 @@ impl Procs {
         }
         self.futexes.retain(|w| w.pid != pid);
         self.sleepers.retain(|w| w.pid != pid);
+        self.suspended.retain(|&(p, _)| p != pid);
         if let Err(e) = space.destroy() {
             println!("proc: cannot free the address space of pid {pid}: {}", e.text());
         }

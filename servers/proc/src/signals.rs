@@ -19,11 +19,13 @@ pub(crate) struct SigState {
     pub info: [Info; sig::NSIG as usize],
     /// sigaltstack: (ss_sp, ss_size), when set and enabled.
     pub altstack: Option<(u64, u64)>,
+    /// rt_sigsuspend's caller mask, restored when the handler returns.
+    pub saved_mask: Option<u64>,
 }
 
 impl Default for SigState {
     fn default() -> Self {
-        SigState { actions: [Action::default(); 64], blocked: 0, pending: 0, info: [Info::default(); 64], altstack: None }
+        SigState { actions: [Action::default(); 64], blocked: 0, pending: 0, info: [Info::default(); 64], altstack: None, saved_mask: None }
     }
 }
 
@@ -173,6 +175,31 @@ impl Procs {
         Ok(0)
     }
 
+    /// rt_sigsuspend (and pause, with `mask` None): wait with a temporary
+    /// mask until a signal runs a handler or ends the process; returns
+    /// EINTR, never restarted.
+    pub(crate) fn suspend(&mut self, thread: ThreadId, pid: u32, mask: Option<(u64, u64)>) -> Outcome {
+        if let Some((ptr, size)) = mask {
+            if size != SIGSET_SIZE {
+                return Outcome::Reply(Errno::EINVAL.to_ret());
+            }
+            let mut b = [0u8; 8];
+            if let Err(e) = Client(thread).read(ptr, &mut b) {
+                return Outcome::Reply(e.to_ret());
+            }
+            let p = self.procs.get_mut(&pid).expect("caller exists");
+            p.sig.saved_mask = Some(p.sig.blocked);
+            p.sig.blocked = u64::from_le_bytes(b) & !sig::UNBLOCKABLE;
+        }
+        let p = &self.procs[&pid];
+        let ready = p.sig.pending & !p.sig.blocked;
+        if (1..=sig::NSIG).any(|s| ready & sig::bit(s) != 0 && p.sig.matters(s)) {
+            return self.finish_interrupted(pid, thread, false);
+        }
+        self.suspended.push((pid, thread));
+        Outcome::NoReply
+    }
+
     /// rt_sigreturn: restore what the frame at RSP saved.
     pub(crate) fn rt_sigreturn(&mut self, client: Client, pid: u32) -> Outcome {
         let thread = client.0;
@@ -268,7 +295,12 @@ impl Procs {
             return;
         }
         let thread = p.main;
-        if let Some(sleeper) = self.interrupt_sleep(pid) {
+        if let Some(i) = self.suspended.iter().position(|&(sp, _)| sp == pid) {
+            let (_, suspender) = self.suspended.remove(i);
+            if let Outcome::Reply(v) = self.finish_interrupted(pid, suspender, false) {
+                let _ = libsys::reply(suspender, v);
+            }
+        } else if let Some(sleeper) = self.interrupt_sleep(pid) {
             // A sleep is never restarted (Linux returns EINTR after a
             // handler whatever SA_RESTART says).
             if let Outcome::Reply(v) = self.finish_interrupted(pid, sleeper, false) {
@@ -427,7 +459,9 @@ impl Procs {
             Some((sp, size)) if action.flags & sig::SA_ONSTACK != 0 && !(sp..sp + size).contains(&ctx.regs.rsp) => Some(sp + size),
             _ => None,
         };
-        let frame = sig::build_frame(&ctx, &action, info, p.sig.blocked, on_alt);
+        // After rt_sigsuspend, the handler returns to the caller's own mask.
+        let restore = p.sig.saved_mask.take().unwrap_or(p.sig.blocked);
+        let frame = sig::build_frame(&ctx, &action, info, restore, on_alt);
         Client(thread).write(frame.addr, &frame.bytes)?;
         mem::set_context(thread, &frame.handler)?;
         let mut block = action.mask;

@@ -11,7 +11,10 @@
 pub const FORK: u64 = 1;
 /// (pid): close every descriptor of `pid` and forget it.
 pub const EXIT: u64 = 2;
-/// (pid): close the descriptors of `pid` marked close-on-exec.
+/// (pid, info_ptr, info_len): close the descriptors of `pid` marked
+/// close-on-exec. `info` (in the caller's memory; may be empty) describes
+/// the new program for /proc: the path it was run as, a NUL, then its
+/// arguments each followed by a NUL (`/proc/<pid>/exe`, `cmdline`, `comm`).
 pub const EXEC: u64 = 3;
 /// (request_ptr): read a file to execute. The request is an [`ExecRead`]
 /// in the caller's memory. Copies `min(size, buf_len)` bytes of the file
@@ -19,6 +22,10 @@ pub const EXEC: u64 = 3;
 /// regular file with an execute bit), `-ENOTDIR`, `-ELOOP`, `-EFAULT`.
 /// A caller whose buffer was too small calls again with a bigger one.
 pub const READ_EXEC: u64 = 4;
+
+/// (pid, ppid): tell the file server about the first process (which no
+/// FORK announces), for /proc; its program follows with [`EXEC`].
+pub const SPAWN: u64 = 5;
 
 /// The request of [`READ_EXEC`], in the calling server's memory.
 #[repr(C)]

@@ -137,6 +137,9 @@ native_calls! {
     /// (as, addr): map the kernel's counters page (lstar_abi::counters)
     /// read-only at `addr`.
     AsMapCounters = 34,
+    /// (): physical memory in pages: RAX = free pages, RDI = total pages
+    /// (for /proc/meminfo and sysinfo).
+    MemInfo = 35,
 }
 
 /// Clocks for [`NativeCall::Clock`].

@@ -141,3 +141,9 @@ pub fn io_ports(base: u16, count: u16) -> Result<(), Errno> {
 pub fn irq_bind(irq: u8, bit: u64) -> Result<(), Errno> {
     call0(NativeCall::IrqBind, [irq as u64, bit, 0, 0, 0, 0]).map(drop)
 }
+
+/// Physical memory in pages: (free, total).
+pub fn mem_info() -> Result<(u64, u64), Errno> {
+    let r = crate::raw::call(NativeCall::MemInfo, [0; 6]);
+    Ok((crate::raw::check(r[0])?, r[1]))
+}

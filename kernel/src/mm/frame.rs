@@ -18,9 +18,11 @@ struct Bitmap {
     /// Lowest word that may hold a free frame.
     hint: usize,
     free: usize,
+    /// Frames of RAM, in use or not.
+    total: usize,
 }
 
-static FRAMES: Mutex<Bitmap> = Mutex::new(Bitmap { used: [u64::MAX; MAX_FRAMES / 64], hint: 0, free: 0 });
+static FRAMES: Mutex<Bitmap> = Mutex::new(Bitmap { used: [u64::MAX; MAX_FRAMES / 64], hint: 0, free: 0, total: 0 });
 
 impl Bitmap {
     fn set(&mut self, frame: usize, used: bool) {
@@ -52,6 +54,7 @@ pub fn add_ram(start: u64, end: u64) {
     for f in first..last {
         map.set(f, false);
     }
+    map.total += last.saturating_sub(first);
 }
 
 /// Marks `[start, end)` as in use (boot data, the kernel image, modules).
@@ -114,4 +117,9 @@ pub fn free(frame: PhysAddr, count: usize) {
 /// Number of free frames.
 pub fn free_count() -> usize {
     FRAMES.lock().free
+}
+
+/// Number of frames of RAM the boot memory map gave.
+pub fn total_count() -> usize {
+    FRAMES.lock().total
 }

@@ -64,6 +64,10 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         NativeCall::AsUnmap => ret(as_unmap(k, a[0], a[1], a[2])),
         NativeCall::AsProtect => ret(as_protect(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsMove => ret(as_move(k, a[0], a[1], a[2], a[3])),
+        NativeCall::MemInfo => {
+            k.current().regs().rdi = crate::mm::frame::total_count() as u64;
+            Ok(Next::Return(crate::mm::frame::free_count() as u64))
+        }
         NativeCall::AsMapCounters => {
             owned_space(k, a[0])?;
             let frame = crate::mm::PhysAddr(crate::arch::x86_64::cpu::counters_frame());

@@ -264,6 +264,11 @@ impl Procs {
         let pid = self.next_pid;
         let thread = loaded.space.spawn(loaded.entry, loaded.rsp, Personality::Linux).map_err(|e| (String::from(e.text()), CANNOT_EXECUTE))?;
         self.add(pid, 0, thread, loaded, path);
+        if let Some(fs) = self.fs {
+            let _ = libsys::call(fs, lstar_abi::fs::SPAWN, [pid as u64, 0, 0, 0]);
+        }
+        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+        self.tell_fs_exec(pid, execfn, &argv);
         Ok(())
     }
 
@@ -734,15 +739,28 @@ impl Procs {
             p.brk = loaded.brk;
             p.sig.exec();
             p.name = String::from_utf8_lossy(&path).into_owned();
-            if let Some(fs) = self.fs {
-                let _ = libsys::call(fs, lstar_abi::fs::EXEC, [pid as u64, 0, 0, 0]);
-            }
+            self.tell_fs_exec(pid, &path, &argv);
             Ok(())
         })();
         match r {
             // The registers were replaced; the reply sets RAX = 0 again.
             Ok(()) => Outcome::Reply(0),
             Err(e) => Outcome::Reply(e.to_ret()),
+        }
+    }
+
+    /// Tells the file server that `pid` runs a new program (close-on-exec
+    /// descriptors close; /proc learns its path and arguments).
+    fn tell_fs_exec(&self, pid: u32, path: &[u8], argv: &[Vec<u8>]) {
+        let Some(fs) = self.fs else { return };
+        let mut info = path.to_vec();
+        info.push(0);
+        for a in argv {
+            info.extend_from_slice(a);
+            info.push(0);
+        }
+        if let Err(e) = libsys::call(fs, lstar_abi::fs::EXEC, [pid as u64, info.as_ptr() as u64, info.len() as u64, 0]) {
+            println!("proc: the file server refused exec of pid {pid}: {}", e.text());
         }
     }
 

@@ -140,6 +140,9 @@ native_calls! {
     /// (): physical memory in pages: RAX = free pages, RDI = total pages
     /// (for /proc/meminfo and sysinfo).
     MemInfo = 35,
+    /// (): the caller's own address space, which it may map into (a
+    /// server growing its heap).
+    AsSelf = 36,
 }
 
 /// Clocks for [`NativeCall::Clock`].

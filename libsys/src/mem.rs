@@ -11,6 +11,11 @@ use lstar_abi::ThreadId;
 pub struct Space(pub AsId);
 
 impl Space {
+    /// This server's own address space.
+    pub fn current() -> Result<Space, Errno> {
+        call0(NativeCall::AsSelf, [0; 6]).map(Space)
+    }
+
     pub fn create() -> Result<Space, Errno> {
         call0(NativeCall::AsCreate, [0; 6]).map(Space)
     }

@@ -2,7 +2,10 @@
 //! handler and the heap.
 
 use crate::Boot;
-use linked_list_allocator::LockedHeap;
+use core::alloc::{GlobalAlloc, Layout};
+use linked_list_allocator::Heap;
+use lstar_abi::native::prot;
+use spin::Mutex;
 
 extern "Rust" {
     /// Defined by `server_main!`.
@@ -23,10 +26,9 @@ core::arch::global_asm!(
 );
 
 extern "C" fn start(endpoint: u64, initrd: u64, initrd_len: u64, flags: u64) -> ! {
-    // SAFETY: a static array used only as this heap's memory.
-    unsafe {
-        let heap = &raw mut HEAP_SPACE;
-        HEAP.lock().init((*heap).as_mut_ptr(), HEAP_SIZE);
+    if HEAP.grow(HEAP_INITIAL).is_err() {
+        crate::println!("server: no memory for a heap");
+        crate::mem::poweroff(254);
     }
     // SAFETY: the kernel maps the initrd read-only at `initrd` for
     // `initrd_len` bytes for the server's whole life.
@@ -35,11 +37,68 @@ extern "C" fn start(endpoint: u64, initrd: u64, initrd_len: u64, flags: u64) -> 
     unsafe { lstar_server_main(Boot { endpoint, initrd, flags }) }
 }
 
-const HEAP_SIZE: usize = 4 << 20;
-static mut HEAP_SPACE: [u8; HEAP_SIZE] = [0; HEAP_SIZE];
+/// Where the heap starts in every server; it grows upwards from there.
+const HEAP_BASE: u64 = 0x20_0000_0000;
+const HEAP_INITIAL: usize = 1 << 20;
+/// The heap grows by at least this much at a time.
+const HEAP_STEP: usize = 1 << 20;
+/// And no further than this.
+const HEAP_MAX: usize = 1 << 30;
+
+/// A heap that maps more of its own address space when it runs out.
+struct GrowingHeap {
+    heap: Mutex<(Heap, usize)>,
+}
+
+impl GrowingHeap {
+    /// Maps `by` more bytes at the heap's end and hands them to it.
+    fn grow(&self, by: usize) -> Result<(), ()> {
+        let mut guard = self.heap.lock();
+        let (heap, size) = &mut *guard;
+        let by = by.next_multiple_of(HEAP_STEP);
+        if *size + by > HEAP_MAX {
+            return Err(());
+        }
+        let space = crate::mem::Space::current().map_err(drop)?;
+        space.map(HEAP_BASE + *size as u64, by as u64, prot::READ | prot::WRITE).map_err(drop)?;
+        if *size == 0 {
+            // SAFETY: the range was just mapped, is used by nothing else and
+            // stays mapped for the server's life.
+            unsafe { heap.init(HEAP_BASE as *mut u8, by) };
+        } else {
+            // SAFETY: the new pages follow the heap's end directly.
+            unsafe { heap.extend(by) };
+        }
+        *size += by;
+        Ok(())
+    }
+}
+
+// SAFETY: allocation goes through the locked linked-list heap; growing maps
+// fresh pages only after the current ones, under the same lock.
+unsafe impl GlobalAlloc for GrowingHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        loop {
+            if let Ok(p) = self.heap.lock().0.allocate_first_fit(layout) {
+                return p.as_ptr();
+            }
+            if self.grow(layout.size() + layout.align()).is_err() {
+                return core::ptr::null_mut();
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let Some(p) = core::ptr::NonNull::new(ptr) {
+            // SAFETY: `ptr` came from `alloc` with this layout (the
+            // GlobalAlloc contract).
+            unsafe { self.heap.lock().0.deallocate(p, layout) };
+        }
+    }
+}
 
 #[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+static HEAP: GrowingHeap = GrowingHeap { heap: Mutex::new((Heap::empty(), 0)) };
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {

@@ -64,6 +64,7 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         NativeCall::AsUnmap => ret(as_unmap(k, a[0], a[1], a[2])),
         NativeCall::AsProtect => ret(as_protect(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsMove => ret(as_move(k, a[0], a[1], a[2], a[3])),
+        NativeCall::AsSelf => ret(my_space(k)),
         NativeCall::MemInfo => {
             k.current().regs().rdi = crate::mm::frame::total_count() as u64;
             Ok(Next::Return(crate::mm::frame::free_count() as u64))
@@ -227,10 +228,11 @@ fn my_endpoint(k: &mut Kernel) -> Result<usize, Errno> {
 }
 
 /// A space the caller created.
+/// A space the caller created, or its own (a server growing its heap).
 fn owned_space(k: &mut Kernel, id: AsId) -> Result<(), Errno> {
     let me = my_space(k)?;
     match k.spaces.get(&id) {
-        Some(s) if s.owner == Some(me) => Ok(()),
+        Some(s) if s.owner == Some(me) || id == me => Ok(()),
         _ => Err(Errno::ESRCH),
     }
 }

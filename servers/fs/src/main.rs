@@ -18,11 +18,11 @@ use libsys::{mem, println, Boot, Client, Errno, MessageKind, ThreadId};
 
 libsys::server_main!(main);
 
-/// The heap file contents may take. libsys gives a server a 4 MiB heap;
-/// the rest is kept for inodes, names and descriptor tables, so that a full
-/// tmpfs fails writes with ENOSPC instead of failing an allocation (which
-/// would stop the server).
-const DATA_LIMIT: usize = 3 << 20;
+/// The memory file contents may take. libsys grows a server's heap as
+/// needed; this bound keeps room for inodes, names and descriptor tables
+/// (and for the other servers), so that a full tmpfs fails writes with
+/// ENOSPC instead of failing an allocation (which would stop the server).
+const DATA_LIMIT: usize = 128 << 20;
 
 fn main(boot: Boot) -> ! {
     let (mut fs, loaded) = Tmpfs::boot(boot.initrd);

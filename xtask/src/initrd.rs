@@ -92,6 +92,11 @@ impl Payload {
         Payload { host_path: busybox.to_path_buf(), name: "busybox".into(), argv: vec![OsString::from("sh")], env: environment(env) }
     }
 
+    /// busybox with the whole argv given (`["sh", "-c", "…"]`).
+    pub fn busybox(busybox: &Path, argv: &[&str], env: &[(String, String)]) -> Self {
+        Payload { host_path: busybox.to_path_buf(), name: "busybox".into(), argv: argv.iter().map(OsString::from).collect(), env: environment(env) }
+    }
+
     /// A binary given on the command line: argv[0] is `prog` as written.
     pub fn host_program(
         prog: &OsString,

@@ -33,8 +33,15 @@ struct Case {
     /// A typed session: (text to wait for, text to type) steps. Empty for
     /// a program that gets no input.
     session: &'static [(&'static str, &'static str)],
+    /// The boot carries busybox and its applet links, as `cargo xtask run`
+    /// does. With program [`BUSYBOX`], busybox itself runs and `args` is its
+    /// whole argv (`["sh", "-c", "…"]`).
+    busybox: bool,
     check: Check,
 }
+
+/// The `program` of a case that runs busybox (see [`Case::busybox`]).
+const BUSYBOX: &str = "busybox";
 
 enum Check {
     /// Run the program on the host too, with the same argv and environment:
@@ -55,8 +62,24 @@ impl Case {
             env: &[],
             cmdline: &[],
             session: &[],
+            busybox: false,
             check,
         }
+    }
+
+    /// Runs busybox: `argv` is its whole argument vector.
+    const fn busybox(name: &'static str, argv: &'static [&'static str], check: Check) -> Self {
+        let mut case = Case::new(name, BUSYBOX, check);
+        case.args = argv;
+        case.busybox = true;
+        case
+    }
+
+    /// Packs busybox and its applets next to a test program.
+    #[allow(dead_code)] // for cases that exec busybox applets from C
+    const fn with_busybox(mut self) -> Self {
+        self.busybox = true;
+        self
     }
 
     /// Types into the console as the program runs: each step waits (up to
@@ -104,6 +127,25 @@ const CASES: &[Case] = &[
     Case::new("memory", "memory", Check::Differential),
     Case::new("threads", "threads", Check::Differential),
     Case::new("misc", "misc", Check::Differential),
+    // An interactive busybox shell on the console, typed at as a person
+    // would: a pipeline, a here-document, a background job and wait,
+    // Ctrl-C ending a foreground sleep with the shell surviving, and vi
+    // opening a file and quitting.
+    Case::busybox("shell_session", &["sh"], Check::Expect(shell_session)).session(&[
+        ("# ", "echo pipe:$(echo abc | tr a-z A-Z) | cat\n"),
+        ("pipe:ABC", "cat <<EOF | tr a-z A-Z\nhere line\nEOF\n"),
+        ("HERE LINE", "sleep 1 & wait; echo waited=$?\n"),
+        // Ctrl-C ends the job and, as in any Linux shell, the rest of the
+        // command line: the status is asked for on the next line.
+        ("waited=0", "sh -c 'echo sleep''ing; exec sleep 100'\n"),
+        ("sleeping", "\x03"),
+        ("# ", "echo status=$?\n"),
+        ("status=130", "printf 'x\\171z\\n' > /tmp/f; vi /tmp/f\n"),
+        // vi starts in command mode; ESC right before ':' would read as an
+        // escape sequence, as on any terminal typed that fast.
+        ("xyz", ":q!\r"),
+        ("# ", "echo vi-done; exit 3\n"),
+    ]),
     Case::new("jobctl", "jobctl", Check::Differential),
     // The structural counts the bench reports: two SYSCALLs (the caller's
     // and the server's ReplyRecv), two IPC messages and, with KPTI, four
@@ -164,6 +206,7 @@ const CASES: &[Case] = &[
     Case::new("pipe_pipeline", "pipe_pipeline", Check::Differential),
     Case::new("poll_basic", "poll_basic", Check::Differential),
     Case::new("poll_select", "poll_select", Check::Differential),
+    // Small differential programs, one group of calls and its errors each.
 ];
 
 /// What one boot left behind, for Check::Expect.
@@ -207,6 +250,17 @@ fn counters(seen: &Seen, cr3_per_call: u32) -> Result<(), String> {
     ] {
         if !out.contains(&want) {
             return Err(format!("expected {want:?} in the output"));
+        }
+    }
+    Ok(())
+}
+
+fn shell_session(seen: &Seen) -> Result<(), String> {
+    seen.status_is(3)?;
+    let out = String::from_utf8_lossy(seen.serial);
+    for want in ["pipe:ABC", "HERE LINE", "waited=0", "status=130", "vi-done"] {
+        if !out.contains(want) {
+            return Err(format!("expected {want:?} in the session"));
         }
     }
     Ok(())
@@ -349,6 +403,13 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
         &built.servers,
         &Payload::default_program(&built, &[])?,
     )?;
+    let busybox = if CASES.iter().any(|c| c.busybox && (filter.is_empty() || filter.iter().any(|f| c.name.contains(f.as_str())))) {
+        let path = crate::busybox::build(ctx)?;
+        let applets = crate::busybox::applet_paths(ctx, &path)?;
+        Some((path, applets))
+    } else {
+        None
+    };
 
     let cases: Vec<&Case> = CASES
         .iter()
@@ -359,7 +420,7 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
     for case in cases {
         print!("test {} ... ", case.name);
         let _ = std::io::stdout().flush();
-        match run_case(ctx, &built, case, Duration::from_secs(timeout)) {
+        match run_case(ctx, &built, busybox.as_ref(), case, Duration::from_secs(timeout)) {
             Ok(()) => {
                 println!("ok");
                 passed += 1;
@@ -375,14 +436,19 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
 }
 
 /// Boots one case; on failure returns the reason with the evidence.
-fn run_case(ctx: &Ctx, built: &Built, case: &Case, timeout: Duration) -> Result<(), String> {
+fn run_case(ctx: &Ctx, built: &Built, busybox: Option<&(std::path::PathBuf, Vec<String>)>, case: &Case, timeout: Duration) -> Result<(), String> {
     let env: Vec<(String, String)> = case
         .env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let payload = Payload::test_program(built, case.program, case.args, &env)
-        .map_err(|e| format!("{e:#}"))?;
+    let payload = if case.program == BUSYBOX {
+        let (path, _) = busybox.ok_or("busybox was not built")?;
+        Payload::busybox(path, case.args, &env)
+    } else {
+        Payload::test_program(built, case.program, case.args, &env).map_err(|e| format!("{e:#}"))?
+    };
+    let extras = initrd::Extras { busybox: if case.busybox { busybox.cloned() } else { None }, overlays: Vec::new() };
     let host = match case.check {
         Check::Differential => {
             Some(host_run(&payload, timeout).map_err(|e| format!("host run: {e:#}"))?)
@@ -425,7 +491,7 @@ fn run_case(ctx: &Ctx, built: &Built, case: &Case, timeout: Duration) -> Result<
             Echo::Nothing
         },
     };
-    initrd::write(&boot.initrd, &built.servers, &payload).map_err(|e| format!("{e:#}"))?;
+    initrd::write_with(&boot.initrd, &built.servers, &payload, &extras).map_err(|e| format!("{e:#}"))?;
     let done = qemu::boot(ctx, &boot).map_err(|e| format!("{e:#}"))?;
     let serial = qemu::crlf_to_lf(&done.serial);
 

@@ -7,7 +7,9 @@
 //!   exits with the program's exit status.
 //! - `cargo xtask test` runs the host unit tests and then the QEMU tests.
 //! - `cargo xtask busybox` builds busybox as a static musl binary.
+//! - `cargo xtask bench` measures syscall costs on Lstar and Linux.
 
+mod bench;
 mod build;
 mod busybox;
 mod syscalls;
@@ -53,6 +55,10 @@ enum Cmd {
     /// Build busybox from Debian's source package as a static musl binary
     /// (cached) and print its path.
     Busybox,
+    /// Measure what syscalls cost on Lstar, in each variant (kernel
+    /// command-line options), and on Linux in the same QEMU; write
+    /// target/bench/bench.{md,csv,json,svg} (docs/benchmarking.md).
+    Bench(bench::Args),
     /// Print every syscall of the x86_64 table: who handles it (routes.tbl)
     /// and which QEMU tests exercised it (from the last `cargo xtask test`).
     Syscalls,
@@ -162,6 +168,7 @@ fn main() -> ExitCode {
         Cmd::Test(args) => test::run(&ctx, &args.filter, !args.no_unit, args.timeout),
         Cmd::Busybox => busybox::command(&ctx),
         Cmd::Syscalls => syscalls::command(&ctx),
+        Cmd::Bench(args) => bench::command(&ctx, &args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

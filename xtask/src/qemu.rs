@@ -54,7 +54,9 @@ impl Accel {
         match self {
             Accel::Tcg => &["-accel", "tcg"],
             Accel::Kvm => &["-accel", "kvm"],
-            Accel::Icount => &["-accel", "tcg", "-icount", "shift=0"],
+            // sleep=off: virtual time does not follow the host clock while
+            // the guest idles, so figures repeat exactly.
+            Accel::Icount => &["-accel", "tcg", "-icount", "shift=0,sleep=off"],
         }
     }
 }
@@ -598,6 +600,6 @@ mod tests {
         assert!(args.contains(
             "-kernel /k -initrd /i -append kpti=off trace -serial file:/s -debugcon file:/d"
         ));
-        assert!(args.ends_with("-accel tcg -icount shift=0"));
+        assert!(args.ends_with("-accel tcg -icount shift=0,sleep=off"));
     }
 }

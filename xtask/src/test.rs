@@ -207,7 +207,55 @@ const CASES: &[Case] = &[
     Case::new("poll_basic", "poll_basic", Check::Differential),
     Case::new("poll_select", "poll_select", Check::Differential),
     // Small differential programs, one group of calls and its errors each.
+    // /proc in the file server: what a process sees of itself and of the
+    // machine (the same on the host), then Lstar's own rules and busybox's
+    // ps and friends reading it.
+    Case::busybox("proc_busybox", &["sh", "-c", PROC_BUSYBOX], Check::Expect(proc_busybox)),
 ];
+
+/// The busybox commands of the proc_busybox case; the output is checked
+/// by [`proc_busybox`]. Pipes keep ps and ls from the terminal (no width
+/// limit, no colours) and give ls a pipe to show.
+const PROC_BUSYBOX: &str = "sleep 5 & ps | cat; readlink /proc/self/exe; head -3 /proc/meminfo; \
+    cat /proc/uptime; ls -l /proc/self/fd | cat; cat /proc/mounts; echo x > /proc/meminfo; \
+    ls /proc/$$/task; kill $!; echo done";
+
+fn proc_busybox(seen: &Seen) -> Result<(), String> {
+    seen.status_is(0)?;
+    let out = String::from_utf8_lossy(seen.serial);
+    let lines: Vec<&str> = out.lines().collect();
+    let has_line = |pred: &dyn Fn(&str) -> bool, what: &str| {
+        if lines.iter().any(|l| pred(l)) {
+            Ok(())
+        } else {
+            Err(format!("no line {what} in the output"))
+        }
+    };
+    has_line(&|l| l == "PID   USER     TIME  COMMAND", "with ps's header")?;
+    has_line(&|l| l.starts_with("    1 0 ") && l.contains(" 0:00 sh -c sleep 5 & ps | cat; readlink /proc/self/exe; "), "for process 1 with its arguments")?;
+    for cmd in ["sleep 5", "ps", "cat"] {
+        has_line(&|l| l.contains(" 0:00 ") && l.ends_with(&format!(" {cmd}")), &format!("for {cmd:?} in ps"))?;
+    }
+    has_line(&|l| l == "/bin/busybox", "/bin/busybox from readlink /proc/self/exe")?;
+    for key in ["MemTotal:", "MemFree:", "MemAvailable:"] {
+        has_line(&|l| l.starts_with(key) && l.ends_with(" kB"), key)?;
+    }
+    has_line(
+        &|l| {
+            let parts: Vec<&str> = l.split(' ').collect();
+            parts.len() == 2 && parts.iter().all(|p| p.split_once('.').is_some_and(|(s, c)| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && c.len() == 2 && c.bytes().all(|b| b.is_ascii_digit())))
+        },
+        "like /proc/uptime's",
+    )?;
+    has_line(&|l| l.starts_with("lrwx------ ") && l.ends_with(" 0 -> /dev/console"), "for fd 0 in ls -l")?;
+    has_line(&|l| l.starts_with("l-wx------ ") && l.contains(" 1 -> pipe:["), "for fd 1, a pipe, in ls -l")?;
+    if !out.contains("rootfs / tmpfs rw 0 0\nproc /proc proc rw 0 0\n") {
+        return Err("no /proc/mounts in the output".into());
+    }
+    has_line(&|l| l.ends_with("can't create /proc/meminfo: Permission denied"), "refusing to write /proc/meminfo")?;
+    has_line(&|l| l == "1", "listing /proc/1/task")?;
+    has_line(&|l| l == "done", "done")
+}
 
 /// What one boot left behind, for Check::Expect.
 struct Seen<'a> {
@@ -415,7 +463,8 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
         .iter()
         .filter(|case| filter.is_empty() || filter.iter().any(|f| case.name.contains(f.as_str())))
         .collect();
-    anyhow::ensure!(!cases.is_empty(), "no QEMU test matches {filter:?}");
+    let bench_selected = filter.is_empty() || filter.iter().any(|f| "bench_regression".contains(f.as_str()));
+    anyhow::ensure!(!cases.is_empty() || bench_selected, "no QEMU test matches {filter:?}");
     let (mut passed, mut failed) = (0, 0);
     for case in cases {
         print!("test {} ... ", case.name);
@@ -427,6 +476,22 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
             }
             Err(report) => {
                 println!("FAILED\n{}", report.trim_end());
+                failed += 1;
+            }
+        }
+    }
+    // The bench's regression test: the forwarded null syscall's instruction
+    // count (icount, deterministic) may not rise 10% above the recorded one.
+    if bench_selected {
+        print!("test bench_regression ... ");
+        let _ = std::io::stdout().flush();
+        match crate::bench::regression_check(ctx) {
+            Ok(line) => {
+                println!("ok ({line})");
+                passed += 1;
+            }
+            Err(e) => {
+                println!("FAILED\n  {e:#}");
                 failed += 1;
             }
         }

@@ -48,6 +48,7 @@ pub fn start(start_info: u64) -> ! {
     log::info!("RTC: {epoch} s since the epoch");
     log::info!("LAPIC timer: {} ticks/s, preemption at {} Hz", hz, arch::apic::TICK_HZ);
 
+    crate::syscall::trace::ON.store(options.trace, core::sync::atomic::Ordering::Relaxed);
     task::init(options);
     let Some((initrd_pa, initrd_len)) = info.initrd else { fail(format_args!("no initrd: boot with -initrd")) };
     let initrd = pvh::initrd_bytes(initrd_pa, initrd_len);

@@ -331,6 +331,10 @@ impl Kernel {
             e.senders.retain(|&s| s != id);
         }
         t.state = State::Dead;
+        if t.interrupt {
+            t.interrupt = false;
+            INTERRUPTS.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
+        }
         self.graveyard.push(t);
     }
 
@@ -504,6 +508,11 @@ pub fn write_message(r: &mut PtRegs, msg: &Message) {
 /// it for its owner if the owner asked (signal delivery). Called at the end
 /// of every path back to user mode.
 pub fn exit_work() {
+    // Most returns have nothing to do: skip the lock unless some thread was
+    // asked to stop.
+    if INTERRUPTS.load(core::sync::atomic::Ordering::Relaxed) == 0 {
+        return;
+    }
     loop {
         let mut k = lock();
         let t = k.current();
@@ -511,6 +520,7 @@ pub fn exit_work() {
             return;
         }
         t.interrupt = false;
+        INTERRUPTS.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
         let Some(owner) = t.owner else { return };
         let out = Outgoing { kind: MessageKind::Interrupted, nr: 0, args: [0; 6] };
         match k.send_current(owner, out) {
@@ -519,6 +529,9 @@ pub fn exit_work() {
         }
     }
 }
+
+/// How many threads have `interrupt` set (exit_work's fast check).
+pub static INTERRUPTS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
 /// Set by a kernel syscall handler that wants the caller to yield once its
 /// result is stored (sched_yield).

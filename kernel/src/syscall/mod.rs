@@ -4,7 +4,7 @@
 
 pub mod handlers;
 pub mod native;
-mod trace;
+pub mod trace;
 
 use crate::task::{self, Outgoing};
 use lstar_abi::dispatch::{decode, Abi};

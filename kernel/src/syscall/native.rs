@@ -110,7 +110,11 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         NativeCall::AsClone => ret(as_clone(k, a[0])),
         NativeCall::ThreadClone => ret(thread_clone(k, a[0], a[1], a[2], a[3])),
         NativeCall::ThreadInterrupt => {
-            owned_thread(k, a[0])?.interrupt = true;
+            let t = owned_thread(k, a[0])?;
+            if !t.interrupt {
+                t.interrupt = true;
+                task::INTERRUPTS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            }
             k.cancel(a[0]);
             Ok(Next::Return(0))
         }

@@ -4,14 +4,15 @@
 use crate::task;
 use lstar_abi::errno::Errno;
 
+/// Set at boot from the `trace` option: read on every syscall, so kept
+/// out of the kernel lock.
+pub static ON: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
 pub fn line(nr: u64, name: &str, args: &[u64; 6], ret: u64, handler: &str) {
-    let (tid, on) = {
-        let mut k = task::lock();
-        (k.current().id, k.options.trace)
-    };
-    if !on {
+    if !ON.load(core::sync::atomic::Ordering::Relaxed) {
         return;
     }
+    let tid = task::lock().current().id;
     let result = ResultFmt(ret);
     if name.is_empty() {
         crate::protocol!("trace: [{tid}] syscall_{nr:#x}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result} <{handler}>", args[0], args[1], args[2], args[3], args[4], args[5]);

@@ -95,6 +95,8 @@ pub struct FileServer {
     pub(crate) pipes: crate::pipe::Pipes,
     /// Calls held until they can finish (crate::sys::held).
     pub(crate) waits: crate::sys::Waits,
+    /// What /proc knows beyond the tables here (crate::procfs).
+    pub(crate) procfs: crate::procfs::ProcFs,
 }
 
 impl FileServer {
@@ -107,6 +109,7 @@ impl FileServer {
             console: Console { termios: Termios::console(), winsize: Winsize([24, 80, 0, 0]) },
             pipes: Default::default(),
             waits: Default::default(),
+            procfs: Default::default(),
         }
     }
 

@@ -118,6 +118,14 @@ pub mod fake {
         fn console_poll(&mut self, events: u16, notify_bit: u64) -> Option<u16> {
             self.env.console_poll(events, notify_bit)
         }
+
+        fn clock(&mut self, id: u64) -> u64 {
+            self.env.clock(id)
+        }
+
+        fn mem_info(&mut self) -> Option<(u64, u64)> {
+            self.env.mem_info()
+        }
     }
 
     impl Host for FakeHost {

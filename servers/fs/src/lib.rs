@@ -2,8 +2,8 @@
 //! it runs in host unit tests: the tmpfs ([`tmpfs`]), path resolution
 //! ([`path`]), open file descriptions and per-process descriptor tables
 //! ([`files`]), pipes ([`pipe`]), the Linux structures the calls fill in
-//! ([`linux`]), and one handler per file syscall ([`sys`]), plus the process
-//! server's protocol (`lstar_abi::fs`).
+//! ([`linux`]), one handler per file syscall ([`sys`]), /proc ([`procfs`]),
+//! plus the process server's protocol (`lstar_abi::fs`).
 //!
 //! The handlers reach the world outside the server only through [`Env`]:
 //! the caller's memory, the console and randomness; calls that may wait
@@ -21,6 +21,7 @@ pub mod host;
 pub mod linux;
 pub mod path;
 pub mod pipe;
+pub mod procfs;
 pub mod sys;
 pub mod tmpfs;
 pub mod user;

@@ -32,6 +32,9 @@ fn main(boot: Boot) -> ! {
         loaded.files, loaded.dirs, loaded.symlinks, loaded.skipped
     );
     let mut server = FileServer::new(fs);
+    if let Err(e) = server.mount_proc() {
+        println!("fs: no /proc: the initrd's /proc is not an empty directory ({})", e.text());
+    }
     let ep = boot.endpoint;
     // The console server, which takes the terminal's reads, writes and
     // ioctls when it runs; without it the console is served here.
@@ -142,6 +145,14 @@ impl Env for Kernel {
         let ready = libsys::call(console, CONSOLE_POLL, [u64::from(events), notify_bit, 0, 0]).ok()?;
         // The answer is a subset of `events`.
         Some(ready as u16)
+    }
+
+    fn clock(&mut self, id: u64) -> u64 {
+        mem::clock(id).unwrap_or(0)
+    }
+
+    fn mem_info(&mut self) -> Option<(u64, u64)> {
+        mem::mem_info().ok()
     }
 }
 

@@ -43,7 +43,7 @@ impl Links {
         Links(0)
     }
 
-    fn follow(&mut self) -> Result<(), Errno> {
+    pub(crate) fn follow(&mut self) -> Result<(), Errno> {
         if self.0 >= MAXSYMLINKS {
             return Err(Errno::ELOOP);
         }

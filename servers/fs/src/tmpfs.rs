@@ -11,6 +11,7 @@
 use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use lstar_abi::errno::Errno;
 
 use crate::linux::{makedev, mode::*, Stat};
@@ -24,6 +25,9 @@ pub const ROOT: Ino = 1;
 /// `st_dev` of every file: one anonymous file system.
 pub const DEV: u64 = makedev(0, 0x10);
 
+/// `st_dev` of /proc and everything in it (crate::procfs), another one.
+pub const PROC_DEV: u64 = makedev(0, 0x11);
+
 /// tmpfs's nominal size of one directory entry (BOGO_DIRENT_SIZE).
 const DIRENT_SIZE: i64 = 20;
 
@@ -35,6 +39,9 @@ pub struct Inode {
     pub gid: u32,
     /// Open file descriptions and working directories holding the inode.
     refs: u32,
+    /// Part of /proc (crate::procfs): its own file system, which programs
+    /// may read but not change.
+    pub proc: bool,
     pub node: Node,
 }
 
@@ -62,6 +69,8 @@ pub enum Node {
     Device(Device),
     /// A pipe (crate::pipe holds its buffer). Pipes live in no directory.
     Pipe(crate::pipe::PipeId),
+    /// A file of /proc, whose bytes are made when it is read.
+    Proc(crate::procfs::Gen),
 }
 
 impl Node {
@@ -178,6 +187,10 @@ pub struct Tmpfs {
     /// The most `data_bytes` may reach: past it writes fail with `ENOSPC`
     /// while the heap still has room for inodes and tables.
     data_limit: usize,
+    /// Set when a directory of /proc is looked in ([`Tmpfs::dir`]), so
+    /// that the file server knows a path lookup went through /proc
+    /// (crate::procfs brings /proc up to date and looks again).
+    proc_seen: Cell<bool>,
 }
 
 impl Default for Tmpfs {
@@ -190,8 +203,8 @@ impl Tmpfs {
     /// An empty root directory, mode 0755.
     pub fn new() -> Tmpfs {
         let mut inodes = BTreeMap::new();
-        inodes.insert(ROOT, Inode { mode: S_IFDIR | 0o755, nlink: 2, uid: 0, gid: 0, refs: 0, node: Node::dir() });
-        Tmpfs { inodes, next_ino: ROOT + 1, data_bytes: 0, data_limit: usize::MAX }
+        inodes.insert(ROOT, Inode { mode: S_IFDIR | 0o755, nlink: 2, uid: 0, gid: 0, refs: 0, proc: false, node: Node::dir() });
+        Tmpfs { inodes, next_ino: ROOT + 1, data_bytes: 0, data_limit: usize::MAX, proc_seen: Cell::new(false) }
     }
 
     /// Bounds the heap that file contents may take (see `data_limit`).
@@ -331,13 +344,23 @@ impl Tmpfs {
         self.inodes.get_mut(&ino).expect("a held inode number names a live inode")
     }
 
+    /// The inode `ino` if it is still alive (for numbers kept without a
+    /// hold: crate::procfs remembers where files were found).
+    pub fn get(&self, ino: Ino) -> Option<&Inode> {
+        self.inodes.get(&ino)
+    }
+
     /// The number of inodes (for tests and the start-up log).
     pub fn count(&self) -> usize {
         self.inodes.len()
     }
 
     pub fn dir(&self, ino: Ino) -> Result<&Dir, Errno> {
-        match &self.inode(ino).node {
+        let inode = self.inode(ino);
+        if inode.proc {
+            self.proc_seen.set(true);
+        }
+        match &inode.node {
             Node::Dir(d) => Ok(d),
             _ => Err(Errno::ENOTDIR),
         }
@@ -373,7 +396,8 @@ impl Tmpfs {
     }
 
     /// Makes a new inode as entry `name` of `dir`. A directory `node` is
-    /// given its place in the tree here.
+    /// given its place in the tree here. In /proc a new file is `EACCES`
+    /// (what open(2) with O_CREAT meets there) and anything else `EPERM`.
     pub fn mknod(&mut self, dir: Ino, name: &[u8], mode: u32, node: Node) -> Result<Ino, Errno> {
         if self.lookup(dir, name)?.is_some() {
             return Err(Errno::EEXIST);
@@ -381,15 +405,57 @@ impl Tmpfs {
         if self.is_removed(dir) {
             return Err(Errno::ENOENT);
         }
+        if self.inode(dir).proc {
+            return Err(if matches!(node, Node::File(_)) { Errno::EACCES } else { Errno::EPERM });
+        }
+        Ok(self.make(dir, name, mode, node, false))
+    }
+
+    fn make(&mut self, dir: Ino, name: &[u8], mode: u32, node: Node, proc: bool) -> Ino {
         let ino = self.next_ino;
         self.next_ino += 1;
         let (node, nlink) = match node {
             Node::Dir(_) => (Node::Dir(Dir::new(dir, name)), 2),
             other => (other, 1),
         };
-        self.inodes.insert(ino, Inode { mode, nlink, uid: 0, gid: 0, refs: 0, node });
+        self.inodes.insert(ino, Inode { mode, nlink, uid: 0, gid: 0, refs: 0, proc, node });
         self.attach(dir, name, ino);
-        Ok(ino)
+        ino
+    }
+
+    /// Adds entry `name` to `dir` as a new inode of /proc (for
+    /// crate::procfs, which alone changes /proc). `name` must be free.
+    pub(crate) fn proc_add(&mut self, dir: Ino, name: &[u8], mode: u32, node: Node) -> Ino {
+        self.make(dir, name, mode, node, true)
+    }
+
+    /// Removes entry `name` of `dir` (an empty directory or anything
+    /// else), for crate::procfs. What is still held lives on, removed.
+    pub(crate) fn proc_remove(&mut self, dir: Ino, name: &[u8]) {
+        let Ok(Some(ino)) = self.lookup(dir, name) else { return };
+        self.detach(dir, name);
+        let inode = self.inode_mut(ino);
+        inode.nlink = if inode.is_dir() { 0 } else { inode.nlink - 1 };
+        self.maybe_free(ino);
+    }
+
+    /// Whether a lookup went through a directory of /proc since the last
+    /// call (see `proc_seen`).
+    pub(crate) fn take_proc_seen(&self) -> bool {
+        self.proc_seen.replace(false)
+    }
+
+    /// What Linux answers a program that changes a name in `dir`: nothing
+    /// in /proc may be added, removed or moved (`EPERM`: its directories
+    /// have no such operations), nor /proc itself (`EBUSY`: a mount point).
+    fn check_change(&self, dir: Ino, victim: Option<Ino>) -> Result<(), Errno> {
+        if self.inode(dir).proc {
+            return Err(Errno::EPERM);
+        }
+        if victim.is_some_and(|v| self.inode(v).proc) {
+            return Err(Errno::EBUSY);
+        }
+        Ok(())
     }
 
     /// A new inode in no directory (a pipe's): it lives while open file
@@ -397,7 +463,7 @@ impl Tmpfs {
     pub fn anon(&mut self, mode: u32, node: Node) -> Ino {
         let ino = self.next_ino;
         self.next_ino += 1;
-        self.inodes.insert(ino, Inode { mode, nlink: 0, uid: 0, gid: 0, refs: 0, node });
+        self.inodes.insert(ino, Inode { mode, nlink: 0, uid: 0, gid: 0, refs: 0, proc: false, node });
         ino
     }
 
@@ -406,12 +472,16 @@ impl Tmpfs {
         if self.lookup(dir, name)?.is_some() {
             return Err(Errno::EEXIST);
         }
+        if self.inode(dir).proc != self.inode(ino).proc {
+            return Err(Errno::EXDEV);
+        }
         if self.is_removed(dir) {
             return Err(Errno::ENOENT);
         }
         if self.inode(ino).is_dir() {
             return Err(Errno::EPERM);
         }
+        self.check_change(dir, None)?;
         if self.inode(ino).nlink == 0 {
             return Err(Errno::ENOENT);
         }
@@ -426,6 +496,7 @@ impl Tmpfs {
         if self.inode(ino).is_dir() {
             return Err(Errno::EISDIR);
         }
+        self.check_change(dir, Some(ino))?;
         self.detach(dir, name);
         self.inode_mut(ino).nlink -= 1;
         self.maybe_free(ino);
@@ -435,7 +506,9 @@ impl Tmpfs {
     /// Removes the empty directory `name` of `dir`.
     pub fn rmdir(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
         let ino = self.lookup(dir, name)?.ok_or(Errno::ENOENT)?;
-        if !self.dir(ino)?.is_empty() {
+        let empty = self.dir(ino)?.is_empty();
+        self.check_change(dir, Some(ino))?;
+        if !empty {
             return Err(Errno::ENOTEMPTY);
         }
         self.detach(dir, name);
@@ -449,11 +522,16 @@ impl Tmpfs {
     /// is there. `noreplace` is RENAME_NOREPLACE. The checks and their order
     /// are Linux's; `slash` says whether either path ended in a slash.
     pub fn rename(&mut self, old_dir: Ino, old_name: &[u8], new_dir: Ino, new_name: &[u8], noreplace: bool, slash: bool) -> Result<(), Errno> {
+        if self.inode(old_dir).proc != self.inode(new_dir).proc {
+            return Err(Errno::EXDEV);
+        }
         let src = self.lookup(old_dir, old_name)?.ok_or(Errno::ENOENT)?;
         let dst = self.lookup(new_dir, new_name)?;
         if noreplace && dst.is_some() {
             return Err(Errno::EEXIST);
         }
+        self.check_change(old_dir, Some(src))?;
+        self.check_change(new_dir, dst)?;
         let src_is_dir = self.inode(src).is_dir();
         if !src_is_dir && slash {
             return Err(Errno::ENOTDIR);
@@ -496,8 +574,13 @@ impl Tmpfs {
 
     /// renameat2(RENAME_EXCHANGE): swaps two existing entries.
     pub fn exchange(&mut self, a_dir: Ino, a_name: &[u8], b_dir: Ino, b_name: &[u8]) -> Result<(), Errno> {
+        if self.inode(a_dir).proc != self.inode(b_dir).proc {
+            return Err(Errno::EXDEV);
+        }
         let a = self.lookup(a_dir, a_name)?.ok_or(Errno::ENOENT)?;
         let b = self.lookup(b_dir, b_name)?.ok_or(Errno::ENOENT)?;
+        self.check_change(a_dir, Some(a))?;
+        self.check_change(b_dir, Some(b))?;
         if (self.inode(a).is_dir() && self.is_ancestor(a, b_dir)) || (self.inode(b).is_dir() && self.is_ancestor(b, a_dir)) {
             return Err(Errno::EINVAL);
         }
@@ -676,10 +759,13 @@ impl Tmpfs {
             Node::Dir(d) => (2 * DIRENT_SIZE + DIRENT_SIZE * d.len() as i64, 0, 0),
             Node::Symlink(t) => (t.len() as i64, 0, 0),
             Node::Device(dev) => (0, 0, dev.rdev()),
-            Node::Pipe(_) => (0, 0, 0),
+            Node::Pipe(_) | Node::Proc(_) => (0, 0, 0),
         };
+        // /proc's files are empty until read, and its links and
+        // directories show no size either, as in Linux.
+        let size = if inode.proc { 0 } else { size };
         Stat {
-            dev: DEV,
+            dev: if inode.proc { PROC_DEV } else { DEV },
             ino,
             // A pipe shows the one link Linux's pipefs gives it, though it
             // is in no directory.
@@ -689,7 +775,7 @@ impl Tmpfs {
             gid: inode.gid,
             rdev,
             size,
-            blksize: 4096,
+            blksize: if inode.proc { 1024 } else { 4096 },
             blocks,
         }
     }

@@ -34,6 +34,14 @@ pub trait Env {
     fn console_poll(&mut self, _events: u16, _notify_bit: u64) -> Option<u16> {
         None
     }
+    /// Clock `id` (lstar_abi::native::clock) in ns, for /proc; 0 without one.
+    fn clock(&mut self, _id: u64) -> u64 {
+        0
+    }
+    /// Physical memory in pages, (free, total), for /proc/meminfo.
+    fn mem_info(&mut self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 const PAGE: u64 = 4096;
@@ -167,11 +175,15 @@ pub mod fake {
         pub console_server: bool,
         /// The status flags of each call handed to it.
         pub forwarded: Vec<u32>,
+        /// What every clock reads, in ns.
+        pub clock_ns: u64,
+        /// Physical memory in pages, (free, total).
+        pub pages: Option<(u64, u64)>,
     }
 
     impl FakeEnv {
         pub fn new(base: u64, size: usize) -> FakeEnv {
-            FakeEnv { base, mem: alloc::vec![0; size], console: Vec::new(), console_server: false, forwarded: Vec::new() }
+            FakeEnv { base, mem: alloc::vec![0; size], console: Vec::new(), console_server: false, forwarded: Vec::new(), clock_ns: 0, pages: None }
         }
 
         fn range(&self, addr: u64, len: usize) -> Result<core::ops::Range<usize>, Errno> {
@@ -222,6 +234,14 @@ pub mod fake {
                 self.forwarded.push(status_flags);
             }
             self.console_server
+        }
+
+        fn clock(&mut self, _id: u64) -> u64 {
+            self.clock_ns
+        }
+
+        fn mem_info(&mut self) -> Option<(u64, u64)> {
+            self.pages
         }
     }
 }

@@ -16,6 +16,9 @@ impl FileServer {
     pub(super) fn getdents(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, buf: u64, count: u32, wide: bool) -> Result<u64, Errno> {
         let id = self.io_ofd(pid, fd)?;
         let (ino, pos) = (self.ofd(id).ino, self.ofd(id).offset);
+        if self.fs.inode(ino).proc {
+            self.proc_sync(pid);
+        }
         let Node::Dir(dir) = &self.fs.inode(ino).node else { return Err(Errno::ENOTDIR) };
         if self.fs.is_removed(ino) {
             return Err(Errno::ENOENT);

@@ -87,6 +87,15 @@ impl FileServer {
                 }
             }
             Node::Device(dev) => return read_device(env, *dev, buf, count),
+            Node::Proc(g) => {
+                let text = self.proc_read(env, *g)?;
+                let len = text.len() as u64;
+                if pos >= len || count == 0 {
+                    0
+                } else {
+                    user::copy_out(env, buf, &text[pos as usize..len.min(pos + count) as usize])?
+                }
+            }
             Node::Symlink(_) => return Err(Errno::EBADF),
             // read and readv reach a pipe through sys::pipe; pread here.
             Node::Pipe(_) => return Err(Errno::ESPIPE),
@@ -112,6 +121,8 @@ impl FileServer {
             Node::Device(dev) => return write_device(env, *dev, buf, count),
             Node::Dir(_) => return Err(Errno::EISDIR),
             Node::Symlink(_) => return Err(Errno::EBADF),
+            // Never open for writing (sys::name refuses it).
+            Node::Proc(_) => return Err(Errno::EINVAL),
             // write and writev reach a pipe through sys::pipe; pwrite here.
             Node::Pipe(_) => return Err(Errno::ESPIPE),
         };
@@ -225,7 +236,8 @@ impl FileServer {
                 };
                 u64::try_from(target.ok_or(Errno::EINVAL)?).map_err(|_| Errno::EINVAL)?
             }
-            Node::Dir(_) => {
+            // A /proc file has no size to seek from, as Linux's seq files.
+            Node::Dir(_) | Node::Proc(_) => {
                 let target = match whence {
                     SEEK_SET => Some(offset),
                     SEEK_CUR => (cur as i64).checked_add(offset),

@@ -60,6 +60,9 @@ impl FileServer {
 
     fn chmod(&mut self, ino: Ino, mode: u32) -> Result<u64, Errno> {
         let inode = self.fs.inode_mut(ino);
+        if inode.proc {
+            return Err(Errno::EPERM);
+        }
         inode.mode = (inode.mode & !PERMS) | (mode & PERMS);
         Ok(0)
     }
@@ -86,6 +89,9 @@ impl FileServer {
         let inode = self.fs.inode_mut(ino);
         if uid == UNCHANGED && gid == UNCHANGED {
             return Ok(0);
+        }
+        if inode.proc {
+            return Err(Errno::EPERM);
         }
         if uid != UNCHANGED {
             inode.uid = uid;

@@ -46,6 +46,7 @@ fn fd_ret(fd: i32) -> u64 {
 impl FileServer {
     /// Handles syscall `nr` (x64 numbering) for process `pid`.
     pub fn syscall(&mut self, env: &mut dyn Env, pid: Pid, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
+        self.procfs.caller = pid;
         match nr {
             nr::READ => self.read(env, pid, int(a[0]), a[1], a[2]),
             nr::WRITE => self.write(env, pid, int(a[0]), a[1], a[2]),

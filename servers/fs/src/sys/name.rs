@@ -50,7 +50,7 @@ impl FileServer {
             return if empty { self.empty_path(pid, dirfd) } else { Err(Errno::ENOENT) };
         }
         let start = self.start(pid, dirfd, &path)?;
-        path::resolve(&self.fs, start, &path, follow, &mut Links::new())
+        self.resolving(pid, |fs| path::resolve(fs, start, &path, follow, &mut Links::new()))
     }
 
     /// Reads a path that a call creates or removes, resolved up to its
@@ -66,7 +66,7 @@ impl FileServer {
             return Err(Errno::ENOENT);
         }
         let start = self.start(pid, dirfd, path)?;
-        path::parent(&self.fs, start, path, &mut Links::new())
+        self.resolving(pid, |fs| path::parent(fs, start, path, &mut Links::new()))
     }
 
     pub(super) fn openat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, flags: u32, mode: u32) -> Result<u64, Errno> {
@@ -89,11 +89,10 @@ impl FileServer {
         // file is made by an open that fails with EMFILE.
         self.proc(pid).free_fd(0)?;
         let start = self.start(pid, dirfd, &path)?;
-        let mut links = Links::new();
         let mut created = false;
         let ino = if flags & o::CREAT != 0 {
             let follow = flags & (o::EXCL | o::NOFOLLOW) == 0;
-            match path::lookup_create(&self.fs, start, &path, follow, &mut links)? {
+            match self.resolving(pid, |fs| path::lookup_create(fs, start, &path, follow, &mut Links::new()))? {
                 Found::Exists(_) if flags & o::EXCL != 0 => return Err(Errno::EEXIST),
                 Found::Exists(ino) => ino,
                 Found::Missing { dir, name } => {
@@ -103,7 +102,7 @@ impl FileServer {
                 }
             }
         } else {
-            path::resolve(&self.fs, start, &path, flags & o::NOFOLLOW == 0, &mut links)?
+            self.resolving(pid, |fs| path::resolve(fs, start, &path, flags & o::NOFOLLOW == 0, &mut Links::new()))?
         };
         let inode = self.fs.inode(ino);
         if inode.is_dir() && flags & (o::CREAT | o::PATH) == o::CREAT {
@@ -120,6 +119,10 @@ impl FileServer {
             let writes = flags & o::ACCMODE != o::RDONLY || flags & o::TRUNC != 0;
             if inode.is_dir() && writes {
                 return Err(Errno::EISDIR);
+            }
+            if inode.proc && writes {
+                // /proc's files are read-only, even to root here.
+                return Err(Errno::EACCES);
             }
         }
         if flags & (o::TRUNC | o::PATH) == o::TRUNC && !created && inode.is_regular() {
@@ -265,7 +268,7 @@ impl FileServer {
             ino
         } else {
             let start = self.start(pid, dirfd, &path)?;
-            path::resolve(&self.fs, start, &path, false, &mut Links::new())?
+            self.resolving(pid, |fs| path::resolve(fs, start, &path, false, &mut Links::new()))?
         };
         let target = self.fs.symlink_target(ino).ok_or(Errno::EINVAL)?;
         let n = target.len().min(size);

@@ -18,11 +18,13 @@ impl FileServer {
         match nr {
             proto::FORK => {
                 self.fork(a[0], a[1]);
+                self.proc_fork(env, a[0], a[1]);
                 Ok(0)
             }
             proto::EXIT => {
                 self.forget_held(a[0]);
                 self.exit(a[0]);
+                self.proc_exit(a[0]);
                 Ok(0)
             }
             proto::EXEC => {
@@ -30,6 +32,11 @@ impl FileServer {
                 // them can wait here any more.
                 self.forget_held(a[0]);
                 self.exec(a[0]);
+                self.proc_exec(env, a[0], a[1], a[2]);
+                Ok(0)
+            }
+            proto::SPAWN => {
+                self.proc_spawn(env, a[0], a[1]);
                 Ok(0)
             }
             proto::READ_EXEC => self.read_exec(env, a[0]),
@@ -53,7 +60,7 @@ impl FileServer {
         }
         let pid: Pid = if req.pid == 0 { 1 } else { req.pid };
         let start = if path.first() == Some(&b'/') { ROOT } else { self.proc(pid).cwd };
-        let ino = path::resolve(&self.fs, start, &path, true, &mut Links::new())?;
+        let ino = self.resolving(pid, |fs| path::resolve(fs, start, &path, true, &mut Links::new()))?;
         let inode = self.fs.inode(ino);
         let Node::File(data) = &inode.node else { return Err(Errno::EACCES) };
         if inode.mode & EXEC_ANY == 0 {

@@ -37,10 +37,16 @@ impl Termination {
     }
 }
 
-/// Which children a wait4 `pid` argument selects (process groups are not
-/// kept yet, so `0` and `< -1` select every child, like `-1`).
-pub fn wait_selects(pid_arg: i32, child: u32) -> bool {
-    pid_arg <= 0 || pid_arg as u32 == child
+/// Whether a wait4 `pid` argument selects a child: `> 0` that pid, `-1`
+/// any child, `0` a child in the caller's process group, `< -1` a child in
+/// group `-pid`.
+pub fn wait_selects(pid_arg: i32, child: u32, child_pgid: u32, caller_pgid: u32) -> bool {
+    match pid_arg {
+        -1 => true,
+        0 => child_pgid == caller_pgid,
+        p if p > 0 => p as u32 == child,
+        p => p.unsigned_abs() == child_pgid,
+    }
 }
 
 /// Parses a `#!` line: the interpreter and its optional single argument
@@ -82,9 +88,13 @@ mod tests {
 
     #[test]
     fn wait_selection() {
-        assert!(wait_selects(-1, 5));
-        assert!(wait_selects(5, 5));
-        assert!(!wait_selects(6, 5));
+        assert!(wait_selects(-1, 5, 9, 1));
+        assert!(wait_selects(5, 5, 9, 1));
+        assert!(!wait_selects(6, 5, 9, 1));
+        assert!(wait_selects(0, 5, 1, 1));
+        assert!(!wait_selects(0, 5, 9, 1));
+        assert!(wait_selects(-9, 5, 9, 1));
+        assert!(!wait_selects(-8, 5, 9, 1));
     }
 
     #[test]

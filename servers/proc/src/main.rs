@@ -638,7 +638,8 @@ impl Procs {
             return Outcome::Reply(Errno::EINVAL.to_ret());
         }
         let waiter = Waiter { thread, pid_arg, status_ptr, rusage_ptr, options };
-        let mut children = self.procs.values().filter(|c| c.ppid == pid && wait_selects(pid_arg, c.pid)).peekable();
+        let my_pgid = self.procs[&pid].pgid;
+        let mut children = self.procs.values().filter(|c| c.ppid == pid && wait_selects(pid_arg, c.pid, c.pgid, my_pgid)).peekable();
         if children.peek().is_none() {
             return Outcome::Reply(Errno::ECHILD.to_ret());
         }
@@ -652,6 +653,13 @@ impl Procs {
         Outcome::NoReply
     }
 
+    /// Whether parent `ppid`'s pending wait4 `w` selects `child`.
+    fn selects(&self, w: &Waiter, ppid: u32, child: u32) -> bool {
+        let caller_pgid = self.procs.get(&ppid).map_or(0, |p| p.pgid);
+        let child_pgid = self.procs.get(&child).map_or(0, |c| c.pgid);
+        wait_selects(w.pid_arg, child, child_pgid, caller_pgid)
+    }
+
     /// A stop or continue of `child` for a parent waiting with WUNTRACED
     /// or WCONTINUED.
     fn job_event(&mut self, child: u32, event: JobEvent) {
@@ -659,7 +667,7 @@ impl Procs {
         c.unreported = Some(event);
         let ppid = c.ppid;
         if let Some(w) = self.waiters.remove(&ppid) {
-            if wait_selects(w.pid_arg, child) && w.wants(Some(event)) {
+            if self.selects(&w, ppid, child) && w.wants(Some(event)) {
                 let value = self.reap(child, &w);
                 let _ = libsys::reply(w.thread, value);
             } else {
@@ -847,7 +855,7 @@ impl Procs {
         }
         // A waiting parent gets the status now.
         if let Some(w) = self.waiters.remove(&ppid) {
-            if wait_selects(w.pid_arg, pid) {
+            if self.selects(&w, ppid, pid) {
                 let value = self.reap(pid, &w);
                 let _ = libsys::reply(w.thread, value);
             } else {

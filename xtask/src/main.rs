@@ -11,6 +11,7 @@
 
 mod bench;
 mod build;
+mod bbsuite;
 mod busybox;
 mod syscalls;
 mod deps;
@@ -54,6 +55,15 @@ enum Cmd {
     Test(TestArgs),
     /// Build busybox from Debian's source package as a static musl binary
     /// (cached) and print its path.
+    /// Run busybox's own test suite in Lstar and on the host with the same
+    /// binary, and print both verdicts per test (all applets, or those
+    /// named). Fails on a new failure (one not in
+    /// xtask/busybox-known-failures.txt).
+    BusyboxSuite {
+        applets: Vec<String>,
+        #[arg(long, value_name = "SECS", default_value_t = 3600)]
+        timeout: u64,
+    },
     Busybox,
     /// Measure what syscalls cost on Lstar, in each variant (kernel
     /// command-line options), and on Linux in the same QEMU; write
@@ -167,6 +177,7 @@ fn main() -> ExitCode {
         Cmd::Run(args) => run_command(&ctx, args),
         Cmd::Test(args) => test::run(&ctx, &args.filter, !args.no_unit, args.timeout),
         Cmd::Busybox => busybox::command(&ctx),
+        Cmd::BusyboxSuite { applets, timeout } => bbsuite::command(&ctx, &applets, timeout),
         Cmd::Syscalls => syscalls::command(&ctx),
         Cmd::Bench(args) => bench::command(&ctx, &args),
     };

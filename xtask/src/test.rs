@@ -214,6 +214,8 @@ const CASES: &[Case] = &[
     Case::new("proc_files", "proc_files", Check::Differential),
     Case::new("proc_rules", "proc_rules", Check::Expect(syscall_abi)),
     Case::busybox("proc_busybox", &["sh", "-c", PROC_BUSYBOX], Check::Expect(proc_busybox)),
+        .args(&["first", "with space", "last"])
+        .env(&[("ABI_SET", "one"), ("ABI_EMPTY", "")]),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked
@@ -468,7 +470,8 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
         .filter(|case| filter.is_empty() || filter.iter().any(|f| case.name.contains(f.as_str())))
         .collect();
     let bench_selected = filter.is_empty() || filter.iter().any(|f| "bench_regression".contains(f.as_str()));
-    anyhow::ensure!(!cases.is_empty() || bench_selected, "no QEMU test matches {filter:?}");
+    let suite_selected = filter.iter().any(|f| "busybox_suite".contains(f.as_str()));
+    anyhow::ensure!(!cases.is_empty() || bench_selected || suite_selected, "no QEMU test matches {filter:?}");
     let (mut passed, mut failed) = (0, 0);
     for case in cases {
         print!("test {} ... ", case.name);
@@ -480,6 +483,21 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
             }
             Err(report) => {
                 println!("FAILED\n{}", report.trim_end());
+                failed += 1;
+            }
+        }
+    }
+    // busybox's own test suite, the quick subset, next to the host's run.
+    if filter.is_empty() || filter.iter().any(|f| "busybox_suite".contains(f.as_str())) {
+        print!("test busybox_suite ... ");
+        let _ = std::io::stdout().flush();
+        match crate::bbsuite::test_case(ctx) {
+            Ok(line) => {
+                println!("ok ({line})");
+                passed += 1;
+            }
+            Err(e) => {
+                println!("FAILED\n  {e:#}");
                 failed += 1;
             }
         }

@@ -27,6 +27,34 @@ pub const READ_EXEC: u64 = 4;
 /// FORK announces), for /proc; its program follows with [`EXEC`].
 pub const SPAWN: u64 = 5;
 
+/// (request_ptr): read part of an open file for a private file mapping
+/// (mmap of a file). The request is an [`ExecRead`]-shaped [`FdRead`] in the
+/// caller's memory. Copies up to `buf_len` bytes from `offset` and returns
+/// how many (0 past the end); `-EBADF` (no such fd), `-EACCES` (not open
+/// for reading), `-ENODEV` (not a regular file).
+pub const READ_FD: u64 = 6;
+
+/// The request of [`READ_FD`]: the same five words as [`ExecRead`], with
+/// the descriptor and offset where the path is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FdRead {
+    pub pid: u64,
+    pub fd: u64,
+    pub offset: u64,
+    pub buf: u64,
+    pub buf_len: u64,
+}
+
+impl FdRead {
+    pub fn to_request(&self) -> ExecRead {
+        ExecRead { pid: self.pid, path: self.fd, path_len: self.offset, buf: self.buf, buf_len: self.buf_len }
+    }
+
+    pub fn from_request(r: &ExecRead) -> FdRead {
+        FdRead { pid: r.pid, fd: r.path, offset: r.path_len, buf: r.buf, buf_len: r.buf_len }
+    }
+}
+
 /// The request of [`READ_EXEC`], in the calling server's memory.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

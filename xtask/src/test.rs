@@ -147,6 +147,7 @@ const CASES: &[Case] = &[
         ("# ", "echo vi-done; exit 3\n"),
     ]),
     Case::new("jobctl", "jobctl", Check::Differential),
+    Case::new("mmap_file", "mmap_file", Check::Differential),
     // The structural counts the bench reports: two SYSCALLs (the caller's
     // and the server's ReplyRecv), two IPC messages and, with KPTI, four
     // CR3 writes per forwarded call.
@@ -206,7 +207,6 @@ const CASES: &[Case] = &[
     Case::new("pipe_pipeline", "pipe_pipeline", Check::Differential),
     Case::new("poll_basic", "poll_basic", Check::Differential),
     Case::new("poll_select", "poll_select", Check::Differential),
-    // Small differential programs, one group of calls and its errors each.
     // /proc in the file server: what a process sees of itself and of the
     // machine (the same on the host), then Lstar's own rules and busybox's
     // ps and friends reading it.
@@ -214,6 +214,14 @@ const CASES: &[Case] = &[
     Case::new("proc_files", "proc_files", Check::Differential),
     Case::new("proc_rules", "proc_rules", Check::Expect(syscall_abi)),
     Case::busybox("proc_busybox", &["sh", "-c", PROC_BUSYBOX], Check::Expect(proc_busybox)),
+    // Small differential programs, one group of calls and its errors each
+    // (tests/programs/abi_*.c). Those where Lstar still differs from Linux
+    // wait outside this table until it is fixed: abi_nofile_limit,
+    // abi_chown_setid, abi_iovec_limits, abi_pid_errors, abi_sigpending,
+    // abi_siginfo, abi_sigchld, abi_rtsig, abi_sigaltstack, abi_nanosleep,
+    // abi_mmap_shared, abi_random_more, abi_dev_full, abi_fionread,
+    // abi_futex_requeue, abi_vfork, abi_rusage, abi_file_times,
+    // abi_sigtimedwait.
         .args(&["first", "with space", "last"])
         .env(&[("ABI_SET", "one"), ("ABI_EMPTY", "")]),
 ];

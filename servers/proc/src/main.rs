@@ -379,10 +379,11 @@ impl Procs {
             nr::SYSINFO => return ret(self.sysinfo(client, a[0])),
             _ => {}
         }
+        let fs = self.fs;
         let p = self.procs.get_mut(&pid).expect("a thread's process exists");
         match nr {
             nr::BRK => Outcome::Reply(p.set_brk(a[0])),
-            nr::MMAP => ret(p.mmap(a[0], a[1], a[2], a[3], a[4] as i32, a[5])),
+            nr::MMAP => ret(p.mmap(a[0], a[1], a[2], a[3], a[4] as i32, a[5], fs)),
             nr::MUNMAP => ret(p.munmap(a[0], a[1])),
             nr::MPROTECT => ret(p.mprotect(a[0], a[1], a[2])),
             nr::MREMAP => ret(p.mremap(a[0], a[1], a[2], a[3], a[4])),

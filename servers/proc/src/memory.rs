@@ -46,16 +46,23 @@ impl Process {
     }
 
     /// mmap(2): anonymous mappings, private or shared (shared ones are not
-    /// yet shared across fork). File mappings are not served yet.
-    pub(crate) fn mmap(&mut self, addr: u64, len: u64, prot_bits: u64, flags: u64, fd: i32, offset: u64) -> Result<u64, Errno> {
+    /// yet shared across fork), and private file mappings (a copy of the
+    /// file's bytes, read through the file server; beyond the file's end
+    /// the pages are zero). Shared file mappings are not served yet.
+    #[allow(clippy::too_many_arguments)] // mmap's own argument list, and where the file is
+    pub(crate) fn mmap(&mut self, addr: u64, len: u64, prot_bits: u64, flags: u64, fd: i32, offset: u64, fs: Option<u64>) -> Result<u64, Errno> {
         let kind = flags & MAP_SHARED_VALIDATE;
         if len == 0 || kind == 0 || offset % PAGE != 0 || prot_bits & !PROT_ALL != 0 {
             return Err(Errno::EINVAL);
         }
-        if flags & MAP_ANONYMOUS == 0 {
-            return Err(if fd < 0 { Errno::EBADF } else { Errno::ENODEV });
+        let file = flags & MAP_ANONYMOUS == 0;
+        if file && (fd < 0 || fs.is_none()) {
+            return Err(Errno::EBADF);
         }
-        let _ = (MAP_SHARED, MAP_PRIVATE);
+        if file && kind != MAP_PRIVATE {
+            return Err(Errno::ENODEV); // shared file mappings: not yet
+        }
+        let _ = MAP_SHARED;
         let len = pages(len)?;
         let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
         let at = if fixed {
@@ -74,8 +81,26 @@ impl Process {
         } else {
             self.map.free_below(len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)?
         };
+        if file {
+            // Check the file before mapping anything.
+            let mut probe = [0u8; 0];
+            read_fd(fs.expect("checked"), self.pid, fd, offset, &mut probe)?;
+        }
         self.space.map(at, len, prot_bits).map_err(|e| if e == Errno::EEXIST { Errno::ENOMEM } else { e })?;
         self.map.insert(at, at + len, prot_bits);
+        if file {
+            let mut buf = alloc::vec![0u8; 64 * 1024];
+            let mut done = 0u64;
+            while done < len {
+                let want = (len - done).min(buf.len() as u64) as usize;
+                let n = read_fd(fs.expect("checked"), self.pid, fd, offset + done, &mut buf[..want])?;
+                if n == 0 {
+                    break;
+                }
+                self.space.write(at + done, &buf[..n])?;
+                done += n as u64;
+            }
+        }
         Ok(at)
     }
 
@@ -182,4 +207,11 @@ impl Process {
         }
         Ok(0)
     }
+}
+
+/// Reads part of `pid`'s open file `fd` through the file server (READ_FD).
+fn read_fd(fs: u64, pid: u32, fd: i32, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    let req = lstar_abi::fs::FdRead { pid: pid as u64, fd: fd as u64, offset, buf: buf.as_mut_ptr() as u64, buf_len: buf.len() as u64 }.to_request();
+    let bytes = req.to_bytes();
+    libsys::call(fs, lstar_abi::fs::READ_FD, [bytes.as_ptr() as u64, 0, 0, 0]).map(|n| n as usize)
 }

@@ -40,8 +40,30 @@ impl FileServer {
                 Ok(0)
             }
             proto::READ_EXEC => self.read_exec(env, a[0]),
+            proto::READ_FD => self.read_fd(env, a[0]),
             _ => Err(Errno::ENOSYS),
         }
+    }
+
+    /// READ_FD: part of an open regular file, for a private file mapping.
+    fn read_fd(&mut self, env: &mut dyn Env, request: u64) -> Result<u64, Errno> {
+        let mut raw = [0u8; ExecRead::SIZE];
+        user::read_exact(env, request, &mut raw)?;
+        let req = proto::FdRead::from_request(&ExecRead::from_bytes(&raw));
+        let pid: Pid = if req.pid == 0 { 1 } else { req.pid };
+        let fd = i32::try_from(req.fd).map_err(|_| Errno::EBADF)?;
+        let id = self.io_ofd(pid, fd)?;
+        if !self.ofd(id).readable() {
+            return Err(Errno::EACCES);
+        }
+        let ino = self.ofd(id).ino;
+        let Node::File(data) = &self.fs.inode(ino).node else { return Err(Errno::ENODEV) };
+        let start = usize::try_from(req.offset).unwrap_or(usize::MAX).min(data.len());
+        let n = (data.len() - start).min(usize::try_from(req.buf_len).unwrap_or(usize::MAX));
+        if n > 0 {
+            user::write_exact(env, req.buf, &data[start..start + n])?;
+        }
+        Ok(n as u64)
     }
 
     /// READ_EXEC: copies the file to execute into the caller's buffer and

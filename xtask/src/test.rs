@@ -148,6 +148,7 @@ const CASES: &[Case] = &[
     ]),
     Case::new("jobctl", "jobctl", Check::Differential),
     Case::new("mmap_file", "mmap_file", Check::Differential),
+    Case::new("waitid", "waitid", Check::Differential),
     // The structural counts the bench reports: two SYSCALLs (the caller's
     // and the server's ReplyRecv), two IPC messages and, with KPTI, four
     // CR3 writes per forwarded call.

@@ -88,9 +88,18 @@ struct Waiter {
     status_ptr: u64,
     rusage_ptr: u64,
     options: u64,
+    /// waitid: where its siginfo goes (and it returns 0, not the pid).
+    siginfo_ptr: Option<u64>,
 }
 
 impl Waiter {
+    /// Whether ended children are reported (always for wait4; WEXITED for
+    /// waitid).
+    fn wants_exits(&self) -> bool {
+        const WEXITED: u64 = 4;
+        self.siginfo_ptr.is_none() || self.options & WEXITED != 0
+    }
+
     /// Whether this wait4 reports `event` (WUNTRACED, WCONTINUED).
     fn wants(&self, event: Option<JobEvent>) -> bool {
         const WUNTRACED: u64 = 2;
@@ -334,6 +343,7 @@ impl Procs {
             nr::FUTEX => return self.futex(msg.client, pid, a),
             nr::SET_ROBUST_LIST => return Outcome::Reply(if a[1] == 24 { 0 } else { Errno::EINVAL.to_ret() }),
             nr::WAIT4 => return self.wait4(msg.client, pid, a[0] as i32, a[1], a[2], a[3]),
+            nr::WAITID => return self.waitid(msg.client, pid, a),
             nr::EXECVE => return self.execve(client, pid, a[0], a[1], a[2]),
             nr::EXIT => {
                 self.exit_thread(pid, msg.client, (a[0] & 0xff) as u8);
@@ -638,16 +648,52 @@ impl Procs {
         if options & !(WNOHANG | 2 | 8 | 0x4000_0000 | 0x8000_0000 | 0x2000_0000) != 0 {
             return Outcome::Reply(Errno::EINVAL.to_ret());
         }
-        let waiter = Waiter { thread, pid_arg, status_ptr, rusage_ptr, options };
+        let waiter = Waiter { thread, pid_arg, status_ptr, rusage_ptr, options, siginfo_ptr: None };
+        self.wait_common(pid, waiter)
+    }
+
+    /// waitid(2): the same waits, reported as a siginfo; WEXITED, WSTOPPED
+    /// and WCONTINUED choose what is reported, WNOWAIT leaves it to report
+    /// again.
+    fn waitid(&mut self, thread: ThreadId, pid: u32, a: [u64; 6]) -> Outcome {
+        const WNOHANG: u64 = 1;
+        const WSTOPPED: u64 = 2;
+        const WEXITED: u64 = 4;
+        const WCONTINUED: u64 = 8;
+        const WNOWAIT: u64 = 0x0100_0000;
+        let (idtype, id, infop, options, rusage) = (a[0], a[1], a[2], a[3], a[4]);
+        if options & !(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | 0x4000_0000 | 0x8000_0000 | 0x2000_0000) != 0 || options & (WSTOPPED | WEXITED | WCONTINUED) == 0 {
+            return Outcome::Reply(Errno::EINVAL.to_ret());
+        }
+        let pid_arg = match idtype {
+            0 => -1,
+            1 if id > 0 && id <= i32::MAX as u64 => id as i32,
+            2 if id <= i32::MAX as u64 => -(id as i32),
+            _ => return Outcome::Reply(Errno::EINVAL.to_ret()),
+        };
+        let waiter = Waiter { thread, pid_arg, status_ptr: 0, rusage_ptr: rusage, options, siginfo_ptr: Some(infop) };
+        self.wait_common(pid, waiter)
+    }
+
+    fn wait_common(&mut self, pid: u32, waiter: Waiter) -> Outcome {
+        const WNOHANG: u64 = 1;
+        let options = waiter.options;
+        let pid_arg = waiter.pid_arg;
         let my_pgid = self.procs[&pid].pgid;
         let mut children = self.procs.values().filter(|c| c.ppid == pid && wait_selects(pid_arg, c.pid, c.pgid, my_pgid)).peekable();
         if children.peek().is_none() {
             return Outcome::Reply(Errno::ECHILD.to_ret());
         }
-        if let Some(done) = children.find(|c| c.ended.is_some() || waiter.wants(c.unreported)).map(|c| c.pid) {
+        if let Some(done) = children.find(|c| (c.ended.is_some() && waiter.wants_exits()) || waiter.wants(c.unreported)).map(|c| c.pid) {
             return Outcome::Reply(self.reap(done, &waiter));
         }
         if options & WNOHANG != 0 {
+            // waitid with nothing to report zeroes the siginfo (si_pid 0).
+            if let Some(infop) = waiter.siginfo_ptr.filter(|&p| p != 0) {
+                if let Err(e) = Client(waiter.thread).write(infop, &[0u8; 128]) {
+                    return Outcome::Reply(e.to_ret());
+                }
+            }
             return Outcome::Reply(0);
         }
         self.waiters.insert(pid, waiter);
@@ -680,6 +726,9 @@ impl Procs {
     /// Hands a child's status to a waiter: an ended child is forgotten; a
     /// stop or continue is reported once.
     fn reap(&mut self, child: u32, w: &Waiter) -> u64 {
+        if let Some(infop) = w.siginfo_ptr {
+            return self.reap_siginfo(child, w, infop);
+        }
         let c = self.procs.get_mut(&child).expect("reaping a known child");
         let status = match (c.ended, c.unreported.take()) {
             (Some(t), _) => {
@@ -699,6 +748,41 @@ impl Procs {
             return Errno::EFAULT.to_ret();
         }
         child as u64
+    }
+
+    /// waitid's report: a siginfo (si_signo SIGCHLD, si_code CLD_*, si_pid,
+    /// si_uid, si_status), and 0 as the result.
+    fn reap_siginfo(&mut self, child: u32, w: &Waiter, infop: u64) -> u64 {
+        const WNOWAIT: u64 = 0x0100_0000;
+        let keep = w.options & WNOWAIT != 0;
+        let c = self.procs.get_mut(&child).expect("reaping a known child");
+        let (code, status) = match (c.ended, c.unreported) {
+            (Some(Termination::Exited(x)), _) => (1, x as i32),
+            (Some(Termination::Signaled(s)), _) => (2, s as i32),
+            (None, Some(JobEvent::Stopped(s))) => (5, s as i32),
+            (None, Some(JobEvent::Continued)) => (6, signal::SIGCONT as i32),
+            (None, None) => unreachable!("reaping a child with nothing to report"),
+        };
+        if !keep {
+            if c.ended.is_some() {
+                self.procs.remove(&child);
+            } else {
+                c.unreported = None;
+            }
+        }
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&(signal::SIGCHLD as i32).to_le_bytes());
+        b[8..12].copy_from_slice(&(code as i32).to_le_bytes());
+        b[16..20].copy_from_slice(&(child as i32).to_le_bytes());
+        b[24..28].copy_from_slice(&status.to_le_bytes());
+        let client = Client(w.thread);
+        if infop != 0 && client.write(infop, &b).is_err() {
+            return Errno::EFAULT.to_ret();
+        }
+        if w.rusage_ptr != 0 && client.write(w.rusage_ptr, &[0u8; 144]).is_err() {
+            return Errno::EFAULT.to_ret();
+        }
+        0
     }
 
     fn execve(&mut self, client: Client, pid: u32, path_ptr: u64, argv_ptr: u64, envp_ptr: u64) -> Outcome {
@@ -856,7 +940,7 @@ impl Procs {
         }
         // A waiting parent gets the status now.
         if let Some(w) = self.waiters.remove(&ppid) {
-            if self.selects(&w, ppid, pid) {
+            if self.selects(&w, ppid, pid) && w.wants_exits() {
                 let value = self.reap(pid, &w);
                 let _ = libsys::reply(w.thread, value);
             } else {

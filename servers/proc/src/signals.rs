@@ -353,6 +353,11 @@ impl Procs {
         let ppid = p.ppid;
         for (thread, value) in held {
             if let Outcome::Reply(v) = self.finish(pid, thread, value) {
+                // A thread stopped on its way back from another server's
+                // cut-short call restarts that call, as after any stop.
+                if value.is_none() {
+                    self.settle_restart(thread);
+                }
                 let _ = libsys::reply(thread, v);
             }
         }

@@ -85,9 +85,10 @@ native_calls! {
     ThreadSetTag = 19,
     /// (as): a new address space with a copy of every page of `as`.
     AsClone = 20,
-    /// (thread, as, rsp, fs_base): a new thread in `as` with a copy of the
-    /// waiting `thread`'s registers, RAX = 0 (fork's child); RSP replaced
-    /// when `rsp` is not 0, FS base set to `fs_base`. Returns its id.
+    /// (thread, as, rsp, fs_base, tag): a new thread in `as` with a copy of
+    /// the waiting `thread`'s registers, RAX = 0 (fork's child); RSP
+    /// replaced when `rsp` is not 0, FS base set to `fs_base`, tagged with
+    /// `tag` before it first runs. Returns its id.
     ThreadClone = 21,
     /// (thread, as): move a waiting thread to another address space this
     /// server created (execve).

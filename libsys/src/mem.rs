@@ -86,9 +86,10 @@ pub fn poweroff(status: u8) -> ! {
 }
 
 /// A new thread in `space` with a copy of the waiting `thread`'s registers
-/// and RAX = 0; `rsp` replaces the stack pointer unless 0.
-pub fn clone_thread(thread: ThreadId, space: Space, rsp: u64, fs_base: u64) -> Result<ThreadId, Errno> {
-    call0(NativeCall::ThreadClone, [thread, space.0, rsp, fs_base, 0, 0])
+/// and RAX = 0; `rsp` replaces the stack pointer unless 0; tagged with `tag`
+/// before it first runs.
+pub fn clone_thread(thread: ThreadId, space: Space, rsp: u64, fs_base: u64, tag: u64) -> Result<ThreadId, Errno> {
+    call0(NativeCall::ThreadClone, [thread, space.0, rsp, fs_base, tag, 0])
 }
 
 /// Moves a waiting thread to another space (execve), with new registers.

@@ -108,7 +108,7 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
             Ok(Next::Return(0))
         }
         NativeCall::AsClone => ret(as_clone(k, a[0])),
-        NativeCall::ThreadClone => ret(thread_clone(k, a[0], a[1], a[2], a[3])),
+        NativeCall::ThreadClone => ret(thread_clone(k, a[0], a[1], a[2], a[3], a[4])),
         NativeCall::ThreadInterrupt => {
             let t = owned_thread(k, a[0])?;
             if !t.interrupt {
@@ -198,7 +198,7 @@ fn as_clone(k: &mut Kernel, id: AsId) -> NResult {
     Ok(k.add_space(copy, Some(me)))
 }
 
-fn thread_clone(k: &mut Kernel, id: ThreadId, space: AsId, rsp: u64, fs_base: u64) -> NResult {
+fn thread_clone(k: &mut Kernel, id: ThreadId, space: AsId, rsp: u64, fs_base: u64, tag: u64) -> NResult {
     owned_space(k, space)?;
     let ep = my_endpoint(k)?;
     let (regs, personality, fpu) = {
@@ -218,6 +218,8 @@ fn thread_clone(k: &mut Kernel, id: ThreadId, space: AsId, rsp: u64, fs_base: u6
         .ok_or(Errno::ENOMEM)?;
     let t = k.thread(child).expect("just created");
     t.fs_base = fs_base;
+    // Tagged before it can run: its first syscall must already carry it.
+    t.tag = tag;
     *t.fpu = fpu;
     Ok(child)
 }

@@ -497,21 +497,26 @@ impl Procs {
         let parent = &self.procs[&pid];
         let space = parent.space.clone_space()?;
         let fs_base = tls.unwrap_or(parent.threads[&caller].fs_base);
-        let thread = match mem::clone_thread(caller, space, stack, fs_base) {
-            Ok(t) => t,
-            Err(e) => {
-                let _ = space.destroy();
-                return Err(e);
-            }
-        };
         let child = self.next_pid;
         let (name, brk_start, brk) = (parent.name.clone(), parent.brk_start, parent.brk);
         let (pgid, sid, sigstate, limits) = (parent.pgid, parent.sid, parent.sig.forked(), parent.limits);
+        // The file server learns of the child before the child can run: its
+        // first call there must find its descriptors.
         if let Some(fs) = self.fs {
             if let Err(e) = libsys::call(fs, lstar_abi::fs::FORK, [pid as u64, child as u64, 0, 0]) {
                 println!("proc: the file server refused fork {pid} -> {child}: {}", e.text());
             }
         }
+        let thread = match mem::clone_thread(caller, space, stack, fs_base, child as u64) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = space.destroy();
+                if let Some(fs) = self.fs {
+                    let _ = libsys::call(fs, lstar_abi::fs::EXIT, [child as u64, 0, 0, 0]);
+                }
+                return Err(e);
+            }
+        };
         let map = self.procs[&pid].map.clone();
         self.add(child, pid, thread, Loaded { space, entry: 0, rsp: 0, brk: brk_start, map }, &name);
         let c = self.procs.get_mut(&child).expect("just added");
@@ -601,7 +606,7 @@ impl Procs {
     fn new_thread(&mut self, pid: u32, caller: ThreadId, stack: u64, tls: Option<u64>, clear: u64) -> Result<u32, Errno> {
         let p = &self.procs[&pid];
         let fs_base = tls.unwrap_or(p.threads[&caller].fs_base);
-        let thread = mem::clone_thread(caller, p.space, stack, fs_base)?;
+        let thread = mem::clone_thread(caller, p.space, stack, fs_base, pid as u64)?;
         let tid = self.next_pid;
         self.next_pid += 1;
         if let Err(e) = mem::set_tag(thread, pid as u64) {

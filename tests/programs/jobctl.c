@@ -44,6 +44,11 @@ int main(void)
         for (;;)
             ;
     }
+    /* The child gets a group of its own, whose parent (this process) is in
+     * another group of the same session: not orphaned, so SIGTSTP stops it
+     * (Linux drops SIGTSTP sent to an orphaned group, as a test harness
+     * may make ours). */
+    setpgid(c, c);
     kill(c, SIGTSTP);
     waitpid(c, &status, WUNTRACED);
     printf("busy child: stopped=%d sig=%d\n", WIFSTOPPED(status), WSTOPSIG(status));

@@ -46,6 +46,10 @@ fn stage(src: &Path, binary: &Path, root: &Path) -> Result<PathBuf> {
     copy_tree(&src.join("testsuite"), &dir.join("testsuite"))?;
     std::fs::copy(binary, dir.join("busybox")).context("copy busybox")?;
     std::fs::copy(src.join(".config"), dir.join(".config")).context("copy .config")?;
+    // Where /bin/sh's echo lacks -n and -e (dash), testing.sh builds its
+    // own from ../scripts/echo.c with gcc.
+    std::fs::create_dir_all(dir.join("scripts"))?;
+    std::fs::copy(src.join("scripts/echo.c"), dir.join("scripts/echo.c")).context("copy scripts/echo.c")?;
     Ok(dir)
 }
 
@@ -92,7 +96,11 @@ pub fn run(ctx: &Ctx, applets: &[String], timeout: Duration, work: &Path) -> Res
     cmd.arg("-c").arg(runtest_command(&host_dir.to_string_lossy(), applets)).env_clear().env("PATH", "/usr/bin:/bin").env("HOME", "/");
     ctx.show(&cmd);
     let out = cmd.output().context("running the suite on the host")?;
-    let host = parse(&String::from_utf8_lossy(&out.stdout));
+    let host_text = String::from_utf8_lossy(&out.stdout);
+    let host = parse(&host_text);
+    if host.is_empty() {
+        bail!("the suite reported nothing on the host:\n{}{}", host_text, String::from_utf8_lossy(&out.stderr));
+    }
 
     // Lstar: the staged tree copied over the root.
     let guest_root = work.join("guest");

@@ -546,27 +546,21 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
             }
         }
     }
-    // busybox's own test suite, the quick subset, next to the host's run.
-    if filter.is_empty() || filter.iter().any(|f| "busybox_suite".contains(f.as_str())) {
-        print!("test busybox_suite ... ");
-        let _ = std::io::stdout().flush();
-        match crate::bbsuite::test_case(ctx) {
-            Ok(line) => {
-                println!("ok ({line})");
-                passed += 1;
-            }
-            Err(e) => {
-                println!("FAILED\n  {e:#}");
-                failed += 1;
-            }
+    // Tests that are not one boot of one program: busybox's own test suite
+    // (the quick subset, next to the host's run), and the bench's
+    // regression test (the forwarded null syscall's instruction count under
+    // icount may not rise 10% above the recorded one).
+    let others: [(&str, bool, fn(&Ctx) -> Result<String>); 2] = [
+        ("busybox_suite", filter.is_empty() || suite_selected, crate::bbsuite::test_case),
+        ("bench_regression", bench_selected, crate::bench::regression_check),
+    ];
+    for (name, selected, run) in others {
+        if !selected {
+            continue;
         }
-    }
-    // The bench's regression test: the forwarded null syscall's instruction
-    // count (icount, deterministic) may not rise 10% above the recorded one.
-    if bench_selected {
-        print!("test bench_regression ... ");
+        print!("test {name} ... ");
         let _ = std::io::stdout().flush();
-        match crate::bench::regression_check(ctx) {
+        match run(ctx) {
             Ok(line) => {
                 println!("ok ({line})");
                 passed += 1;

@@ -119,7 +119,7 @@ int main(void)
 	check(strstr(names("/servers"), "fs") && strstr(names("/servers"), "proc"), "/servers holds fs and proc");
 	printf("/: %s\n", names("/"));
 	printf("/dev: %s\n", names("/dev"));
-	check(strcmp(names("/dev"), "console null tty urandom zero") == 0, "/dev has five devices");
+	check(strcmp(names("/dev"), "console full null random tty urandom zero") == 0, "/dev has its seven devices");
 	check(stat("/tmp", &st) == 0 && st.st_mode == (S_IFDIR | 01777), "/tmp: a directory, 1777");
 	check(stat("/dev/console", &st) == 0 && st.st_mode == (S_IFCHR | 0600), "/dev/console: 0600");
 	check(stat("/dev/tty", &st) == 0 && major(st.st_rdev) == 5 && minor(st.st_rdev) == 0, "/dev/tty: 5:0");

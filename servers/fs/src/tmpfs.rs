@@ -86,6 +86,10 @@ impl Node {
 pub enum Device {
     Null,
     Zero,
+    /// Reads as zeros, and every write fails with ENOSPC (for testing
+    /// how programs take a full disk).
+    Full,
+    Random,
     Urandom,
     /// /dev/console: program output goes to the serial console.
     Console,
@@ -99,6 +103,8 @@ impl Device {
         match self {
             Device::Null => makedev(1, 3),
             Device::Zero => makedev(1, 5),
+            Device::Full => makedev(1, 7),
+            Device::Random => makedev(1, 8),
             Device::Urandom => makedev(1, 9),
             Device::Tty => makedev(5, 0),
             Device::Console => makedev(5, 1),
@@ -271,6 +277,8 @@ impl Tmpfs {
         let devices = [
             ("dev/null", 0o666, Device::Null),
             ("dev/zero", 0o666, Device::Zero),
+            ("dev/full", 0o666, Device::Full),
+            ("dev/random", 0o666, Device::Random),
             ("dev/urandom", 0o666, Device::Urandom),
             ("dev/console", 0o600, Device::Console),
             ("dev/tty", 0o666, Device::Tty),

@@ -357,22 +357,27 @@ fn read_device(env: &mut dyn Env, dev: Device, buf: u64, count: u64) -> Result<u
     }
     match dev {
         Device::Null => Ok(0),
-        Device::Zero => user::fill_out(env, buf, count, |_, chunk| chunk.fill(0)),
-        Device::Urandom => user::fill_out(env, buf, count, |env, chunk| env.random(chunk)),
+        Device::Zero | Device::Full => user::fill_out(env, buf, count, |_, chunk| chunk.fill(0)),
+        Device::Random | Device::Urandom => user::fill_out(env, buf, count, |env, chunk| env.random(chunk)),
         // No console input until a console server exists: end of file.
         Device::Console | Device::Tty => Ok(0),
     }
 }
 
 fn write_device(env: &mut dyn Env, dev: Device, buf: u64, count: u64) -> Result<u64, Errno> {
+    // /dev/full refuses every write, even of nothing.
+    if dev == Device::Full {
+        return Err(Errno::ENOSPC);
+    }
     if count == 0 {
         return Ok(0);
     }
     match dev {
         // Linux's null and zero devices take any bytes without reading them.
         Device::Null | Device::Zero => Ok(count),
-        // Bytes written to urandom are read (and would be mixed in).
-        Device::Urandom => user::drain_in(env, buf, count, |_, _| Ok(())),
+        Device::Full => Err(Errno::ENOSPC),
+        // Bytes written to the random devices are read (and would be mixed in).
+        Device::Random | Device::Urandom => user::drain_in(env, buf, count, |_, _| Ok(())),
         Device::Console | Device::Tty => user::drain_in(env, buf, count, |env, bytes| env.console_write(bytes)),
     }
 }

@@ -55,7 +55,9 @@ impl Procs {
         const GRND_NONBLOCK: u64 = 1;
         const GRND_RANDOM: u64 = 2;
         const GRND_INSECURE: u64 = 4;
-        if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0 {
+        // GRND_INSECURE and GRND_RANDOM ask for opposite things: Linux
+        // refuses the pair.
+        if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0 || flags & (GRND_RANDOM | GRND_INSECURE) == GRND_RANDOM | GRND_INSECURE {
             return Err(Errno::EINVAL);
         }
         // Linux caps one call at 32 MiB - 1; callers loop.

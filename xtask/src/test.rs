@@ -220,7 +220,7 @@ const CASES: &[Case] = &[
     // wait outside this table until it is fixed: abi_nofile_limit,
     // abi_chown_setid, abi_iovec_limits, abi_pid_errors, abi_sigpending,
     // abi_siginfo, abi_sigchld, abi_rtsig, abi_sigaltstack, abi_nanosleep,
-    // abi_mmap_shared, abi_fionread, abi_futex_requeue, abi_vfork,
+    // abi_mmap_shared, abi_futex_requeue, abi_vfork,
     // abi_rusage, abi_file_times, abi_sigtimedwait.
     Case::new("abi_rw_edge", "abi_rw_edge", Check::Differential),
     Case::new("abi_lseek", "abi_lseek", Check::Differential),
@@ -271,6 +271,7 @@ const CASES: &[Case] = &[
     Case::new("abi_devices", "abi_devices", Check::Differential),
     Case::new("abi_dev_full", "abi_dev_full", Check::Differential),
     Case::new("abi_random_more", "abi_random_more", Check::Differential),
+    Case::new("abi_fionread", "abi_fionread", Check::Differential),
     Case::new("abi_fsync", "abi_fsync", Check::Differential),
     Case::new("abi_ioctl", "abi_ioctl", Check::Differential),
     Case::new("abi_futex", "abi_futex", Check::Differential),

@@ -276,8 +276,10 @@ impl FileServer {
         let ofd = self.ofd(id);
         match &self.fs.inode(ofd.ino).node {
             Node::File(data) if request == req::FIONREAD => {
-                let left = (data.len() as u64).saturating_sub(ofd.offset);
-                let left = i32::try_from(left).unwrap_or(i32::MAX);
+                // Linux stores the size minus the offset as an int: negative
+                // when the offset is past the end.
+                let left = data.len() as i64 - ofd.offset as i64;
+                let left = left.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
                 user::write_exact(env, arg, &left.to_le_bytes()).map(|()| 0)
             }
             Node::Device(dev) if dev.is_terminal() => {

@@ -73,11 +73,7 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
             owned_space(k, a[0])?;
             let frame = crate::mm::PhysAddr(crate::arch::x86_64::cpu::counters_frame());
             let tables = &mut k.spaces.get_mut(&a[0]).unwrap().tables;
-            tables.map_shared(a[1], frame, Flags::NO_EXECUTE).map_err(|e| match e {
-                MapError::Exists => Errno::EEXIST,
-                MapError::NoMemory => Errno::ENOMEM,
-                MapError::BadAddress => Errno::EINVAL,
-            })?;
+            tables.map_shared(a[1], frame, Flags::NO_EXECUTE).map_err(map_errno)?;
             Ok(Next::Return(0))
         }
         NativeCall::AsWrite => ret(as_write(k, a[0], a[1], a[2], a[3])),
@@ -363,6 +359,15 @@ fn page_range(addr: u64, len: u64) -> Result<core::ops::Range<u64>, Errno> {
     Ok(addr..end)
 }
 
+/// The errno a failed mapping gives the server that asked for it.
+fn map_errno(e: MapError) -> Errno {
+    match e {
+        MapError::NoMemory => Errno::ENOMEM,
+        MapError::Exists => Errno::EEXIST,
+        MapError::BadAddress => Errno::EINVAL,
+    }
+}
+
 /// Page rights for Linux PROT_* bits: user-accessible unless PROT_NONE.
 fn prot_flags(prot_bits: u64) -> Flags {
     let mut flags = Flags::empty();
@@ -384,12 +389,7 @@ fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64) -> NRes
     let flags = prot_flags(prot_bits);
     let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
     for va in range.step_by(PAGE_SIZE as usize) {
-        match tables.map_zeroed(va, flags) {
-            Ok(()) => {}
-            Err(MapError::NoMemory) => return Err(Errno::ENOMEM),
-            Err(MapError::Exists) => return Err(Errno::EEXIST),
-            Err(MapError::BadAddress) => return Err(Errno::EINVAL),
-        }
+        tables.map_zeroed(va, flags).map_err(map_errno)?;
         if !flags.contains(Flags::USER_ACCESSIBLE) {
             tables.protect(va, flags);
         }

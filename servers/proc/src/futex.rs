@@ -95,9 +95,8 @@ impl Procs {
             let Some(i) = self.futexes.iter().position(|w| w.pid == pid && w.addr == addr && w.bitset & bitset != 0) else { break };
             let w = self.futexes.remove(i);
             self.remove_sleeper(w.thread);
-            if let Outcome::Reply(v) = self.finish(pid, w.thread, Some(0)) {
-                let _ = libsys::reply(w.thread, v);
-            }
+            let out = self.finish(pid, w.thread, Some(0));
+            reply_to(w.thread, out);
             woken += 1;
         }
         woken

@@ -126,6 +126,13 @@ struct Procs {
     initrd: &'static [u8],
 }
 
+/// Sends a held thread its reply, unless it ended meanwhile.
+fn reply_to(thread: ThreadId, outcome: Outcome) {
+    if let Outcome::Reply(v) = outcome {
+        let _ = libsys::reply(thread, v);
+    }
+}
+
 /// What to do with the message just handled.
 enum Outcome {
     Reply(u64),
@@ -718,13 +725,18 @@ impl Procs {
         let Some(c) = self.procs.get_mut(&child) else { return };
         c.unreported = Some(event);
         let ppid = c.ppid;
-        if let Some(w) = self.waiters.remove(&ppid) {
-            if self.selects(&w, ppid, child) && w.wants(Some(event)) {
-                let value = self.reap(child, &w);
-                let _ = libsys::reply(w.thread, value);
-            } else {
-                self.waiters.insert(ppid, w);
-            }
+        self.answer_parent(ppid, child, |w| w.wants(Some(event)));
+    }
+
+    /// Parent `ppid` waiting in wait4/waitid: if its wait selects `child`
+    /// and `wants` what happened, it gets the report now.
+    fn answer_parent(&mut self, ppid: u32, child: u32, wants: impl Fn(&Waiter) -> bool) {
+        let Some(w) = self.waiters.remove(&ppid) else { return };
+        if self.selects(&w, ppid, child) && wants(&w) {
+            let value = self.reap(child, &w);
+            let _ = libsys::reply(w.thread, value);
+        } else {
+            self.waiters.insert(ppid, w);
         }
     }
 
@@ -944,14 +956,7 @@ impl Procs {
             c.ppid = 1;
         }
         // A waiting parent gets the status now.
-        if let Some(w) = self.waiters.remove(&ppid) {
-            if self.selects(&w, ppid, pid) && w.wants_exits() {
-                let value = self.reap(pid, &w);
-                let _ = libsys::reply(w.thread, value);
-            } else {
-                self.waiters.insert(ppid, w);
-            }
-        }
+        self.answer_parent(ppid, pid, Waiter::wants_exits);
         // Nobody will wait for it: no parent, or one that ignores SIGCHLD
         // (Linux then reaps children at once).
         let parent_ignores = self.procs.get(&ppid).is_none_or(|p| p.sig.actions[signal::SIGCHLD as usize - 1].handler == signal::SIG_IGN);

@@ -295,27 +295,20 @@ impl Procs {
             return;
         }
         let thread = p.main;
-        if let Some(i) = self.suspended.iter().position(|&(sp, _)| sp == pid) {
-            let (_, suspender) = self.suspended.remove(i);
-            if let Outcome::Reply(v) = self.finish_interrupted(pid, suspender, false) {
-                let _ = libsys::reply(suspender, v);
-            }
+        // A thread held here ends its wait with EINTR (only wait4 restarts
+        // under SA_RESTART; a sleep, futex wait or sigsuspend never does).
+        let held = if let Some(i) = self.suspended.iter().position(|&(sp, _)| sp == pid) {
+            Some((self.suspended.remove(i).1, false))
         } else if let Some(sleeper) = self.interrupt_sleep(pid) {
-            // A sleep is never restarted (Linux returns EINTR after a
-            // handler whatever SA_RESTART says).
-            if let Outcome::Reply(v) = self.finish_interrupted(pid, sleeper, false) {
-                let _ = libsys::reply(sleeper, v);
-            }
+            Some((sleeper, false))
         } else if let Some(waiter) = self.interrupt_futex(pid) {
-            if let Outcome::Reply(v) = self.finish_interrupted(pid, waiter, false) {
-                let _ = libsys::reply(waiter, v);
-            }
-        } else if let Some(w) = self.waiters.remove(&pid) {
-            // Blocked in wait4 here: the wait ends with EINTR, or restarts
-            // after a handler with SA_RESTART.
-            if let Outcome::Reply(v) = self.finish_interrupted(pid, w.thread, true) {
-                let _ = libsys::reply(w.thread, v);
-            }
+            Some((waiter, false))
+        } else {
+            self.waiters.remove(&pid).map(|w| (w.thread, true))
+        };
+        if let Some((held, restartable)) = held {
+            let out = self.finish_interrupted(pid, held, restartable);
+            reply_to(held, out);
         } else if let Err(e) = mem::interrupt(thread) {
             println!("proc: cannot interrupt pid {pid}: {}", e.text());
         }
@@ -352,14 +345,13 @@ impl Procs {
         let held = core::mem::take(&mut p.held);
         let ppid = p.ppid;
         for (thread, value) in held {
-            if let Outcome::Reply(v) = self.finish(pid, thread, value) {
-                // A thread stopped on its way back from another server's
-                // cut-short call restarts that call, as after any stop.
-                if value.is_none() {
-                    self.settle_restart(thread);
-                }
-                let _ = libsys::reply(thread, v);
+            let out = self.finish(pid, thread, value);
+            // A thread stopped on its way back from another server's
+            // cut-short call restarts that call, as after any stop.
+            if value.is_none() && matches!(out, Outcome::Reply(_)) {
+                self.settle_restart(thread);
             }
+            reply_to(thread, out);
         }
         self.job_event(pid, super::JobEvent::Continued);
         if !self.nocldstop(ppid) {

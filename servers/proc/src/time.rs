@@ -148,9 +148,8 @@ impl Procs {
             } else {
                 0
             };
-            if let Outcome::Reply(v) = self.finish(s.pid, s.thread, Some(result)) {
-                let _ = libsys::reply(s.thread, v);
-            }
+            let out = self.finish(s.pid, s.thread, Some(result));
+            reply_to(s.thread, out);
         }
         self.arm_timer();
     }

@@ -23,6 +23,7 @@ mod console;
 mod loader;
 #[allow(unsafe_code)] // frames, page tables and the checked user copy
 mod mm;
+mod slab;
 mod syscall;
 mod task;
 mod trap;

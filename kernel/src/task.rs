@@ -11,7 +11,8 @@ use crate::arch::x86_64::{self as arch, cpu};
 use crate::arch::x86_64::{FpuState, KernelStack};
 use crate::mm::paging::AddressSpace;
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use crate::slab::Slab;
+use alloc::collections::VecDeque;
 use lstar_abi::native::{AsId, Personality};
 use lstar_abi::{Message, MessageKind, PtRegs, ThreadId};
 use spin::{Mutex, MutexGuard};
@@ -100,13 +101,12 @@ pub struct Options {
 }
 
 pub struct Kernel {
-    pub threads: BTreeMap<ThreadId, Box<Thread>>,
-    pub spaces: BTreeMap<AsId, Space>,
+    pub threads: Slab<Box<Thread>>,
+    pub spaces: Slab<Space>,
     pub endpoints: alloc::vec::Vec<Endpoint>,
     run_queue: VecDeque<ThreadId>,
     pub current: ThreadId,
     idle: ThreadId,
-    next_id: u64,
     /// Dead threads whose kernel stacks can be freed once not running.
     #[allow(clippy::vec_box)] // a pending Switch points into the box: it must not move
     graveyard: alloc::vec::Vec<Box<Thread>>,
@@ -149,6 +149,7 @@ pub struct Switch {
 impl Switch {
     pub fn run(self, guard: Guard) {
         drop(guard);
+        cpu::probe(lstar_abi::counters::ProbePoint::Switch);
         // SAFETY: `prev` points into a boxed Thread that is freed only from
         // the graveyard while another thread runs; `next` was saved by a
         // switch or prepared for a new thread.
@@ -161,13 +162,12 @@ impl Switch {
 
 pub fn init(options: Options) {
     let mut k = Kernel {
-        threads: BTreeMap::new(),
-        spaces: BTreeMap::new(),
+        threads: Slab::new(),
+        spaces: Slab::new(),
         endpoints: alloc::vec::Vec::new(),
         run_queue: VecDeque::new(),
         current: 0,
         idle: 0,
-        next_id: 1,
         graveyard: alloc::vec::Vec::new(),
         options,
         ticks: 0,
@@ -206,18 +206,11 @@ pub fn start() -> ! {
 }
 
 impl Kernel {
-    fn alloc_id(&mut self) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
-    }
-
     /// Creates a thread (not yet runnable).
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
-        let id = self.alloc_id();
-        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
-        Some(id)
+        let fpu = Box::new(FpuState::new());
+        Some(self.threads.insert_with(|id| Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, kstack, saved_rsp: 0, fpu })))
     }
 
     /// Creates a user thread that starts at `rip` with stack `rsp` and the
@@ -257,32 +250,29 @@ impl Kernel {
             self.current().state = State::Running;
             return None;
         }
-        self.reap();
-        if let Some(t) = self.threads.get_mut(&prev) {
-            t.fpu.save();
+        if !self.graveyard.is_empty() {
+            self.reap();
         }
-        self.threads[&next].fpu.restore();
-        let kpti = self.options.kpti;
-        let (top, space, fs_base, io) = {
-            let t = self.thread(next).expect("switch to a live thread");
-            t.state = State::Running;
-            (t.kstack.top(), t.space, t.fs_base, t.io)
+        let prev_slot: *mut u64 = match self.threads.get_mut(&prev) {
+            Some(t) => {
+                t.fpu.save();
+                &mut t.saved_rsp
+            }
+            None => self.graveyard.iter_mut().find(|t| t.id == prev).map(|t| &mut t.saved_rsp as *mut u64).expect("previous thread is live or buried"),
         };
-        cpu::set_io_access(io);
+        let t = self.threads.get_mut(&next).expect("switch to a live thread");
+        t.fpu.restore();
+        t.state = State::Running;
+        cpu::set_io_access(t.io);
+        let (top, space, fs_base, next_rsp) = (t.kstack.top(), t.space, t.fs_base, t.saved_rsp);
         if let Some(space) = space {
-            let tables = &self.spaces[&space].tables;
             let pc = cpu::percpu();
             pc.kernel_stack_top = top;
-            pc.user_cr3 = tables.user_mode_cr3(kpti, self.options.pcid);
+            pc.user_cr3 = self.spaces[&space].tables.user_mode_cr3(self.options.kpti, self.options.pcid);
             cpu::set_fs_base(fs_base);
         }
         self.current = next;
         cpu::count(|c| c.switches += 1);
-        let next_rsp = self.threads[&next].saved_rsp;
-        let prev_slot: *mut u64 = match self.threads.get_mut(&prev) {
-            Some(t) => &mut t.saved_rsp,
-            None => self.graveyard.iter_mut().find(|t| t.id == prev).map(|t| &mut t.saved_rsp as *mut u64).expect("previous thread is live or buried"),
-        };
         Some(Switch { prev: prev_slot, next: next_rsp })
     }
 
@@ -373,9 +363,7 @@ impl Kernel {
     }
 
     pub fn add_space(&mut self, tables: AddressSpace, owner: Option<AsId>) -> AsId {
-        let id = self.alloc_id();
-        self.spaces.insert(id, Space { tables, owner });
-        id
+        self.spaces.insert_with(|_| Space { tables, owner })
     }
 
     /// The endpoint of the server whose address space is `space`.

@@ -57,6 +57,18 @@ static const char *const counter_names[NCOUNTERS] = {
 };
 
 static volatile struct counters *lstar_counters;
+
+/* lstar_abi::counters::ProbeLog, at PROBES_OFFSET in the same page: phase
+ * stamps from a kernel built with the `probes` feature. */
+#define PROBES_OFFSET 512
+#define PROBE_SLOTS 64
+#define MAX_PHASE_EVENTS 15
+struct probe_log {
+	uint64_t enabled, next;
+	struct { uint64_t point, tsc; } events[PROBE_SLOTS];
+};
+static const char *const probe_names[] = { "?", "entry", "dispatch", "switch", "exit", "reply" };
+static volatile struct probe_log *probes;
 static int have_rdtscp;
 static const char *self_path;
 static char **self_envp;
@@ -371,6 +383,81 @@ static const struct op ops[] = {
 
 static uint64_t samples[MAX_ITERS];
 
+/* ---- the phase breakdown (a kernel with probes) ---- */
+
+static int cmp_u64(const void *a, const void *b);
+
+/* One timed run's probe events between its start and end stamps: a
+ * pattern (a point per 4 bits, first in the low bits) and the segment
+ * lengths: start to the first event, event to event, last event to end. */
+static struct {
+	uint64_t pattern;
+	int events;
+	uint64_t seg[MAX_PHASE_EVENTS + 1];
+} phase_runs[MAX_ITERS];
+
+static void phase_record(int i, uint64_t first, uint64_t a, uint64_t b)
+{
+	uint64_t last = probes->next;
+	int n = (int)(last - first);
+	phase_runs[i].events = -1;
+	if (n < 0 || n > MAX_PHASE_EVENTS)
+		return;
+	uint64_t pattern = 0, prev = a;
+	for (int k = 0; k < n; k++) {
+		uint64_t slot = (first + (uint64_t)k) % PROBE_SLOTS;
+		uint64_t point = probes->events[slot].point, tsc = probes->events[slot].tsc;
+		if (point == 0 || point >= sizeof probe_names / sizeof probe_names[0])
+			return;
+		pattern |= point << (4 * k);
+		phase_runs[i].seg[k] = tsc - prev;
+		prev = tsc;
+	}
+	phase_runs[i].seg[n] = b - prev;
+	phase_runs[i].pattern = pattern;
+	phase_runs[i].events = n;
+}
+
+/* Reports the runs with the most common pattern (others were interrupted
+ * by a timer, say): the events in order and each segment's median. */
+static void phase_report(const char *name, int iters)
+{
+	int best = -1, best_count = 0;
+	for (int i = 0; i < iters; i++) {
+		if (phase_runs[i].events < 0)
+			continue;
+		int count = 0;
+		for (int j = 0; j < iters; j++)
+			count += phase_runs[j].events == phase_runs[i].events &&
+				 phase_runs[j].pattern == phase_runs[i].pattern;
+		if (count > best_count)
+			best = i, best_count = count;
+		if (count * 2 > iters)
+			break;
+	}
+	if (best < 0) {
+		printf("bench phases op=%s none\n", name);
+		return;
+	}
+	int n = phase_runs[best].events;
+	uint64_t pattern = phase_runs[best].pattern;
+	printf("bench phases op=%s runs=%d/%d events=", name, best_count, iters);
+	for (int k = 0; k < n; k++)
+		printf("%s%s", k ? "," : "", probe_names[(pattern >> (4 * k)) & 15]);
+	if (n == 0)
+		printf("none");
+	printf(" median_segments=");
+	for (int k = 0; k <= n; k++) {
+		int m = 0;
+		for (int i = 0; i < iters; i++)
+			if (phase_runs[i].events == n && phase_runs[i].pattern == pattern)
+				samples[m++] = phase_runs[i].seg[k];
+		qsort(samples, (size_t)m, sizeof samples[0], cmp_u64);
+		printf("%s%llu", k ? "," : "", (unsigned long long)samples[m / 2]);
+	}
+	printf("\n");
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -427,9 +514,12 @@ static void measure(const struct op *op, int iters)
 		before = *lstar_counters;
 	uint64_t t0 = now_ns();
 	for (int i = 0; i < iters; i++) {
+		uint64_t first = probes ? probes->next : 0;
 		uint64_t a = stamp_start();
 		err = op->run();
 		uint64_t b = stamp_end();
+		if (probes)
+			phase_record(i, first, a, b);
 		if (err) {
 			unsupported(op->name, "timed run", err);
 			goto out;
@@ -449,6 +539,8 @@ static void measure(const struct op *op, int iters)
 			printf(" %s=%.3f", counter_names[k], (double)(a[k] - b[k]) / iters);
 	}
 	printf("\n");
+	if (probes)
+		phase_report(op->name, iters);
 	fflush(stdout);
 out:
 	if (op->teardown)
@@ -498,6 +590,11 @@ int main(int argc, char **argv, char **envp)
 	self_path = argv[0];
 	self_envp = envp;
 	lstar_counters = (volatile struct counters *)getauxval(AT_LSTAR_COUNTERS);
+	if (lstar_counters) {
+		volatile struct probe_log *log = (volatile struct probe_log *)((volatile char *)lstar_counters + PROBES_OFFSET);
+		if (log->enabled)
+			probes = log;
+	}
 	int linux_init = !lstar_counters && getpid() == 1;
 	if (linux_init)
 		linux_init_setup();

@@ -12,6 +12,7 @@
 
 mod chart;
 mod report;
+mod phases;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -98,11 +99,17 @@ pub struct Variant {
     /// The operations this variant runs; `None` for all. A variant that
     /// changes only where the null call goes need not repeat the rest.
     pub ops: Option<&'static [&'static str]>,
+    /// Boots the kernel built with the `probes` feature, whose phase
+    /// stamps the program reports as `bench phases` lines.
+    pub probes: bool,
 }
 
 /// The operations whose cost does not depend on anything but the null
 /// call's route.
 const NULL_OPS: &[&str] = &["timer", "getpid", "getpid_x32", "enosys"];
+
+/// What the probe variants take apart: calls with one short, fixed path.
+const PROBE_OPS: &[&str] = &["getpid", "enosys", "write_null", "read_zero", "clock_gettime"];
 
 /// Every variant, in report order. The names are what the chart and the
 /// targets look for: `kernel`, `fast`, `slow`, `linux-pti`.
@@ -113,6 +120,7 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Lstar,
         words: &["kpti=on", "route=getpid:kernel"],
         ops: Some(NULL_OPS),
+        probes: false,
     },
     Variant {
         name: "fast",
@@ -120,6 +128,7 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Lstar,
         words: &["kpti=on", "fastpath=on"],
         ops: None,
+        probes: false,
     },
     Variant {
         name: "slow",
@@ -127,6 +136,7 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Lstar,
         words: &["kpti=on", "fastpath=off"],
         ops: None,
+        probes: false,
     },
     Variant {
         name: "kernel-nokpti",
@@ -134,6 +144,7 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Lstar,
         words: &["kpti=off", "route=getpid:kernel"],
         ops: Some(NULL_OPS),
+        probes: false,
     },
     Variant {
         name: "fast-nokpti",
@@ -141,6 +152,7 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Lstar,
         words: &["kpti=off", "fastpath=on"],
         ops: None,
+        probes: false,
     },
     Variant {
         name: "fast-pcid",
@@ -148,6 +160,7 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Lstar,
         words: &["kpti=on", "fastpath=on", "pcid=on"],
         ops: None,
+        probes: false,
     },
     Variant {
         name: "fast-nopcid",
@@ -155,6 +168,23 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Lstar,
         words: &["kpti=on", "fastpath=on", "pcid=off"],
         ops: None,
+        probes: false,
+    },
+    Variant {
+        name: "kernel-probes",
+        about: "as `kernel`, with the kernel's phase probes (costs a little itself)",
+        system: System::Lstar,
+        words: &["kpti=on", "route=getpid:kernel"],
+        ops: Some(&["getpid", "enosys"]),
+        probes: true,
+    },
+    Variant {
+        name: "fast-probes",
+        about: "as `fast`, with the kernel's phase probes (costs a little itself)",
+        system: System::Lstar,
+        words: &["kpti=on", "fastpath=on"],
+        ops: Some(PROBE_OPS),
+        probes: true,
     },
     Variant {
         name: "linux-pti",
@@ -162,6 +192,7 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Linux,
         words: &["pti=on"],
         ops: None,
+        probes: false,
     },
     Variant {
         name: "linux-nopti",
@@ -169,6 +200,7 @@ pub const VARIANTS: &[Variant] = &[
         system: System::Linux,
         words: &["pti=off"],
         ops: None,
+        probes: false,
     },
 ];
 
@@ -230,6 +262,18 @@ pub struct Measured {
     pub counts: Option<[f64; 6]>,
 }
 
+/// One operation taken apart by the kernel's probes: the probe points
+/// crossed, in order, and the median length of each segment between the
+/// program's start stamp, those points, and its end stamp (so one more
+/// segment than points).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phases {
+    /// How many timed runs took this path, of how many.
+    pub runs: (u64, u64),
+    pub points: Vec<String>,
+    pub segments: Vec<u64>,
+}
+
 /// What one boot said about one operation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OpResult {
@@ -258,6 +302,8 @@ pub struct Run {
     pub state: RunState,
     /// (operation, result) in the program's order.
     pub ops: Vec<(String, OpResult)>,
+    /// (operation, phase stamps) from a kernel with probes.
+    pub phases: Vec<(String, Phases)>,
     /// The program's `bench start` line: the CPU features it saw.
     pub start: String,
     pub seconds: f64,
@@ -370,8 +416,14 @@ pub fn command(ctx: &Ctx, args: &Args) -> Result<u8> {
         .jobs
         .unwrap_or(if accel == Accel::Icount { 2 } else { 1 })
         .max(1);
+    let probes_kernel = if variants.iter().any(|v| v.probes) {
+        Some(build::kernel_with_probes(ctx)?)
+    } else {
+        None
+    };
     let plan = Plan {
         built: &built,
+        probes_kernel,
         program: &program,
         linux: linux.as_ref().ok().map(PathBuf::as_path),
         accel,
@@ -431,6 +483,8 @@ fn list() {
 /// How to boot every variant of one bench run.
 struct Plan<'a> {
     built: &'a Built,
+    /// The kernel built with probes, when a chosen variant needs it.
+    probes_kernel: Option<PathBuf>,
     program: &'a Path,
     linux: Option<&'a Path>,
     accel: Accel,
@@ -513,6 +567,7 @@ fn run_variant(ctx: &Ctx, plan: &Plan, variant: &'static Variant) -> Run {
             variant,
             state: RunState::Failed(format!("{e:#}")),
             ops: Vec::new(),
+            phases: Vec::new(),
             start: String::new(),
             seconds: 0.0,
         },
@@ -538,7 +593,10 @@ fn boot_lstar(
         env: initrd::environment(&[]),
     };
     let boot = qemu::Boot {
-        kernel: plan.built.kernel.clone(),
+        kernel: match (&plan.probes_kernel, variant.probes) {
+            (Some(k), true) => k.clone(),
+            _ => plan.built.kernel.clone(),
+        },
         initrd: dir.join("initrd.cpio"),
         cmdline: variant.words.iter().map(|w| w.to_string()).collect(),
         accel: plan.accel,
@@ -554,11 +612,13 @@ fn boot_lstar(
     initrd::write(&boot.initrd, &plan.built.servers, &payload)?;
     let done = qemu::boot(ctx, &boot)?;
     let serial = String::from_utf8_lossy(&done.serial).into_owned();
-    let (start, ops, finished) = parse_output(&serial);
+    let Output { start, ops, phases, done: finished } = parse_output(&serial);
     let state = if let Some(why) = rejected_word(&done.log, variant.words) {
         RunState::Unsupported(why)
     } else if let Some(why) = missing_cpu_feature(variant.words, &start) {
         RunState::Unsupported(why)
+    } else if variant.probes && phases.is_empty() {
+        RunState::Failed("a kernel with probes, but no `bench phases` line".into())
     } else {
         match (&done.outcome, finished) {
             (Outcome::Exited(0), true) if !done.log.contains("lstar: PANIC: ") => RunState::Done,
@@ -572,6 +632,7 @@ fn boot_lstar(
         variant,
         state,
         ops,
+        phases,
         start,
         seconds: 0.0,
     })
@@ -603,12 +664,21 @@ fn missing_cpu_feature(words: &[&str], start: &str) -> Option<String> {
     None
 }
 
+/// What the bench program printed.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// The `bench start` line's words: the CPU features it saw.
+    pub start: String,
+    pub ops: Vec<(String, OpResult)>,
+    pub phases: Vec<(String, Phases)>,
+    /// `bench done` came.
+    pub done: bool,
+}
+
 /// Parses the program's output: the `bench start` line, the operations,
-/// and whether `bench done` came.
-pub fn parse_output(serial: &str) -> (String, Vec<(String, OpResult)>, bool) {
-    let mut start = String::new();
-    let mut ops = Vec::new();
-    let mut done = false;
+/// their phases, and whether `bench done` came.
+pub fn parse_output(serial: &str) -> Output {
+    let mut out = Output::default();
     for line in serial.lines() {
         // Linux's console may put its own messages before ours on a line.
         let Some(at) = line.find("bench ") else {
@@ -616,14 +686,40 @@ pub fn parse_output(serial: &str) -> (String, Vec<(String, OpResult)>, bool) {
         };
         let line = line[at..].trim_end();
         if let Some(rest) = line.strip_prefix("bench start") {
-            start = rest.trim().to_string();
+            out.start = rest.trim().to_string();
         } else if line == "bench done" {
-            done = true;
+            out.done = true;
+        } else if let Some(rest) = line.strip_prefix("bench phases ") {
+            out.phases.extend(parse_phases(rest));
         } else if let Some(parsed) = parse_op_line(line) {
-            ops.push(parsed);
+            out.ops.push(parsed);
         }
     }
-    (start, ops, done)
+    out
+}
+
+/// The words after `bench phases `: `op=getpid runs=1999/2000
+/// events=entry,dispatch,exit median_segments=120,40,90,110` (`none` for
+/// no runs, or no events).
+pub fn parse_phases(words: &str) -> Option<(String, Phases)> {
+    let fields: std::collections::BTreeMap<&str, &str> =
+        words.split_whitespace().filter_map(|w| w.split_once('=')).collect();
+    let op = fields.get("op")?.to_string();
+    let (a, b) = fields.get("runs")?.split_once('/')?;
+    let points: Vec<String> = match *fields.get("events")? {
+        "none" => Vec::new(),
+        list => list.split(',').map(str::to_string).collect(),
+    };
+    let segments = fields
+        .get("median_segments")?
+        .split(',')
+        .map(|x| x.parse().ok())
+        .collect::<Option<Vec<u64>>>()?;
+    if segments.len() != points.len() + 1 {
+        return None;
+    }
+    let runs = (a.parse().ok()?, b.parse().ok()?);
+    Some((op, Phases { runs, points, segments }))
 }
 
 /// One `bench op=…` line.
@@ -811,7 +907,7 @@ fn boot_linux(
     };
     let done = qemu::boot(ctx, &boot)?;
     let serial = String::from_utf8_lossy(&done.serial).into_owned();
-    let (start, ops, finished) = parse_output(&serial);
+    let Output { start, ops, phases, done: finished } = parse_output(&serial);
     let state = if finished {
         RunState::Done
     } else if done.outcome == Outcome::TimedOut {
@@ -830,6 +926,7 @@ fn boot_linux(
         variant,
         state,
         ops,
+        phases,
         start,
         seconds: 0.0,
     })
@@ -913,6 +1010,7 @@ fn regression_figure(ctx: &Ctx, built: &Built, program: &Path) -> Result<u64> {
         .expect("the fast variant");
     let plan = Plan {
         built,
+        probes_kernel: None,
         program,
         linux: None,
         accel: Accel::Icount,
@@ -1038,12 +1136,29 @@ mod tests {
     fn output_with_console_noise() {
         let serial = "[    0.09] PCI: Fatal\r\nbench start system=other pcid=0\r\n\
                       [ 1.0] x bench op=timer iters=1 min_cycles=13 median_cycles=13 ns=35.6\r\nbench done\r\n";
-        let (start, ops, done) = parse_output(serial);
-        assert_eq!(start, "system=other pcid=0");
-        assert_eq!(ops.len(), 1);
-        assert!(done);
-        assert!(missing_cpu_feature(&["kpti=on", "pcid=on"], &start).is_some());
-        assert_eq!(missing_cpu_feature(&["pcid=off"], &start), None);
+        let out = parse_output(serial);
+        assert_eq!(out.start, "system=other pcid=0");
+        assert_eq!(out.ops.len(), 1);
+        assert!(out.phases.is_empty());
+        assert!(out.done);
+        assert!(missing_cpu_feature(&["kpti=on", "pcid=on"], &out.start).is_some());
+        assert_eq!(missing_cpu_feature(&["pcid=off"], &out.start), None);
+    }
+
+    #[test]
+    fn phase_lines() {
+        let serial = "bench op=getpid iters=10 min_cycles=900 median_cycles=900 ns=1.0\n\
+                      bench phases op=getpid runs=9/10 events=entry,dispatch,exit median_segments=100,20,300,80\n\
+                      bench phases op=timer runs=10/10 events=none median_segments=13\n\
+                      bench phases op=bad runs=10/10 events=entry median_segments=1\n";
+        let out = parse_output(serial);
+        assert_eq!(out.phases.len(), 2);
+        let (op, p) = &out.phases[0];
+        assert_eq!(op, "getpid");
+        assert_eq!(p.runs, (9, 10));
+        assert_eq!(p.points, ["entry", "dispatch", "exit"]);
+        assert_eq!(p.segments, [100, 20, 300, 80]);
+        assert!(out.phases[1].1.points.is_empty());
     }
 
     #[test]

@@ -83,6 +83,18 @@ fn kernel(ctx: &Ctx) -> Result<PathBuf> {
     Ok(release_dir(ctx, "target/kernel").join("lstar-kernel"))
 }
 
+/// The kernel with its phase probes compiled in (the `probes` feature), for
+/// the bench's breakdown; in a target directory of its own so neither build
+/// undoes the other.
+pub fn kernel_with_probes(ctx: &Ctx) -> Result<PathBuf> {
+    ctx.run(
+        cargo_bare(ctx, "target/kernel-probes", KERNEL_RUSTFLAGS)
+            .args(["-p", "lstar-kernel", "--features", "probes"]),
+    )
+    .context("building the kernel with probes")?;
+    Ok(release_dir(ctx, "target/kernel-probes").join("lstar-kernel"))
+}
+
 /// The server names: every `servers/<name>/` with a Cargo.toml, whose package
 /// is `<name>-server` and whose binary is `<name>`.
 pub fn server_names(root: &Path) -> Result<Vec<String>> {

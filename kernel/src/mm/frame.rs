@@ -15,7 +15,8 @@ const MAX_FRAMES: usize = 1 << 20;
 struct Bitmap {
     /// Bit set = frame in use or not RAM.
     used: [u64; MAX_FRAMES / 64],
-    /// Lowest word that may hold a free frame.
+    /// Lowest word that may hold a free frame: every word below it is
+    /// full.
     hint: usize,
     free: usize,
     /// Frames of RAM, in use or not.
@@ -71,6 +72,18 @@ pub fn reserve(start: u64, end: u64) {
 /// frames are not zeroed.
 pub fn alloc_contiguous(count: usize, align: usize) -> Option<PhysAddr> {
     let mut map = FRAMES.lock();
+    // Every word below the hint is full: move it past the full words at
+    // its end, so no search walks the frames boot took for good.
+    while map.hint < map.used.len() && map.used[map.hint] == u64::MAX {
+        map.hint += 1;
+    }
+    if count == 1 && align == 1 {
+        // The common case (page tables, user pages): the first free bit.
+        let w = map.hint;
+        let bit = (!*map.used.get(w)?).trailing_zeros() as usize;
+        map.set(w * 64 + bit, true);
+        return Some(PhysAddr((w * 64 + bit) as u64 * PAGE_SIZE));
+    }
     let mut f = (map.hint * 64).next_multiple_of(align);
     while f + count <= MAX_FRAMES {
         if map.used[f / 64] == u64::MAX && f.is_multiple_of(64) {

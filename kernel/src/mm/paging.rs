@@ -257,6 +257,19 @@ impl AddressSpace {
 
     /// Maps a fresh zeroed frame at the user page `va`.
     pub fn map_zeroed(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
+        self.map_fresh(va, flags, |f| frame::zero(f, 1))
+    }
+
+    /// Maps a fresh frame holding a copy of the frame at `src`.
+    pub fn map_copy(&mut self, va: u64, flags: Flags, src: PhysAddr) -> Result<(), MapError> {
+        // SAFETY: both are whole frames reached through the direct map;
+        // `new` was just allocated and nothing else refers to it.
+        self.map_fresh(va, flags, |new| unsafe { core::ptr::copy_nonoverlapping(src.virt(), new.virt(), PAGE_SIZE as usize) })
+    }
+
+    /// Maps a new frame at the user page `va`, filled by `fill` (it holds
+    /// garbage before).
+    fn map_fresh(&mut self, va: u64, flags: Flags, fill: impl FnOnce(PhysAddr)) -> Result<(), MapError> {
         if !va.is_multiple_of(PAGE_SIZE) || va >= USER_END {
             return Err(MapError::BadAddress);
         }
@@ -264,7 +277,8 @@ impl AddressSpace {
         if !t[i].is_unused() {
             return Err(MapError::Exists);
         }
-        let f = frame::alloc_zeroed().ok_or(MapError::NoMemory)?;
+        let f = frame::alloc_contiguous(1, 1).ok_or(MapError::NoMemory)?;
+        fill(f);
         t[i].set_addr(x86_64::PhysAddr::new(f.0), flags | Flags::PRESENT | Flags::USER_ACCESSIBLE);
         Ok(())
     }
@@ -356,12 +370,9 @@ impl AddressSpace {
                     copy.protect(va, leaf);
                     continue;
                 }
-                copy.map_zeroed(va, leaf).ok()?;
+                copy.map_copy(va, leaf, pa).ok()?;
+                // Exactly the source's rights: PROT_NONE pages lack USER.
                 copy.protect(va, leaf);
-                let (new, _) = copy.translate(va)?;
-                // SAFETY: both are whole frames of user memory reached
-                // through the direct map; `new` was just allocated.
-                unsafe { core::ptr::copy_nonoverlapping(pa.virt(), new.virt(), PAGE_SIZE as usize) };
             }
         }
         Some(copy)

@@ -124,6 +124,7 @@ fn result() -> u64 {
 
 fn linux(nr: u64, args: [u64; 6]) {
     let (route, name, number) = route(nr);
+    crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Dispatch);
     match route {
         Route::None => {
             set_result(Errno::ENOSYS.to_ret());

@@ -313,6 +313,7 @@ fn reply(k: &mut Kernel, client: ThreadId, value: u64) -> Result<(), Errno> {
     t.outgoing = None;
     t.state = State::Ready;
     crate::arch::x86_64::cpu::count(|c| c.ipc_messages += 1);
+    crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Reply);
     k.set_reply_target(client);
     Ok(())
 }

@@ -81,11 +81,11 @@ fn counts_cell(run: &Run, op: &str) -> String {
     }
 }
 
-fn row(cells: &[String]) -> String {
+pub(super) fn row(cells: &[String]) -> String {
     format!("| {} |\n", cells.join(" | "))
 }
 
-fn header(cells: &[&str]) -> String {
+pub(super) fn header(cells: &[&str]) -> String {
     let mut s = row(&cells.iter().map(|c| c.to_string()).collect::<Vec<_>>());
     s.push_str(&row(&cells
         .iter()
@@ -238,6 +238,8 @@ pub fn markdown(results: &Results) -> String {
             ]));
         }
     }
+
+    s.push_str(&super::phases::markdown(results, unit));
 
     s.push_str("\n## Targets\n\n");
     s.push_str(&header(&["target", "figures", "verdict"]));
@@ -645,6 +647,7 @@ pub fn to_json(results: &Results) -> Value {
         "linux_kernel": results.linux.as_ref().map(|p| p.display().to_string()).ok(),
         "seconds": results.seconds,
         "variants": variants,
+        "phases": super::phases::to_json(results),
         "breakdown": breakdown(results).iter().map(|p| json!({"part": p.part, "cycles": p.cycles, "how": p.how})).collect::<Vec<_>>(),
         "targets": targets(results).iter().map(|t| json!({
             "target": t.what,
@@ -674,6 +677,7 @@ mod tests {
             variant: VARIANTS.iter().find(|v| v.name == name).expect(name),
             state,
             ops: ops.into_iter().map(|(n, r)| (n.to_string(), r)).collect(),
+            phases: Vec::new(),
             start: String::new(),
             seconds: 1.0,
         }

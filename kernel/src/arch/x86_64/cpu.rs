@@ -6,7 +6,9 @@
 //! One CPU for now; the layout is per-CPU so a second is a second copy.
 
 use core::arch::asm;
+use core::mem::size_of;
 use core::ptr::addr_of_mut;
+use lstar_abi::counters::{Counters, ProbeLog, ProbePoint, PROBES_OFFSET};
 use x86_64::registers::model_specific::Msr;
 
 pub const KERNEL_CS: u16 = 0x10;
@@ -73,22 +75,54 @@ struct Tss {
 /// the process server maps the page read-only into Linux processes.
 #[repr(C, align(4096))]
 pub struct CountersPage {
-    pub counters: lstar_abi::counters::Counters,
-    _pad: [u8; 4096 - core::mem::size_of::<lstar_abi::counters::Counters>()],
+    pub counters: Counters,
+    _pad: [u8; PROBES_OFFSET - size_of::<Counters>()],
+    /// Phase stamps, written only by a kernel built with `probes`.
+    pub probes: ProbeLog,
+    _pad2: [u8; 4096 - PROBES_OFFSET - size_of::<ProbeLog>()],
 }
 
 #[link_section = ".entry.data"]
 #[no_mangle]
 pub static mut COUNTERS: CountersPage = CountersPage {
-    counters: lstar_abi::counters::Counters { entries: 0, syscalls: 0, cr3_writes: 0, tlb_flushes: 0, ipc_messages: 0, switches: 0 },
-    _pad: [0; 4096 - core::mem::size_of::<lstar_abi::counters::Counters>()],
+    counters: Counters { entries: 0, syscalls: 0, cr3_writes: 0, tlb_flushes: 0, ipc_messages: 0, switches: 0 },
+    _pad: [0; PROBES_OFFSET - size_of::<Counters>()],
+    probes: ProbeLog::new(cfg!(feature = "probes")),
+    _pad2: [0; 4096 - PROBES_OFFSET - size_of::<ProbeLog>()],
 };
 
 /// Counts events the Rust side sees (IPC messages, switches).
-pub fn count(f: impl FnOnce(&mut lstar_abi::counters::Counters)) {
+pub fn count(f: impl FnOnce(&mut Counters)) {
     // SAFETY: one CPU, interrupts off: only this code and the entry
     // assembly's increments touch the page, never at the same time.
     f(unsafe { &mut (*addr_of_mut!(COUNTERS)).counters });
+}
+
+/// Stamps a phase boundary into the probe log (docs/benchmarking.md);
+/// compiled to nothing without the `probes` feature.
+#[inline(always)]
+pub fn probe(point: ProbePoint) {
+    #[cfg(feature = "probes")]
+    {
+        let tsc = super::rdtsc();
+        // SAFETY: as in `count`: one CPU, interrupts off.
+        unsafe { (*addr_of_mut!(COUNTERS)).probes.push(point, tsc) }
+    }
+    #[cfg(not(feature = "probes"))]
+    let _ = point;
+}
+
+/// The entry assembly's probes (called only when built with `probes`).
+#[cfg(feature = "probes")]
+#[no_mangle]
+extern "C" fn probe_syscall_entry() {
+    probe(ProbePoint::Entry);
+}
+
+#[cfg(feature = "probes")]
+#[no_mangle]
+extern "C" fn probe_exit() {
+    probe(ProbePoint::Exit);
 }
 
 /// Physical address of the counters page, for mapping it to user space.

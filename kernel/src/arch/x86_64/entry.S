@@ -8,7 +8,8 @@
  *
  * Interpolated constants: PERCPU_* are offsets into struct PerCpu,
  * PTREGS_* offsets into PtRegs, USER_CS / USER_DS the user selectors,
- * ENOSYS_RET the value -ENOSYS.
+ * ENOSYS_RET the value -ENOSYS, PROBES 1 in a kernel built with the
+ * `probes` feature (phase stamps, docs/benchmarking.md), else 0.
  */
 
 .section .entry.text, "ax"
@@ -62,6 +63,9 @@ syscall_entry:
     push r13
     push r14
     push r15
+.if {PROBES}
+    call probe_syscall_entry                    /* clobbers only saved registers */
+.endif
     /* Speculation hygiene: no user value stays in a register the
      * dispatcher does not need. */
     xor esi, esi
@@ -88,6 +92,9 @@ syscall_entry:
  * user mode, whatever the way in, comes here. */
 .global return_to_user
 return_to_user:
+.if {PROBES}
+    call probe_exit                             /* every register is reloaded below */
+.endif
     /* SYSRET only when it restores exactly what IRET would. */
     mov rcx, [rsp + {PTREGS_RCX}]
     mov r11, [rsp + {PTREGS_RIP}]

@@ -42,6 +42,7 @@ global_asm!(
     USER_CS = const cpu::USER_CS as u64,
     USER_DS = const cpu::USER_DS as u64,
     ENOSYS_RET = const -38i64,
+    PROBES = const cfg!(feature = "probes") as u8,
 );
 
 /// Called by the PVH stub (boot.S) with the physical address of

@@ -58,9 +58,17 @@ pub struct Proc {
     /// Held in the tmpfs, like an open file.
     pub cwd: Ino,
     pub umask: u32,
+    /// RLIMIT_NOFILE's soft limit: descriptors are below it. The process
+    /// server owns the limit and tells this server when it changes.
+    pub nofile: u32,
 }
 
 impl Proc {
+    /// Whether `fd` may be a descriptor under the limit (dup2's target).
+    pub fn fd_allowed(&self, fd: i32) -> bool {
+        u32::try_from(fd).is_ok_and(|fd| fd < self.nofile)
+    }
+
     /// The lowest free descriptor not below `min`; `EMFILE` when all up
     /// to the limit are taken.
     pub fn free_fd(&self, min: i32) -> Result<i32, Errno> {
@@ -71,7 +79,7 @@ impl Proc {
             }
             want += 1;
         }
-        if want >= NOFILE {
+        if !self.fd_allowed(want) {
             return Err(Errno::EMFILE);
         }
         Ok(want)
@@ -127,7 +135,7 @@ impl FileServer {
                 }
                 self.ofd_mut(ofd).refs = 3;
             }
-            self.procs.insert(pid, Proc { fds, cwd: ROOT, umask: 0o022 });
+            self.procs.insert(pid, Proc { fds, cwd: ROOT, umask: 0o022, nofile: NOFILE });
         }
         self.procs.get_mut(&pid).expect("inserted above")
     }
@@ -237,18 +245,18 @@ impl FileServer {
     }
 
     /// fork(2): `child` gets `parent`'s descriptors (sharing their open
-    /// descriptions), working directory and umask.
+    /// descriptions), working directory, umask and descriptor limit.
     pub fn fork(&mut self, parent: Pid, child: Pid) {
         if self.procs.contains_key(&child) {
             self.exit(child);
         }
         let p = self.proc(parent);
-        let (fds, cwd, umask) = (p.fds.clone(), p.cwd, p.umask);
+        let (fds, cwd, umask, nofile) = (p.fds.clone(), p.cwd, p.umask, p.nofile);
         for fd in fds.values() {
             self.ofd_mut(fd.ofd).refs += 1;
         }
         self.fs.hold(cwd);
-        self.procs.insert(child, Proc { fds, cwd, umask });
+        self.procs.insert(child, Proc { fds, cwd, umask, nofile });
     }
 
     /// The end of a process: every descriptor closed, the process
@@ -304,7 +312,12 @@ mod tests {
         assert_eq!(p.free_fd(0), Ok(3));
         assert_eq!(p.free_fd(1), Ok(3));
         assert_eq!(p.free_fd(10), Ok(10));
-        assert_eq!(p.free_fd(NOFILE), Err(Errno::EMFILE));
+        assert_eq!(p.free_fd(NOFILE as i32), Err(Errno::EMFILE));
+        p.nofile = 4;
+        assert_eq!(p.free_fd(0), Ok(3));
+        assert_eq!(p.free_fd(4), Err(Errno::EMFILE));
+        assert!(p.fd_allowed(3) && !p.fd_allowed(4) && !p.fd_allowed(-1));
+        p.nofile = NOFILE;
         s.close_fd(1, 1).unwrap();
         assert_eq!(s.proc(1).free_fd(0), Ok(1));
         assert_eq!(s.close_fd(1, 1), Err(Errno::EBADF));

@@ -134,8 +134,11 @@ pub mod ioctl {
     pub const FIOCLEX: u32 = 0x5451;
 }
 
-/// The highest descriptor plus one: RLIMIT_NOFILE's usual soft limit.
-pub const NOFILE: i32 = 1024;
+/// RLIMIT_NOFILE's soft limit until the process server says otherwise
+/// (lstar_abi::fs::NOFILE): the highest descriptor plus one.
+pub const NOFILE: u32 = 1024;
+/// The most RLIMIT_NOFILE may be raised to (fs.nr_open's default).
+pub const NR_OPEN: u32 = 1 << 20;
 /// The most a single read or write moves (Linux's MAX_RW_COUNT).
 pub const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// readv/writev's limit on iovec entries (UIO_MAXIOV).

@@ -67,6 +67,7 @@ impl FileServer {
         if !ofd.readable() {
             return Err(Errno::EBADF);
         }
+        user::access_ok(buf, count)?;
         if self.forward_terminal(env, id) {
             return Ok(0);
         }
@@ -111,6 +112,7 @@ impl FileServer {
         if !ofd.writable() {
             return Err(Errno::EBADF);
         }
+        user::access_ok(buf, count)?;
         if self.forward_terminal(env, id) {
             return Ok(0);
         }
@@ -160,16 +162,16 @@ impl FileServer {
         Ok(n)
     }
 
-    pub(super) fn readv(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, iov: u64, count: i32) -> Result<u64, Errno> {
+    pub(super) fn readv(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, iov: u64, count: u64) -> Result<u64, Errno> {
         let id = self.io_ofd(pid, fd)?;
         if !self.ofd(id).readable() {
             return Err(Errno::EBADF);
         }
+        let vecs = iovecs(env, iov, count)?;
         // The console server reads the iovecs itself.
         if self.forward_terminal(env, id) {
             return Ok(0);
         }
-        let vecs = iovecs(env, iov, count)?;
         let mut total = 0;
         for (base, len) in vecs {
             match self.read_ofd(env, id, base, len, At::Offset) {
@@ -186,15 +188,15 @@ impl FileServer {
         Ok(total)
     }
 
-    pub(super) fn writev(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, iov: u64, count: i32) -> Result<u64, Errno> {
+    pub(super) fn writev(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, iov: u64, count: u64) -> Result<u64, Errno> {
         let id = self.io_ofd(pid, fd)?;
         if !self.ofd(id).writable() {
             return Err(Errno::EBADF);
         }
+        let vecs = iovecs(env, iov, count)?;
         if self.forward_terminal(env, id) {
             return Ok(0);
         }
-        let vecs = iovecs(env, iov, count)?;
         let mut total = 0;
         for (base, len) in vecs {
             match self.write_ofd(env, id, base, len, At::Offset) {
@@ -333,24 +335,34 @@ impl FileServer {
     }
 }
 
-/// The iovec array of readv/writev: (base, len) pairs.
-pub(super) fn iovecs(env: &mut dyn Env, iov: u64, count: i32) -> Result<Vec<(u64, u64)>, Errno> {
-    let count = u64::try_from(count).map_err(|_| Errno::EINVAL)?;
+/// The iovec array of readv/writev as (base, len) pairs, checked in
+/// Linux's order: more than [`IOV_MAX`] entries (`count` is an unsigned
+/// long) is `EINVAL`, an unreadable array `EFAULT`, any length negative
+/// as an ssize_t `EINVAL`; then each range must lie in user memory
+/// (`EFAULT`, so lengths whose sum overflows fail there). The lengths
+/// are cut so that they add up to at most [`MAX_RW_COUNT`].
+pub(super) fn iovecs(env: &mut dyn Env, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > IOV_MAX {
         return Err(Errno::EINVAL);
     }
     let mut raw = alloc::vec![0u8; (count * 16) as usize];
     user::read_exact(env, iov, &mut raw)?;
-    let mut total: u64 = 0;
-    let mut vecs = Vec::with_capacity(count as usize);
-    for v in raw.chunks_exact(16) {
-        let base = u64::from_le_bytes(v[..8].try_into().expect("8 bytes"));
-        let len = u64::from_le_bytes(v[8..].try_into().expect("8 bytes"));
-        // The lengths are ssize_t, and so is their sum.
-        total = total.checked_add(len).filter(|&t| t <= i64::MAX as u64).ok_or(Errno::EINVAL)?;
-        vecs.push((base, len));
+    let vecs: Vec<(u64, u64)> = raw
+        .chunks_exact(16)
+        .map(|v| (u64::from_le_bytes(v[..8].try_into().expect("8 bytes")), u64::from_le_bytes(v[8..].try_into().expect("8 bytes"))))
+        .collect();
+    if vecs.iter().any(|&(_, len)| len > i64::MAX as u64) {
+        return Err(Errno::EINVAL);
     }
-    Ok(vecs)
+    let mut total: u64 = 0;
+    let mut capped = Vec::with_capacity(vecs.len());
+    for (base, len) in vecs {
+        user::access_ok(base, len)?;
+        let len = len.min(MAX_RW_COUNT - total);
+        total += len;
+        capped.push((base, len));
+    }
+    Ok(capped)
 }
 
 fn read_device(env: &mut dyn Env, dev: Device, buf: u64, count: u64) -> Result<u64, Errno> {

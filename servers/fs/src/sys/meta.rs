@@ -81,17 +81,17 @@ impl FileServer {
         self.chown(self.ofd(id).ino, uid, gid)
     }
 
-    /// chown(2) as root: -1 leaves an id as it is; a change to a
-    /// non-directory clears set-user-ID, and set-group-ID when group
-    /// execute is set.
+    /// chown(2) as root: -1 leaves an id as it is. Any chown of a
+    /// non-directory, even one to (-1, -1) that changes no id, clears
+    /// set-user-ID, and set-group-ID when group execute is set (without
+    /// it the bit means mandatory locking and stays), as Linux does.
     fn chown(&mut self, ino: Ino, uid: u32, gid: u32) -> Result<u64, Errno> {
         const UNCHANGED: u32 = u32::MAX;
         let inode = self.fs.inode_mut(ino);
-        if uid == UNCHANGED && gid == UNCHANGED {
-            return Ok(0);
-        }
         if inode.proc {
-            return Err(Errno::EPERM);
+            // /proc's files take no new owner; a chown that asks for
+            // none changes nothing there.
+            return if uid == UNCHANGED && gid == UNCHANGED { Ok(0) } else { Err(Errno::EPERM) };
         }
         if uid != UNCHANGED {
             inode.uid = uid;

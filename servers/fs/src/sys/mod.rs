@@ -50,8 +50,9 @@ impl FileServer {
         match nr {
             nr::READ => self.read(env, pid, int(a[0]), a[1], a[2]),
             nr::WRITE => self.write(env, pid, int(a[0]), a[1], a[2]),
-            nr::READV => self.readv(env, pid, int(a[0]), a[1], int(a[2])),
-            nr::WRITEV => self.writev(env, pid, int(a[0]), a[1], int(a[2])),
+            // iovcnt is an unsigned long in the kernel's prototype.
+            nr::READV => self.readv(env, pid, int(a[0]), a[1], a[2]),
+            nr::WRITEV => self.writev(env, pid, int(a[0]), a[1], a[2]),
             nr::PREAD64 => self.pread(env, pid, int(a[0]), a[1], a[2], off(a[3])),
             nr::PWRITE64 => self.pwrite(env, pid, int(a[0]), a[1], a[2], off(a[3])),
             nr::LSEEK => self.lseek(pid, int(a[0]), off(a[1]), uint(a[2])),

@@ -120,8 +120,11 @@ impl FileServer {
         }
         let nonblock = end.flags & o::NONBLOCK != 0;
         let segs = match nr {
-            nr::READ | nr::WRITE => vec![(a[1], a[2])],
-            _ => super::io::iovecs(host, a[1], int(a[2]))?,
+            nr::READ | nr::WRITE => {
+                user::access_ok(a[1], a[2])?;
+                vec![(a[1], a[2])]
+            }
+            _ => super::io::iovecs(host, a[1], a[2])?,
         };
         let total = segs.iter().map(|s| s.1).sum::<u64>().min(MAX_RW_COUNT);
         let mut io = PipeIo { ofd, pipe, segs, total, done: 0 };

@@ -515,6 +515,29 @@ fn newfstatat_flags() {
 }
 
 #[test]
+fn descriptor_limit() {
+    let mut t = T::new();
+    t.sys(nr::DUP2, &[0, 40]).unwrap();
+    assert_eq!(t.s.call(&mut t.env, proto::NOFILE, [1, 8, 0, 0, 0, 0]), Ok(0));
+    for fd in 3..8 {
+        assert_eq!(t.sys(nr::DUP, &[0]), Ok(fd));
+    }
+    assert_eq!(t.sys(nr::DUP, &[0]), Err(Errno::EMFILE));
+    assert_eq!(t.open("/dev/null", o::RDONLY, 0), Err(Errno::EMFILE));
+    assert_eq!(t.sys(nr::FCNTL, &[0, 0, 8]), Err(Errno::EINVAL), "F_DUPFD at the limit");
+    assert_eq!(t.sys(nr::DUP2, &[0, 8]), Err(Errno::EBADF));
+    assert_eq!(t.sys(nr::DUP3, &[0, 8, 0]), Err(Errno::EBADF));
+    assert_eq!(t.sys(nr::DUP2, &[40, 40]), Ok(40), "the same descriptor is only checked");
+    assert_eq!(t.sys(nr::FCNTL, &[40, 1]), Ok(0), "one above the limit still works");
+    // A child inherits the limit.
+    t.s.call(&mut t.env, proto::FORK, [1, 2, 0, 0, 0, 0]).unwrap();
+    t.pid = 2;
+    assert_eq!(t.sys(nr::DUP2, &[0, 8]), Err(Errno::EBADF));
+    assert_eq!(t.s.call(&mut t.env, proto::NOFILE, [2, 64, 0, 0, 0, 0]), Ok(0));
+    assert_eq!(t.sys(nr::DUP2, &[0, 63]), Ok(63));
+}
+
+#[test]
 fn process_protocol() {
     let mut t = T::new();
     let fd = t.open("/tmp/p", o::CREAT | o::RDWR, 0o644).unwrap();

@@ -105,6 +105,8 @@ pub struct FileServer {
     pub(crate) waits: crate::sys::Waits,
     /// What /proc knows beyond the tables here (crate::procfs).
     pub(crate) procfs: crate::procfs::ProcFs,
+    /// The clock as the call being handled first read it (sys::now).
+    pub(crate) call_time: Option<crate::linux::Timespec>,
 }
 
 impl FileServer {
@@ -118,6 +120,7 @@ impl FileServer {
             pipes: Default::default(),
             waits: Default::default(),
             procfs: Default::default(),
+            call_time: None,
         }
     }
 

@@ -107,6 +107,7 @@ impl FileServer {
     pub fn settle(&mut self, host: &mut dyn Host) {
         self.retry_held(host);
         self.arm_timer();
+        self.stamp_times(host);
     }
 
     /// What the loop must do now that the message is handled, in order.

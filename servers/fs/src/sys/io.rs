@@ -7,7 +7,7 @@ use lstar_abi::errno::Errno;
 use crate::files::{FileServer, OfdId, Pid};
 use crate::linux::{ioctl as req, o, Termios, Winsize, IOV_MAX, MAX_OFFSET, MAX_RW_COUNT};
 use crate::linux::{SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET};
-use crate::tmpfs::{Device, Node};
+use crate::tmpfs::{touch, Device, Node};
 use crate::user::{self, Env};
 
 /// Where a transfer happens: at the description's offset (read, write),
@@ -80,12 +80,18 @@ impl FileServer {
             Node::Dir(_) => return Err(Errno::EISDIR),
             Node::File(data) => {
                 let len = data.len() as u64;
-                if pos >= len || count == 0 {
+                let n = if pos >= len || count == 0 {
                     0
                 } else {
                     let end = len.min(pos + count);
                     user::copy_out(env, buf, &data[pos as usize..end as usize])?
+                };
+                // A read is an access, even at the end of the file; a
+                // read of nothing is not.
+                if count > 0 {
+                    self.fs.touch(ofd.ino, touch::READ);
                 }
+                n
             }
             Node::Device(dev) => return read_device(env, *dev, buf, count),
             Node::Proc(g) => {
@@ -156,6 +162,7 @@ impl FileServer {
             self.fs.resize_file(ino, len.max(pos + n))?;
         }
         let n = copied?;
+        self.fs.touch(ino, touch::MTIME | touch::CTIME);
         if at == At::Offset {
             self.ofd_mut(id).offset = (pos as u64) + n;
         }

@@ -18,7 +18,8 @@ use lstar_abi::errno::Errno;
 use libsys::nr;
 
 use crate::files::{FileServer, Pid};
-use crate::linux::{o, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
+use crate::linux::{o, Timespec, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
+use lstar_abi::native::clock;
 use crate::user::Env;
 
 /// An `int` argument. Linux reads only the low 32 bits of the register
@@ -46,6 +47,28 @@ fn fd_ret(fd: i32) -> u64 {
 impl FileServer {
     /// Handles syscall `nr` (x64 numbering) for process `pid`.
     pub fn syscall(&mut self, env: &mut dyn Env, pid: Pid, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
+        let r = self.dispatch(env, pid, nr, a);
+        self.stamp_times(env);
+        r
+    }
+
+    /// The time of the call being handled, for file times: the clock is
+    /// read once per call, so every time one call sets is the same.
+    pub(crate) fn now(&mut self, env: &mut dyn Env) -> Timespec {
+        *self.call_time.get_or_insert_with(|| Timespec::from_ns(env.clock(clock::REALTIME)))
+    }
+
+    /// Sets the times the call changed (`Tmpfs::touch`) to its time; a
+    /// call that changed none reads no clock.
+    pub(crate) fn stamp_times(&mut self, env: &mut dyn Env) {
+        if self.fs.has_touched() {
+            let now = self.now(env);
+            self.fs.stamp(now);
+        }
+        self.call_time = None;
+    }
+
+    fn dispatch(&mut self, env: &mut dyn Env, pid: Pid, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
         self.procfs.caller = pid;
         match nr {
             nr::READ => self.read(env, pid, int(a[0]), a[1], a[2]),

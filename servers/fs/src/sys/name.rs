@@ -11,7 +11,7 @@ use crate::files::{FileServer, Pid};
 use crate::linux::mode::{PERMS, S_IFDIR, S_IFLNK, S_IFREG, S_ISVTX};
 use crate::linux::{o, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT};
 use crate::path::{self, Found, Last, Links, Parent};
-use crate::tmpfs::{Ino, Node, ROOT};
+use crate::tmpfs::{touch, Ino, Node, ROOT};
 use crate::user::{self, Env};
 
 impl FileServer {
@@ -127,6 +127,8 @@ impl FileServer {
         }
         if flags & (o::TRUNC | o::PATH) == o::TRUNC && !created && inode.is_regular() {
             self.fs.resize_file(ino, 0)?;
+            // Even when it was empty, as ftruncate.
+            self.fs.touch(ino, touch::MTIME | touch::CTIME);
         }
         // Linux opens every file with O_LARGEFILE on 64-bit machines.
         let kept = if flags & o::PATH != 0 { flags & !o::CLOEXEC } else { (flags & !o::OPEN_ONLY) | o::LARGEFILE };

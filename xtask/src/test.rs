@@ -280,6 +280,7 @@ const CASES: &[Case] = &[
     Case::new("abi_chown_setid", "abi_chown_setid", Check::Differential),
     Case::new("abi_iovec_limits", "abi_iovec_limits", Check::Differential),
     Case::new("abi_file_times", "abi_file_times", Check::Differential),
+    Case::new("abi_fifo", "abi_fifo", Check::Differential),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

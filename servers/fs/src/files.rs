@@ -212,6 +212,8 @@ impl FileServer {
     fn drop_unused_ofd(&mut self, id: OfdId) {
         if self.ofd(id).refs == 0 {
             let ofd = self.ofds.remove(&id).expect("live");
+            // A FIFO's end counted as open when the description was made.
+            self.ofd_closed(&ofd);
             self.fs.release(ofd.ino);
         }
     }

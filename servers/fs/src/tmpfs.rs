@@ -95,8 +95,15 @@ pub enum Node {
     /// A symbolic link's target.
     Symlink(Vec<u8>),
     Device(Device),
-    /// A pipe (crate::pipe holds its buffer). Pipes live in no directory.
+    /// A device node mknod(2) made for a device Lstar does not have, or a
+    /// socket's name: stat shows it (`rdev`), opening it is `ENXIO`.
+    Special { rdev: u64 },
+    /// A pipe made by pipe(2) (crate::pipe holds its buffer). Pipes live
+    /// in no directory.
     Pipe(crate::pipe::PipeId),
+    /// A named pipe (FIFO) that mknod(2) made: its buffer, under this
+    /// number in crate::pipe, exists while it is open.
+    Fifo(crate::pipe::PipeId),
     /// A file of /proc, whose bytes are made when it is read.
     Proc(crate::procfs::Gen),
 }
@@ -106,6 +113,14 @@ impl Node {
     /// place in the tree.
     pub fn dir() -> Node {
         Node::Dir(Dir::new(ROOT, b""))
+    }
+
+    /// The pipe behind a pipe or a FIFO.
+    pub fn pipe(&self) -> Option<crate::pipe::PipeId> {
+        match self {
+            Node::Pipe(p) | Node::Fifo(p) => Some(*p),
+            _ => None,
+        }
     }
 }
 
@@ -141,6 +156,12 @@ impl Device {
 
     pub fn is_terminal(self) -> bool {
         matches!(self, Device::Console | Device::Tty)
+    }
+
+    /// The character device with number `rdev`, if Lstar has it (what a
+    /// node mknod(2) makes with that number opens).
+    pub fn from_rdev(rdev: u64) -> Option<Device> {
+        [Device::Null, Device::Zero, Device::Full, Device::Random, Device::Urandom, Device::Console, Device::Tty].into_iter().find(|d| d.rdev() == rdev)
     }
 }
 
@@ -841,7 +862,8 @@ impl Tmpfs {
             Node::Dir(d) => (2 * DIRENT_SIZE + DIRENT_SIZE * d.len() as i64, 0, 0),
             Node::Symlink(t) => (t.len() as i64, 0, 0),
             Node::Device(dev) => (0, 0, dev.rdev()),
-            Node::Pipe(_) | Node::Proc(_) => (0, 0, 0),
+            Node::Special { rdev } => (0, 0, *rdev),
+            Node::Pipe(_) | Node::Fifo(_) | Node::Proc(_) => (0, 0, 0),
         };
         // /proc's files are empty until read, and its links and
         // directories show no size either, as in Linux.

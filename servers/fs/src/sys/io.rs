@@ -104,8 +104,10 @@ impl FileServer {
                 }
             }
             Node::Symlink(_) => return Err(Errno::EBADF),
+            // Never opened (sys::name refuses it).
+            Node::Special { .. } => return Err(Errno::ENXIO),
             // read and readv reach a pipe through sys::pipe; pread here.
-            Node::Pipe(_) => return Err(Errno::ESPIPE),
+            Node::Pipe(_) | Node::Fifo(_) => return Err(Errno::ESPIPE),
         };
         if at == At::Offset {
             self.ofd_mut(id).offset = pos + n;
@@ -129,10 +131,11 @@ impl FileServer {
             Node::Device(dev) => return write_device(env, *dev, buf, count),
             Node::Dir(_) => return Err(Errno::EISDIR),
             Node::Symlink(_) => return Err(Errno::EBADF),
+            Node::Special { .. } => return Err(Errno::ENXIO),
             // Never open for writing (sys::name refuses it).
             Node::Proc(_) => return Err(Errno::EINVAL),
             // write and writev reach a pipe through sys::pipe; pwrite here.
-            Node::Pipe(_) => return Err(Errno::ESPIPE),
+            Node::Pipe(_) | Node::Fifo(_) => return Err(Errno::ESPIPE),
         };
         // O_APPEND writes at the end, pwrite(2) included (a Linux quirk
         // its man page documents).
@@ -228,7 +231,7 @@ impl FileServer {
         let cur = self.ofd(id).offset;
         let new = match &self.fs.inode(self.ofd(id).ino).node {
             Node::Device(dev) if dev.is_terminal() => return Err(Errno::ESPIPE),
-            Node::Pipe(_) => return Err(Errno::ESPIPE),
+            Node::Pipe(_) | Node::Fifo(_) => return Err(Errno::ESPIPE),
             // Linux's null and zero devices keep every position at 0.
             Node::Device(_) => 0,
             Node::File(data) => {
@@ -254,7 +257,7 @@ impl FileServer {
                 };
                 u64::try_from(target.ok_or(Errno::EINVAL)?).map_err(|_| Errno::EINVAL)?
             }
-            Node::Symlink(_) => return Err(Errno::EBADF),
+            Node::Symlink(_) | Node::Special { .. } => return Err(Errno::EBADF),
         };
         self.ofd_mut(id).offset = new;
         Ok(new)
@@ -297,7 +300,7 @@ impl FileServer {
                 }
                 self.tty_ioctl(env, request, arg)
             }
-            Node::Pipe(p) if request == req::FIONREAD => {
+            Node::Pipe(p) | Node::Fifo(p) if request == req::FIONREAD => {
                 let unread = i32::try_from(self.pipe_unread(*p)).unwrap_or(i32::MAX);
                 user::write_exact(env, arg, &unread.to_le_bytes()).map(|()| 0)
             }
@@ -336,7 +339,7 @@ impl FileServer {
     pub(super) fn fsync(&mut self, pid: Pid, fd: i32) -> Result<u64, Errno> {
         let id = self.io_ofd(pid, fd)?;
         match self.fs.inode(self.ofd(id).ino).node {
-            Node::Device(_) | Node::Pipe(_) => Err(Errno::EINVAL),
+            Node::Device(_) | Node::Special { .. } | Node::Pipe(_) | Node::Fifo(_) => Err(Errno::EINVAL),
             _ => Ok(0),
         }
     }

@@ -18,7 +18,7 @@ use lstar_abi::errno::Errno;
 use libsys::nr;
 
 use crate::files::{FileServer, Pid};
-use crate::linux::{o, Timespec, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
+use crate::linux::{Timespec, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
 use lstar_abi::native::clock;
 use crate::user::Env;
 
@@ -84,9 +84,7 @@ impl FileServer {
             nr::SYNCFS => self.io_ofd(pid, int(a[0])).map(|_| 0),
             nr::SYNC => Ok(0),
 
-            nr::OPEN => self.openat(env, pid, AT_FDCWD, a[0], uint(a[1]), uint(a[2])),
-            nr::OPENAT => self.openat(env, pid, int(a[0]), a[1], uint(a[2]), uint(a[3])),
-            nr::CREAT => self.openat(env, pid, AT_FDCWD, a[0], o::CREAT | o::WRONLY | o::TRUNC, uint(a[1])),
+            // open, openat and creat may wait (a FIFO): sys::held has them.
             nr::CLOSE => self.close_fd(pid, int(a[0])).map(|()| 0),
             nr::DUP => self.dup(pid, int(a[0])),
             nr::DUP2 => self.dup2(pid, int(a[0]), int(a[1])),
@@ -102,6 +100,8 @@ impl FileServer {
 
             nr::MKDIR => self.mkdirat(env, pid, AT_FDCWD, a[0], uint(a[1])),
             nr::MKDIRAT => self.mkdirat(env, pid, int(a[0]), a[1], uint(a[2])),
+            nr::MKNOD => self.mknodat(env, pid, AT_FDCWD, a[0], uint(a[1]), uint(a[2])),
+            nr::MKNODAT => self.mknodat(env, pid, int(a[0]), a[1], uint(a[2]), uint(a[3])),
             nr::RMDIR => self.unlinkat(env, pid, AT_FDCWD, a[0], AT_REMOVEDIR),
             nr::UNLINK => self.unlinkat(env, pid, AT_FDCWD, a[0], 0),
             nr::UNLINKAT => self.unlinkat(env, pid, int(a[0]), a[1], uint(a[2])),

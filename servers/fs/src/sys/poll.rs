@@ -316,7 +316,7 @@ impl FileServer {
             return None;
         }
         Some(match self.fs.inode(ofd.ino).node {
-            Node::Pipe(p) => {
+            Node::Pipe(p) | Node::Fifo(p) => {
                 let (pipe, mut mask) = (self.pipes.get(p), 0);
                 if ofd.readable() {
                     if !pipe.buf.is_empty() {

@@ -3,7 +3,8 @@
  * (and reads the end of file while there is no writer) and a writer with
  * no reader is ENXIO; without it each end waits for the other (a child
  * opens the other end); O_RDWR never waits; bytes left when the last end
- * closes are gone; lseek is ESPIPE. mknod's own rules: a directory type
+ * closes are gone (poll tells a reader of a hang-up only once a writer
+ * came); lseek is ESPIPE. mknod's own rules: a directory type
  * is EPERM, an unknown type EINVAL (before the path is looked at), an
  * existing name EEXIST, a trailing slash ENOENT; the umask applies. A
  * character node for /dev/null's number works as /dev/null; nodes for
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,6 +139,15 @@ int main(void)
 	T(read(r, buf, sizeof buf));
 	T(write(w, "left", 4));
 	T(close(w));
+	struct pollfd pfd = { .fd = r, .events = POLLIN };
+	T(poll(&pfd, 1, 0));
+	printf("revents %#x\n", pfd.revents);
+	T(close(r));
+	/* A reader opened with no writer hears of no hang-up. */
+	T(r = open("f", O_RDONLY | O_NONBLOCK));
+	pfd.fd = r;
+	T(poll(&pfd, 1, 0));
+	printf("revents %#x\n", pfd.revents);
 	T(close(r));
 	T(r = open("f", O_RDONLY | O_NONBLOCK));
 	T(read(r, buf, sizeof buf));

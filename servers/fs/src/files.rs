@@ -25,6 +25,12 @@ pub struct Ofd {
     pub offset: u64,
     /// The access mode and status flags, as F_GETFL shows them.
     pub flags: u32,
+    /// Of a FIFO's read end opened while it had no writer: how many times
+    /// the write end had been opened then (else 0). poll reports the
+    /// hang-up of a FIFO with no writer only once a writer came after
+    /// that, as Linux does, so that a reader opened before any writer is
+    /// not told "hung up" at once.
+    pub writers_seen: u64,
     /// Descriptors naming it, in every process.
     refs: u32,
 }
@@ -153,7 +159,7 @@ impl FileServer {
         self.fs.hold(ino);
         let id = self.next_ofd;
         self.next_ofd += 1;
-        self.ofds.insert(id, Ofd { ino, offset: 0, flags, refs: 0 });
+        self.ofds.insert(id, Ofd { ino, offset: 0, flags, writers_seen: 0, refs: 0 });
         id
     }
 

@@ -99,11 +99,15 @@ impl FileServer {
         }
         let ofd = self.open_ofd(ino, flags);
         let pipe = self.pipes.open_end(p, ino, reader, writer);
+        // A reader that opens with no writer without waiting for one
+        // hears of no hang-up until a writer comes.
+        let writers_seen = if reader && pipe.writers == 0 { pipe.writer_opens } else { 0 };
         let wait = match (reader, writer) {
             (true, false) if !nonblock && pipe.writers == 0 => Some((true, pipe.writer_opens)),
             (false, true) if !nonblock && pipe.readers == 0 => Some((false, pipe.reader_opens)),
             _ => None,
         };
+        self.ofd_mut(ofd).writers_seen = writers_seen;
         match wait {
             Some((for_writer, since)) => Ok(Opened::Wait(FifoOpen { ofd, pipe: p, cloexec, for_writer, since })),
             // The fd was checked free before the file was looked up.

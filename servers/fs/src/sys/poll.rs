@@ -322,7 +322,10 @@ impl FileServer {
                     if !pipe.buf.is_empty() {
                         mask |= ev::POLLIN | ev::POLLRDNORM;
                     }
-                    if pipe.writers == 0 {
+                    // An anonymous pipe's reader saw its writer open
+                    // (writers_seen is 0 and the count 1); a FIFO's, only
+                    // if a writer opened after it.
+                    if pipe.writers == 0 && pipe.writer_opens != ofd.writers_seen {
                         mask |= ev::POLLHUP;
                     }
                 }

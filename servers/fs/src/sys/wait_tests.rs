@@ -499,12 +499,16 @@ fn fifo_opens_wait_for_the_other_end() {
     assert_eq!(w.open(1, 1, "/tmp/f", o::WRONLY | o::NONBLOCK), err(Errno::ENXIO));
     let r = w.open(1, 1, "/tmp/f", o::RDONLY | o::NONBLOCK).unwrap();
     assert_eq!(w.read(1, r, 4), Ok(Vec::new()));
+    let (at, _) = w.poll(1, 1, &[(r as i32, ev::POLLIN)], 0);
+    assert_eq!(w.revents(at, 0), 0, "no hang-up before a writer came");
     let wr = w.open(1, 1, "/tmp/f", o::WRONLY | o::NONBLOCK).unwrap();
     assert_eq!(w.write(1, wr, b"hi"), Some(2));
     assert_eq!(w.read(1, r, 4), Ok(b"hi".to_vec()));
     assert_eq!(w.write(1, wr, b"lost"), Some(4));
-    w.close(1, r);
     w.close(1, wr);
+    let (at, _) = w.poll(1, 1, &[(r as i32, ev::POLLIN)], 0);
+    assert_eq!(w.revents(at, 0), ev::POLLIN | ev::POLLHUP, "the writer came and went");
+    w.close(1, r);
     assert_eq!(w.s.pipes.count(), 0, "the buffer goes with the last end");
     // A blocking reader waits for a writer, which itself opens at once.
     assert_eq!(w.open(10, 1, "/tmp/f", o::RDONLY), None);

@@ -34,6 +34,13 @@ pub const SPAWN: u64 = 5;
 /// for reading), `-ENODEV` (not a regular file).
 pub const READ_FD: u64 = 6;
 
+/// (pid, soft_limit): RLIMIT_NOFILE of `pid` changed. The process server
+/// owns every limit; this one is told to the file server, which enforces
+/// it (EMFILE from open, dup, pipe…; dup2's and F_DUPFD's bounds; poll's
+/// array), on each prlimit64 that sets it. A forked child inherits the
+/// parent's limit in both servers, so FORK carries nothing more.
+pub const NOFILE: u64 = 7;
+
 /// The request of [`READ_FD`]: the same five words as [`ExecRead`], with
 /// the descriptor and offset where the path is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

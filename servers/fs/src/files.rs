@@ -25,6 +25,12 @@ pub struct Ofd {
     pub offset: u64,
     /// The access mode and status flags, as F_GETFL shows them.
     pub flags: u32,
+    /// Of a FIFO's read end opened while it had no writer: how many times
+    /// the write end had been opened then (else 0). poll reports the
+    /// hang-up of a FIFO with no writer only once a writer came after
+    /// that, as Linux does, so that a reader opened before any writer is
+    /// not told "hung up" at once.
+    pub writers_seen: u64,
     /// Descriptors naming it, in every process.
     refs: u32,
 }
@@ -58,9 +64,17 @@ pub struct Proc {
     /// Held in the tmpfs, like an open file.
     pub cwd: Ino,
     pub umask: u32,
+    /// RLIMIT_NOFILE's soft limit: descriptors are below it. The process
+    /// server owns the limit and tells this server when it changes.
+    pub nofile: u32,
 }
 
 impl Proc {
+    /// Whether `fd` may be a descriptor under the limit (dup2's target).
+    pub fn fd_allowed(&self, fd: i32) -> bool {
+        u32::try_from(fd).is_ok_and(|fd| fd < self.nofile)
+    }
+
     /// The lowest free descriptor not below `min`; `EMFILE` when all up
     /// to the limit are taken.
     pub fn free_fd(&self, min: i32) -> Result<i32, Errno> {
@@ -71,7 +85,7 @@ impl Proc {
             }
             want += 1;
         }
-        if want >= NOFILE {
+        if !self.fd_allowed(want) {
             return Err(Errno::EMFILE);
         }
         Ok(want)
@@ -97,6 +111,8 @@ pub struct FileServer {
     pub(crate) waits: crate::sys::Waits,
     /// What /proc knows beyond the tables here (crate::procfs).
     pub(crate) procfs: crate::procfs::ProcFs,
+    /// The clock as the call being handled first read it (sys::now).
+    pub(crate) call_time: Option<crate::linux::Timespec>,
 }
 
 impl FileServer {
@@ -110,6 +126,7 @@ impl FileServer {
             pipes: Default::default(),
             waits: Default::default(),
             procfs: Default::default(),
+            call_time: None,
         }
     }
 
@@ -127,7 +144,7 @@ impl FileServer {
                 }
                 self.ofd_mut(ofd).refs = 3;
             }
-            self.procs.insert(pid, Proc { fds, cwd: ROOT, umask: 0o022 });
+            self.procs.insert(pid, Proc { fds, cwd: ROOT, umask: 0o022, nofile: NOFILE });
         }
         self.procs.get_mut(&pid).expect("inserted above")
     }
@@ -142,7 +159,7 @@ impl FileServer {
         self.fs.hold(ino);
         let id = self.next_ofd;
         self.next_ofd += 1;
-        self.ofds.insert(id, Ofd { ino, offset: 0, flags, refs: 0 });
+        self.ofds.insert(id, Ofd { ino, offset: 0, flags, writers_seen: 0, refs: 0 });
         id
     }
 
@@ -201,6 +218,8 @@ impl FileServer {
     fn drop_unused_ofd(&mut self, id: OfdId) {
         if self.ofd(id).refs == 0 {
             let ofd = self.ofds.remove(&id).expect("live");
+            // A FIFO's end counted as open when the description was made.
+            self.ofd_closed(&ofd);
             self.fs.release(ofd.ino);
         }
     }
@@ -237,18 +256,18 @@ impl FileServer {
     }
 
     /// fork(2): `child` gets `parent`'s descriptors (sharing their open
-    /// descriptions), working directory and umask.
+    /// descriptions), working directory, umask and descriptor limit.
     pub fn fork(&mut self, parent: Pid, child: Pid) {
         if self.procs.contains_key(&child) {
             self.exit(child);
         }
         let p = self.proc(parent);
-        let (fds, cwd, umask) = (p.fds.clone(), p.cwd, p.umask);
+        let (fds, cwd, umask, nofile) = (p.fds.clone(), p.cwd, p.umask, p.nofile);
         for fd in fds.values() {
             self.ofd_mut(fd.ofd).refs += 1;
         }
         self.fs.hold(cwd);
-        self.procs.insert(child, Proc { fds, cwd, umask });
+        self.procs.insert(child, Proc { fds, cwd, umask, nofile });
     }
 
     /// The end of a process: every descriptor closed, the process
@@ -304,7 +323,12 @@ mod tests {
         assert_eq!(p.free_fd(0), Ok(3));
         assert_eq!(p.free_fd(1), Ok(3));
         assert_eq!(p.free_fd(10), Ok(10));
-        assert_eq!(p.free_fd(NOFILE), Err(Errno::EMFILE));
+        assert_eq!(p.free_fd(NOFILE as i32), Err(Errno::EMFILE));
+        p.nofile = 4;
+        assert_eq!(p.free_fd(0), Ok(3));
+        assert_eq!(p.free_fd(4), Err(Errno::EMFILE));
+        assert!(p.fd_allowed(3) && !p.fd_allowed(4) && !p.fd_allowed(-1));
+        p.nofile = NOFILE;
         s.close_fd(1, 1).unwrap();
         assert_eq!(s.proc(1).free_fd(0), Ok(1));
         assert_eq!(s.close_fd(1, 1), Err(Errno::EBADF));

@@ -134,8 +134,11 @@ pub mod ioctl {
     pub const FIOCLEX: u32 = 0x5451;
 }
 
-/// The highest descriptor plus one: RLIMIT_NOFILE's usual soft limit.
-pub const NOFILE: i32 = 1024;
+/// RLIMIT_NOFILE's soft limit until the process server says otherwise
+/// (lstar_abi::fs::NOFILE): the highest descriptor plus one.
+pub const NOFILE: u32 = 1024;
+/// The most RLIMIT_NOFILE may be raised to (fs.nr_open's default).
+pub const NR_OPEN: u32 = 1 << 20;
 /// The most a single read or write moves (Linux's MAX_RW_COUNT).
 pub const MAX_RW_COUNT: u64 = 0x7fff_f000;
 /// readv/writev's limit on iovec entries (UIO_MAXIOV).
@@ -155,8 +158,23 @@ pub const fn makedev(major: u32, minor: u32) -> u64 {
     (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
 }
 
-/// x86_64 `struct stat` as stat(2) fills it: 144 bytes. Times are 0 until
-/// Lstar has a clock.
+/// A time as `struct timespec` holds it: seconds since the epoch (may be
+/// negative, as utimensat(2) may set) and nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: u32,
+}
+
+impl Timespec {
+    /// A clock reading in ns since the epoch.
+    pub fn from_ns(ns: u64) -> Timespec {
+        // u64 ns run out in 2554, long before i64 seconds do.
+        Timespec { sec: (ns / 1_000_000_000) as i64, nsec: (ns % 1_000_000_000) as u32 }
+    }
+}
+
+/// x86_64 `struct stat` as stat(2) fills it: 144 bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stat {
     pub dev: u64,
@@ -169,6 +187,9 @@ pub struct Stat {
     pub size: i64,
     pub blksize: i64,
     pub blocks: i64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
 }
 
 impl Stat {
@@ -187,7 +208,11 @@ impl Stat {
         b[48..56].copy_from_slice(&self.size.to_le_bytes());
         b[56..64].copy_from_slice(&self.blksize.to_le_bytes());
         b[64..72].copy_from_slice(&self.blocks.to_le_bytes());
-        // 72..120: st_atim, st_mtim, st_ctim (sec, nsec), all 0.
+        for (i, t) in [self.atime, self.mtime, self.ctime].iter().enumerate() {
+            let at = 72 + 16 * i;
+            b[at..at + 8].copy_from_slice(&t.sec.to_le_bytes());
+            b[at + 8..at + 16].copy_from_slice(&i64::from(t.nsec).to_le_bytes());
+        }
         // 120..144: __unused[3].
         b
     }
@@ -358,6 +383,9 @@ mod tests {
             size: 12345,
             blksize: 4096,
             blocks: 32,
+            atime: Timespec { sec: 1, nsec: 2 },
+            mtime: Timespec { sec: -3, nsec: 4 },
+            ctime: Timespec { sec: 5, nsec: 999_999_999 },
         };
         let b = s.to_bytes();
         let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
@@ -373,8 +401,10 @@ mod tests {
         assert_eq!(u64_at(40), 0x103);
         assert_eq!(u64_at(48), 12345);
         assert_eq!(u64_at(56), 4096);
+        let times: Vec<u64> = (0..6).map(|i| u64_at(72 + 8 * i)).collect();
+        assert_eq!(times, [1, 2, -3i64 as u64, 4, 5, 999_999_999]);
         assert_eq!(u64_at(64), 32);
-        assert!(b[72..].iter().all(|&x| x == 0), "times and reserved words are 0");
+        assert!(b[120..].iter().all(|&x| x == 0), "the reserved words are 0");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 use fs_server::sys::TIMER_BIT;
+use fs_server::linux::Timespec;
 use fs_server::tmpfs::Tmpfs;
 use fs_server::{Effect, Env, FileServer, Host};
 use libsys::{mem, println, Boot, Client, Errno, MessageKind, ThreadId};
@@ -27,6 +28,8 @@ const DATA_LIMIT: usize = 128 << 20;
 fn main(boot: Boot) -> ! {
     let (mut fs, loaded) = Tmpfs::boot(boot.initrd);
     fs.set_data_limit(DATA_LIMIT);
+    // What the initrd made is as new as the boot.
+    fs.stamp(Timespec::from_ns(mem::clock(lstar_abi::native::clock::REALTIME).unwrap_or(0)));
     println!(
         "fs: ready: {} files, {} directories, {} symbolic links from the initrd ({} entries skipped)",
         loaded.files, loaded.dirs, loaded.symlinks, loaded.skipped

@@ -158,6 +158,11 @@ pub struct Pipe {
     pub writers: u32,
     /// The pipe's inode (fstat shows a FIFO).
     pub ino: Ino,
+    /// Opens of each end so far, of a FIFO: an open that waits for the
+    /// other end goes on once the other count moves, even if that end has
+    /// closed again since (as Linux's r_counter and w_counter).
+    pub reader_opens: u64,
+    pub writer_opens: u64,
 }
 
 /// Every pipe alive.
@@ -171,8 +176,35 @@ impl Pipes {
     /// A new pipe with one reader and one writer.
     pub fn create(&mut self, ino: Ino) -> PipeId {
         self.next += 1;
-        self.pipes.insert(self.next, Pipe { buf: PipeBuf::new(), readers: 1, writers: 1, ino });
+        self.pipes.insert(self.next, Pipe { buf: PipeBuf::new(), readers: 1, writers: 1, ino, reader_opens: 1, writer_opens: 1 });
         self.next
+    }
+
+    /// A number for a FIFO's pipe, which [`Pipes::open_end`] makes when
+    /// the FIFO is first opened.
+    pub fn new_fifo_id(&mut self) -> PipeId {
+        self.next += 1;
+        self.next
+    }
+
+    /// An open of FIFO `ino`'s read end, write end or both: its pipe is
+    /// made if no end was open.
+    pub fn open_end(&mut self, id: PipeId, ino: Ino, reader: bool, writer: bool) -> &Pipe {
+        let p = self.pipes.entry(id).or_insert_with(|| Pipe { buf: PipeBuf::new(), readers: 0, writers: 0, ino, reader_opens: 0, writer_opens: 0 });
+        if reader {
+            p.readers += 1;
+            p.reader_opens += 1;
+        }
+        if writer {
+            p.writers += 1;
+            p.writer_opens += 1;
+        }
+        p
+    }
+
+    /// The pipe `id` if it is open (a FIFO's exists only then).
+    pub fn find(&self, id: PipeId) -> Option<&Pipe> {
+        self.pipes.get(&id)
     }
 
     /// The id the next [`Pipes::create`] returns (its inode is made first).

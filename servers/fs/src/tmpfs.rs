@@ -7,6 +7,11 @@
 //! subdirectories links and a size of 20 bytes per entry plus 40; a
 //! removed directory or file lives on, with no links, while an open file
 //! description or a working directory holds it.
+//!
+//! So do the times. A change marks what it moves ([`Tmpfs::touch`]); the
+//! file server reads the clock once at the end of the call and stamps the
+//! marks with it ([`Tmpfs::stamp`]), so a call that changes nothing costs
+//! no clock reading, and every time one call sets is the same.
 
 use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
@@ -14,7 +19,7 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use lstar_abi::errno::Errno;
 
-use crate::linux::{makedev, mode::*, Stat};
+use crate::linux::{makedev, mode::*, Stat, Timespec};
 
 /// An inode number.
 pub type Ino = u64;
@@ -31,12 +36,30 @@ pub const PROC_DEV: u64 = makedev(0, 0x11);
 /// tmpfs's nominal size of one directory entry (BOGO_DIRENT_SIZE).
 const DIRENT_SIZE: i64 = 20;
 
+/// What a change moves to now ([`Tmpfs::touch`]); bits may be combined.
+pub mod touch {
+    /// The last access, unconditionally (a new inode).
+    pub const ATIME: u8 = 1;
+    /// The contents: data written, entries added or removed.
+    pub const MTIME: u8 = 2;
+    /// The inode: any change, of contents or of attributes.
+    pub const CTIME: u8 = 4;
+    /// A read: atime moves as Linux's default `relatime` moves it, only
+    /// if it is not after mtime or ctime, or is a day old.
+    pub const READ: u8 = 8;
+    /// A new inode: all three.
+    pub const NEW: u8 = ATIME | MTIME | CTIME;
+}
+
 pub struct Inode {
     /// File type and permissions, as `st_mode`.
     pub mode: u32,
     pub nlink: u32,
     pub uid: u32,
     pub gid: u32,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
     /// Open file descriptions and working directories holding the inode.
     refs: u32,
     /// Part of /proc (crate::procfs): its own file system, which programs
@@ -46,6 +69,11 @@ pub struct Inode {
 }
 
 impl Inode {
+    fn new(mode: u32, nlink: u32, proc: bool, node: Node) -> Inode {
+        let t = Timespec::default();
+        Inode { mode, nlink, uid: 0, gid: 0, atime: t, mtime: t, ctime: t, refs: 0, proc, node }
+    }
+
     pub fn is_dir(&self) -> bool {
         self.mode & S_IFMT == S_IFDIR
     }
@@ -67,8 +95,15 @@ pub enum Node {
     /// A symbolic link's target.
     Symlink(Vec<u8>),
     Device(Device),
-    /// A pipe (crate::pipe holds its buffer). Pipes live in no directory.
+    /// A device node mknod(2) made for a device Lstar does not have, or a
+    /// socket's name: stat shows it (`rdev`), opening it is `ENXIO`.
+    Special { rdev: u64 },
+    /// A pipe made by pipe(2) (crate::pipe holds its buffer). Pipes live
+    /// in no directory.
     Pipe(crate::pipe::PipeId),
+    /// A named pipe (FIFO) that mknod(2) made: its buffer, under this
+    /// number in crate::pipe, exists while it is open.
+    Fifo(crate::pipe::PipeId),
     /// A file of /proc, whose bytes are made when it is read.
     Proc(crate::procfs::Gen),
 }
@@ -78,6 +113,14 @@ impl Node {
     /// place in the tree.
     pub fn dir() -> Node {
         Node::Dir(Dir::new(ROOT, b""))
+    }
+
+    /// The pipe behind a pipe or a FIFO.
+    pub fn pipe(&self) -> Option<crate::pipe::PipeId> {
+        match self {
+            Node::Pipe(p) | Node::Fifo(p) => Some(*p),
+            _ => None,
+        }
     }
 }
 
@@ -113,6 +156,12 @@ impl Device {
 
     pub fn is_terminal(self) -> bool {
         matches!(self, Device::Console | Device::Tty)
+    }
+
+    /// The character device with number `rdev`, if Lstar has it (what a
+    /// node mknod(2) makes with that number opens).
+    pub fn from_rdev(rdev: u64) -> Option<Device> {
+        [Device::Null, Device::Zero, Device::Full, Device::Random, Device::Urandom, Device::Console, Device::Tty].into_iter().find(|d| d.rdev() == rdev)
     }
 }
 
@@ -197,6 +246,9 @@ pub struct Tmpfs {
     /// that the file server knows a path lookup went through /proc
     /// (crate::procfs brings /proc up to date and looks again).
     proc_seen: Cell<bool>,
+    /// Times to move to now at the next [`Tmpfs::stamp`]: `touch` bits per
+    /// inode.
+    touched: BTreeMap<Ino, u8>,
 }
 
 impl Default for Tmpfs {
@@ -209,8 +261,40 @@ impl Tmpfs {
     /// An empty root directory, mode 0755.
     pub fn new() -> Tmpfs {
         let mut inodes = BTreeMap::new();
-        inodes.insert(ROOT, Inode { mode: S_IFDIR | 0o755, nlink: 2, uid: 0, gid: 0, refs: 0, proc: false, node: Node::dir() });
-        Tmpfs { inodes, next_ino: ROOT + 1, data_bytes: 0, data_limit: usize::MAX, proc_seen: Cell::new(false) }
+        inodes.insert(ROOT, Inode::new(S_IFDIR | 0o755, 2, false, Node::dir()));
+        let mut touched = BTreeMap::new();
+        touched.insert(ROOT, touch::NEW);
+        Tmpfs { inodes, next_ino: ROOT + 1, data_bytes: 0, data_limit: usize::MAX, proc_seen: Cell::new(false), touched }
+    }
+
+    /// Marks times of `ino` to move to now at the next [`Tmpfs::stamp`]
+    /// (`what`: [`touch`] bits).
+    pub fn touch(&mut self, ino: Ino, what: u8) {
+        *self.touched.entry(ino).or_insert(0) |= what;
+    }
+
+    /// Whether any time waits for [`Tmpfs::stamp`].
+    pub fn has_touched(&self) -> bool {
+        !self.touched.is_empty()
+    }
+
+    /// Sets every time marked since the last stamp to `now`.
+    pub fn stamp(&mut self, now: Timespec) {
+        const DAY: i64 = 24 * 60 * 60;
+        for (ino, what) in core::mem::take(&mut self.touched) {
+            // A marked inode may be gone since (removed and closed).
+            let Some(inode) = self.inodes.get_mut(&ino) else { continue };
+            if what & touch::MTIME != 0 {
+                inode.mtime = now;
+            }
+            if what & touch::CTIME != 0 {
+                inode.ctime = now;
+            }
+            let stale = inode.atime <= inode.mtime || inode.atime <= inode.ctime || now.sec.saturating_sub(inode.atime.sec) >= DAY;
+            if what & touch::ATIME != 0 || (what & touch::READ != 0 && stale) {
+                inode.atime = now;
+            }
+        }
     }
 
     /// Bounds the heap that file contents may take (see `data_limit`).
@@ -426,7 +510,8 @@ impl Tmpfs {
             Node::Dir(_) => (Node::Dir(Dir::new(dir, name)), 2),
             other => (other, 1),
         };
-        self.inodes.insert(ino, Inode { mode, nlink, uid: 0, gid: 0, refs: 0, proc, node });
+        self.inodes.insert(ino, Inode::new(mode, nlink, proc, node));
+        self.touch(ino, touch::NEW);
         self.attach(dir, name, ino);
         ino
     }
@@ -471,7 +556,8 @@ impl Tmpfs {
     pub fn anon(&mut self, mode: u32, node: Node) -> Ino {
         let ino = self.next_ino;
         self.next_ino += 1;
-        self.inodes.insert(ino, Inode { mode, nlink: 0, uid: 0, gid: 0, refs: 0, proc: false, node });
+        self.inodes.insert(ino, Inode::new(mode, 0, false, node));
+        self.touch(ino, touch::NEW);
         ino
     }
 
@@ -494,6 +580,7 @@ impl Tmpfs {
             return Err(Errno::ENOENT);
         }
         self.inode_mut(ino).nlink += 1;
+        self.touch(ino, touch::CTIME);
         self.attach(dir, name, ino);
         Ok(())
     }
@@ -507,6 +594,7 @@ impl Tmpfs {
         self.check_change(dir, Some(ino))?;
         self.detach(dir, name);
         self.inode_mut(ino).nlink -= 1;
+        self.touch(ino, touch::CTIME);
         self.maybe_free(ino);
         Ok(())
     }
@@ -573,10 +661,12 @@ impl Tmpfs {
             self.detach(new_dir, new_name);
             let inode = self.inode_mut(d);
             inode.nlink = if inode.is_dir() { 0 } else { inode.nlink - 1 };
+            self.touch(d, touch::CTIME);
             self.maybe_free(d);
         }
         self.detach(old_dir, old_name);
         self.attach(new_dir, new_name, src);
+        self.touch(src, touch::CTIME);
         Ok(())
     }
 
@@ -599,6 +689,8 @@ impl Tmpfs {
         self.detach(b_dir, b_name);
         self.attach(a_dir, a_name, b);
         self.attach(b_dir, b_name, a);
+        self.touch(a, touch::CTIME);
+        self.touch(b, touch::CTIME);
         Ok(())
     }
 
@@ -651,6 +743,7 @@ impl Tmpfs {
             self.inode_mut(dir).nlink += 1;
         }
         self.dir_mut(dir).expect("attach into a directory").insert(name, ino);
+        self.touch(dir, touch::MTIME | touch::CTIME);
     }
 
     /// Removes entry `name` of `dir`; the child's own link count is the
@@ -660,6 +753,7 @@ impl Tmpfs {
         if self.inode(ino).is_dir() {
             self.inode_mut(dir).nlink -= 1;
         }
+        self.touch(dir, touch::MTIME | touch::CTIME);
     }
 
     /// An open file description or working directory now refers to `ino`.
@@ -681,6 +775,7 @@ impl Tmpfs {
                 self.data_bytes -= v.capacity();
             }
             self.inodes.remove(&ino);
+            self.touched.remove(&ino);
         }
     }
 
@@ -767,7 +862,8 @@ impl Tmpfs {
             Node::Dir(d) => (2 * DIRENT_SIZE + DIRENT_SIZE * d.len() as i64, 0, 0),
             Node::Symlink(t) => (t.len() as i64, 0, 0),
             Node::Device(dev) => (0, 0, dev.rdev()),
-            Node::Pipe(_) | Node::Proc(_) => (0, 0, 0),
+            Node::Special { rdev } => (0, 0, *rdev),
+            Node::Pipe(_) | Node::Fifo(_) | Node::Proc(_) => (0, 0, 0),
         };
         // /proc's files are empty until read, and its links and
         // directories show no size either, as in Linux.
@@ -785,6 +881,9 @@ impl Tmpfs {
             size,
             blksize: if inode.proc { 1024 } else { 4096 },
             blocks,
+            atime: inode.atime,
+            mtime: inode.mtime,
+            ctime: inode.ctime,
         }
     }
 }

@@ -46,6 +46,22 @@ pub trait Env {
 
 const PAGE: u64 = 4096;
 
+/// The end of the user half of an address space (Linux's TASK_SIZE_MAX
+/// with 4-level paging): no user range reaches past it.
+pub const USER_END: u64 = (1 << 47) - PAGE;
+
+/// Linux's access_ok: whether `[addr, addr + len)` lies in the user half,
+/// whatever is mapped there. read(2) and its kin check the whole count
+/// this way before they move a byte (`EFAULT` if not), then cap it, so a
+/// count far beyond the data is fine only while the range stays in user
+/// memory.
+pub fn access_ok(addr: u64, len: u64) -> Result<(), Errno> {
+    match addr.checked_add(len) {
+        Some(end) if end <= USER_END => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
 /// `[addr, addr + len)` cut at page boundaries: the pieces that are each
 /// wholly mapped or wholly not.
 pub fn pieces(addr: u64, len: u64) -> impl Iterator<Item = (u64, usize)> {
@@ -250,6 +266,16 @@ pub mod fake {
 mod tests {
     use super::fake::FakeEnv;
     use super::*;
+
+    #[test]
+    fn user_ranges() {
+        assert_eq!(access_ok(0x1000, 1 << 40), Ok(()));
+        assert_eq!(access_ok(USER_END - 1, 1), Ok(()));
+        assert_eq!(access_ok(USER_END, 1), Err(Errno::EFAULT));
+        assert_eq!(access_ok(0x1000, i64::MAX as u64), Err(Errno::EFAULT));
+        assert_eq!(access_ok(u64::MAX, 2), Err(Errno::EFAULT), "wraps");
+        assert_eq!(access_ok(USER_END, 0), Ok(()));
+    }
 
     #[test]
     fn pieces_stop_at_pages() {

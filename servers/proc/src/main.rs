@@ -121,7 +121,7 @@ struct Procs {
     /// Threads in rt_sigsuspend or pause: (pid, thread).
     suspended: Vec<(u32, ThreadId)>,
     next_pid: u32,
-    /// The file server, told about forks, execs and exits.
+    /// The file server, told about forks, execs, exits and RLIMIT_NOFILE.
     fs: Option<u64>,
     initrd: &'static [u8],
 }

@@ -7,9 +7,12 @@ const RLIMIT_NLIMITS: u64 = 16;
 const RLIM_INFINITY: u64 = u64::MAX;
 const RLIMIT_STACK: usize = 3;
 const RLIMIT_NOFILE: usize = 7;
+/// The most RLIMIT_NOFILE may be raised to (fs.nr_open's default).
+const NR_OPEN: u64 = 1 << 20;
 
 /// A process's limits: (soft, hard) per resource. The file server enforces
-/// 1024 descriptors, the stack is 1 MiB; the rest are unlimited.
+/// RLIMIT_NOFILE (1024 descriptors; told of changes with
+/// lstar_abi::fs::NOFILE), the stack is 1 MiB; the rest are unlimited.
 pub(crate) fn default_limits() -> [(u64, u64); RLIMIT_NLIMITS as usize] {
     let mut l = [(RLIM_INFINITY, RLIM_INFINITY); RLIMIT_NLIMITS as usize];
     l[RLIMIT_STACK] = (STACK_SIZE, RLIM_INFINITY);
@@ -35,6 +38,9 @@ impl Procs {
             if soft > hard {
                 return Err(Errno::EINVAL);
             }
+            if resource as usize == RLIMIT_NOFILE && hard > NR_OPEN {
+                return Err(Errno::EPERM);
+            }
             Some((soft, hard))
         } else {
             None
@@ -47,6 +53,10 @@ impl Procs {
         }
         if let Some(l) = set {
             self.procs.get_mut(&target).expect("checked").limits[resource as usize] = l;
+            // The file server enforces this one.
+            if let (RLIMIT_NOFILE, Some(fs)) = (resource as usize, self.fs) {
+                let _ = libsys::call(fs, lstar_abi::fs::NOFILE, [target.into(), l.0, 0, 0]);
+            }
         }
         Ok(0)
     }

@@ -9,7 +9,7 @@ use lstar_abi::errno::Errno;
 
 use crate::files::{FileServer, Pid};
 use crate::linux::{dt, Dirent};
-use crate::tmpfs::{Dir, Node};
+use crate::tmpfs::{touch, Dir, Node};
 use crate::user::{self, Env};
 
 impl FileServer {
@@ -46,6 +46,8 @@ impl FileServer {
             next = p + 1;
         }
         drop(entries);
+        // Reading a directory is an access, even at its end.
+        self.fs.touch(ino, touch::READ);
         if out.is_empty() {
             return Ok(0);
         }

@@ -4,7 +4,7 @@ use lstar_abi::errno::Errno;
 
 use super::{fd_ret, uint};
 use crate::files::{FileServer, Pid};
-use crate::linux::{o, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_UNLCK, FD_CLOEXEC, NOFILE};
+use crate::linux::{o, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_UNLCK, FD_CLOEXEC};
 use crate::user::{self, Env};
 
 /// `struct flock` on x86_64: l_type i16, l_whence i16, pad, l_start i64,
@@ -23,12 +23,14 @@ impl FileServer {
 
     pub(super) fn dup2(&mut self, pid: Pid, old: i32, new: i32) -> Result<u64, Errno> {
         let ofd = self.any_ofd(pid, old)?;
-        if !(0..NOFILE).contains(&new) {
+        // The same descriptor is only checked, whatever the limit.
+        if old == new {
+            return Ok(fd_ret(new));
+        }
+        if !self.proc(pid).fd_allowed(new) {
             return Err(Errno::EBADF);
         }
-        if old != new {
-            self.install(pid, new, ofd, false);
-        }
+        self.install(pid, new, ofd, false);
         Ok(fd_ret(new))
     }
 
@@ -37,7 +39,7 @@ impl FileServer {
             return Err(Errno::EINVAL);
         }
         let ofd = self.any_ofd(pid, old)?;
-        if !(0..NOFILE).contains(&new) {
+        if !self.proc(pid).fd_allowed(new) {
             return Err(Errno::EBADF);
         }
         self.install(pid, new, ofd, flags & o::CLOEXEC != 0);
@@ -52,8 +54,9 @@ impl FileServer {
         }
         match cmd {
             F_DUPFD | F_DUPFD_CLOEXEC => {
-                // The lowest descriptor allowed, as an unsigned int.
-                let min = i32::try_from(uint(arg)).ok().filter(|&m| m < NOFILE).ok_or(Errno::EINVAL)?;
+                // The lowest descriptor allowed, as an unsigned int: one
+                // the limit forbids is EINVAL, not EMFILE.
+                let min = i32::try_from(uint(arg)).ok().filter(|&m| self.proc(pid).fd_allowed(m)).ok_or(Errno::EINVAL)?;
                 let new = self.proc(pid).free_fd(min)?;
                 self.install(pid, new, entry.ofd, cmd == F_DUPFD_CLOEXEC);
                 Ok(fd_ret(new))

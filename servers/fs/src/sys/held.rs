@@ -18,9 +18,10 @@ use lstar_abi::errno::Errno;
 use lstar_abi::{Message, MessageKind, ThreadId};
 use libsys::nr;
 
-use super::pipe::PipeIo;
+use super::pipe::{FifoOpen, Opened, PipeIo};
 use super::poll::PollWait;
-use super::{int, uint};
+use super::{fd_ret, int, uint};
+use crate::linux::{o, AT_FDCWD};
 use crate::files::{FileServer, Pid};
 use crate::host::{Effect, HeldEnv, Host};
 
@@ -43,6 +44,8 @@ pub(crate) enum Waiting {
     PipeWrite(PipeIo),
     /// poll, ppoll, select or pselect6: a descriptor ready, or the time up.
     Poll(PollWait),
+    /// open of a FIFO's end: the other end opened.
+    FifoOpen(FifoOpen),
 }
 
 /// The held calls, and what the server's loop has to do after the
@@ -107,6 +110,7 @@ impl FileServer {
     pub fn settle(&mut self, host: &mut dyn Host) {
         self.retry_held(host);
         self.arm_timer();
+        self.stamp_times(host);
     }
 
     /// What the loop must do now that the message is handled, in order.
@@ -121,8 +125,11 @@ impl FileServer {
 
     /// A syscall: the ones that may wait are handled here, the rest by
     /// [`FileServer::syscall`].
-    fn syscall_or_hold(&mut self, host: &mut dyn Host, pid: Pid, nr: u64, a: [u64; 6]) -> Option<u64> {
+    pub(crate) fn syscall_or_hold(&mut self, host: &mut dyn Host, pid: Pid, nr: u64, a: [u64; 6]) -> Option<u64> {
         let r = match nr {
+            nr::OPEN => self.open_or_hold(host, pid, AT_FDCWD, a[0], uint(a[1]), uint(a[2])),
+            nr::OPENAT => self.open_or_hold(host, pid, int(a[0]), a[1], uint(a[2]), uint(a[3])),
+            nr::CREAT => self.open_or_hold(host, pid, AT_FDCWD, a[0], o::CREAT | o::WRONLY | o::TRUNC, uint(a[1])),
             nr::PIPE => self.pipe2(host, pid, a[0], 0).map(Some),
             nr::PIPE2 => self.pipe2(host, pid, a[0], uint(a[1])).map(Some),
             nr::READ | nr::WRITE | nr::READV | nr::WRITEV if self.pipe_of(pid, int(a[0])).is_some() => self.pipe_io(host, pid, nr, a),
@@ -132,10 +139,24 @@ impl FileServer {
             nr::PSELECT6 => self.pselect6(host, pid, int(a[0]), [a[1], a[2], a[3]], a[4], a[5]),
             _ => self.syscall(host, pid, nr, a).map(Some),
         };
+        self.stamp_times(host);
         match r {
             Ok(Some(v)) => Some(v),
             Ok(None) => None,
             Err(e) => Some(e.to_ret()),
+        }
+    }
+
+    /// An open, held if it is of a FIFO's end that must wait for the
+    /// other end.
+    fn open_or_hold(&mut self, host: &mut dyn Host, pid: Pid, dirfd: i32, addr: u64, flags: u32, mode: u32) -> Result<Option<u64>, Errno> {
+        match self.openat(host, pid, dirfd, addr, flags, mode)? {
+            Opened::Fd(fd) => Ok(Some(fd_ret(fd))),
+            Opened::Wait(w) => {
+                self.ref_ofd(w.ofd);
+                self.hold(host, pid, Waiting::FifoOpen(w));
+                Ok(None)
+            }
         }
     }
 
@@ -194,6 +215,7 @@ impl FileServer {
                 let t = w.deadline().map(|_| *now.get_or_insert_with(|| host.now()));
                 self.poll_step(host, thread, h.pid, w, t)
             }
+            Waiting::FifoOpen(w) => self.fifo_open_step(h.pid, w),
         };
         match step {
             Ok(Some(v)) => Step::Done(v),
@@ -238,8 +260,10 @@ impl FileServer {
 
     /// A held call is over: the end it kept open is let go.
     fn release(&mut self, call: &Waiting) {
-        if let Waiting::PipeRead(io) | Waiting::PipeWrite(io) = call {
-            self.put_ofd(io.ofd);
+        match call {
+            Waiting::PipeRead(io) | Waiting::PipeWrite(io) => self.put_ofd(io.ofd),
+            Waiting::FifoOpen(w) => self.put_ofd(w.ofd),
+            Waiting::Poll(_) => {}
         }
     }
 

@@ -7,7 +7,7 @@ use lstar_abi::errno::Errno;
 use crate::files::{FileServer, OfdId, Pid};
 use crate::linux::{ioctl as req, o, Termios, Winsize, IOV_MAX, MAX_OFFSET, MAX_RW_COUNT};
 use crate::linux::{SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET};
-use crate::tmpfs::{Device, Node};
+use crate::tmpfs::{touch, Device, Node};
 use crate::user::{self, Env};
 
 /// Where a transfer happens: at the description's offset (read, write),
@@ -67,6 +67,7 @@ impl FileServer {
         if !ofd.readable() {
             return Err(Errno::EBADF);
         }
+        user::access_ok(buf, count)?;
         if self.forward_terminal(env, id) {
             return Ok(0);
         }
@@ -79,12 +80,18 @@ impl FileServer {
             Node::Dir(_) => return Err(Errno::EISDIR),
             Node::File(data) => {
                 let len = data.len() as u64;
-                if pos >= len || count == 0 {
+                let n = if pos >= len || count == 0 {
                     0
                 } else {
                     let end = len.min(pos + count);
                     user::copy_out(env, buf, &data[pos as usize..end as usize])?
+                };
+                // A read is an access, even at the end of the file; a
+                // read of nothing is not.
+                if count > 0 {
+                    self.fs.touch(ofd.ino, touch::READ);
                 }
+                n
             }
             Node::Device(dev) => return read_device(env, *dev, buf, count),
             Node::Proc(g) => {
@@ -97,8 +104,10 @@ impl FileServer {
                 }
             }
             Node::Symlink(_) => return Err(Errno::EBADF),
+            // Never opened (sys::name refuses it).
+            Node::Special { .. } => return Err(Errno::ENXIO),
             // read and readv reach a pipe through sys::pipe; pread here.
-            Node::Pipe(_) => return Err(Errno::ESPIPE),
+            Node::Pipe(_) | Node::Fifo(_) => return Err(Errno::ESPIPE),
         };
         if at == At::Offset {
             self.ofd_mut(id).offset = pos + n;
@@ -111,6 +120,7 @@ impl FileServer {
         if !ofd.writable() {
             return Err(Errno::EBADF);
         }
+        user::access_ok(buf, count)?;
         if self.forward_terminal(env, id) {
             return Ok(0);
         }
@@ -121,10 +131,11 @@ impl FileServer {
             Node::Device(dev) => return write_device(env, *dev, buf, count),
             Node::Dir(_) => return Err(Errno::EISDIR),
             Node::Symlink(_) => return Err(Errno::EBADF),
+            Node::Special { .. } => return Err(Errno::ENXIO),
             // Never open for writing (sys::name refuses it).
             Node::Proc(_) => return Err(Errno::EINVAL),
             // write and writev reach a pipe through sys::pipe; pwrite here.
-            Node::Pipe(_) => return Err(Errno::ESPIPE),
+            Node::Pipe(_) | Node::Fifo(_) => return Err(Errno::ESPIPE),
         };
         // O_APPEND writes at the end, pwrite(2) included (a Linux quirk
         // its man page documents).
@@ -154,22 +165,23 @@ impl FileServer {
             self.fs.resize_file(ino, len.max(pos + n))?;
         }
         let n = copied?;
+        self.fs.touch(ino, touch::MTIME | touch::CTIME);
         if at == At::Offset {
             self.ofd_mut(id).offset = (pos as u64) + n;
         }
         Ok(n)
     }
 
-    pub(super) fn readv(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, iov: u64, count: i32) -> Result<u64, Errno> {
+    pub(super) fn readv(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, iov: u64, count: u64) -> Result<u64, Errno> {
         let id = self.io_ofd(pid, fd)?;
         if !self.ofd(id).readable() {
             return Err(Errno::EBADF);
         }
+        let vecs = iovecs(env, iov, count)?;
         // The console server reads the iovecs itself.
         if self.forward_terminal(env, id) {
             return Ok(0);
         }
-        let vecs = iovecs(env, iov, count)?;
         let mut total = 0;
         for (base, len) in vecs {
             match self.read_ofd(env, id, base, len, At::Offset) {
@@ -186,15 +198,15 @@ impl FileServer {
         Ok(total)
     }
 
-    pub(super) fn writev(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, iov: u64, count: i32) -> Result<u64, Errno> {
+    pub(super) fn writev(&mut self, env: &mut dyn Env, pid: Pid, fd: i32, iov: u64, count: u64) -> Result<u64, Errno> {
         let id = self.io_ofd(pid, fd)?;
         if !self.ofd(id).writable() {
             return Err(Errno::EBADF);
         }
+        let vecs = iovecs(env, iov, count)?;
         if self.forward_terminal(env, id) {
             return Ok(0);
         }
-        let vecs = iovecs(env, iov, count)?;
         let mut total = 0;
         for (base, len) in vecs {
             match self.write_ofd(env, id, base, len, At::Offset) {
@@ -219,7 +231,7 @@ impl FileServer {
         let cur = self.ofd(id).offset;
         let new = match &self.fs.inode(self.ofd(id).ino).node {
             Node::Device(dev) if dev.is_terminal() => return Err(Errno::ESPIPE),
-            Node::Pipe(_) => return Err(Errno::ESPIPE),
+            Node::Pipe(_) | Node::Fifo(_) => return Err(Errno::ESPIPE),
             // Linux's null and zero devices keep every position at 0.
             Node::Device(_) => 0,
             Node::File(data) => {
@@ -245,7 +257,7 @@ impl FileServer {
                 };
                 u64::try_from(target.ok_or(Errno::EINVAL)?).map_err(|_| Errno::EINVAL)?
             }
-            Node::Symlink(_) => return Err(Errno::EBADF),
+            Node::Symlink(_) | Node::Special { .. } => return Err(Errno::EBADF),
         };
         self.ofd_mut(id).offset = new;
         Ok(new)
@@ -288,7 +300,7 @@ impl FileServer {
                 }
                 self.tty_ioctl(env, request, arg)
             }
-            Node::Pipe(p) if request == req::FIONREAD => {
+            Node::Pipe(p) | Node::Fifo(p) if request == req::FIONREAD => {
                 let unread = i32::try_from(self.pipe_unread(*p)).unwrap_or(i32::MAX);
                 user::write_exact(env, arg, &unread.to_le_bytes()).map(|()| 0)
             }
@@ -327,30 +339,40 @@ impl FileServer {
     pub(super) fn fsync(&mut self, pid: Pid, fd: i32) -> Result<u64, Errno> {
         let id = self.io_ofd(pid, fd)?;
         match self.fs.inode(self.ofd(id).ino).node {
-            Node::Device(_) | Node::Pipe(_) => Err(Errno::EINVAL),
+            Node::Device(_) | Node::Special { .. } | Node::Pipe(_) | Node::Fifo(_) => Err(Errno::EINVAL),
             _ => Ok(0),
         }
     }
 }
 
-/// The iovec array of readv/writev: (base, len) pairs.
-pub(super) fn iovecs(env: &mut dyn Env, iov: u64, count: i32) -> Result<Vec<(u64, u64)>, Errno> {
-    let count = u64::try_from(count).map_err(|_| Errno::EINVAL)?;
+/// The iovec array of readv/writev as (base, len) pairs, checked in
+/// Linux's order: more than [`IOV_MAX`] entries (`count` is an unsigned
+/// long) is `EINVAL`, an unreadable array `EFAULT`, any length negative
+/// as an ssize_t `EINVAL`; then each range must lie in user memory
+/// (`EFAULT`, so lengths whose sum overflows fail there). The lengths
+/// are cut so that they add up to at most [`MAX_RW_COUNT`].
+pub(super) fn iovecs(env: &mut dyn Env, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > IOV_MAX {
         return Err(Errno::EINVAL);
     }
     let mut raw = alloc::vec![0u8; (count * 16) as usize];
     user::read_exact(env, iov, &mut raw)?;
-    let mut total: u64 = 0;
-    let mut vecs = Vec::with_capacity(count as usize);
-    for v in raw.chunks_exact(16) {
-        let base = u64::from_le_bytes(v[..8].try_into().expect("8 bytes"));
-        let len = u64::from_le_bytes(v[8..].try_into().expect("8 bytes"));
-        // The lengths are ssize_t, and so is their sum.
-        total = total.checked_add(len).filter(|&t| t <= i64::MAX as u64).ok_or(Errno::EINVAL)?;
-        vecs.push((base, len));
+    let vecs: Vec<(u64, u64)> = raw
+        .chunks_exact(16)
+        .map(|v| (u64::from_le_bytes(v[..8].try_into().expect("8 bytes")), u64::from_le_bytes(v[8..].try_into().expect("8 bytes"))))
+        .collect();
+    if vecs.iter().any(|&(_, len)| len > i64::MAX as u64) {
+        return Err(Errno::EINVAL);
     }
-    Ok(vecs)
+    let mut total: u64 = 0;
+    let mut capped = Vec::with_capacity(vecs.len());
+    for (base, len) in vecs {
+        user::access_ok(base, len)?;
+        let len = len.min(MAX_RW_COUNT - total);
+        total += len;
+        capped.push((base, len));
+    }
+    Ok(capped)
 }
 
 fn read_device(env: &mut dyn Env, dev: Device, buf: u64, count: u64) -> Result<u64, Errno> {

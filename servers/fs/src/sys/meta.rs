@@ -5,8 +5,8 @@ use lstar_abi::errno::Errno;
 
 use crate::files::{FileServer, Pid};
 use crate::linux::mode::{EXEC_ANY, PERMS, S_ISGID, S_ISUID, S_IXGRP};
-use crate::linux::{AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, MAX_OFFSET, R_OK, W_OK, X_OK};
-use crate::tmpfs::Ino;
+use crate::linux::{Timespec, AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, MAX_OFFSET, R_OK, W_OK, X_OK};
+use crate::tmpfs::{touch, Ino};
 use crate::user::{self, Env};
 
 impl FileServer {
@@ -64,6 +64,7 @@ impl FileServer {
             return Err(Errno::EPERM);
         }
         inode.mode = (inode.mode & !PERMS) | (mode & PERMS);
+        self.fs.touch(ino, touch::CTIME);
         Ok(0)
     }
 
@@ -81,17 +82,17 @@ impl FileServer {
         self.chown(self.ofd(id).ino, uid, gid)
     }
 
-    /// chown(2) as root: -1 leaves an id as it is; a change to a
-    /// non-directory clears set-user-ID, and set-group-ID when group
-    /// execute is set.
+    /// chown(2) as root: -1 leaves an id as it is. Any chown of a
+    /// non-directory, even one to (-1, -1) that changes no id, clears
+    /// set-user-ID, and set-group-ID when group execute is set (without
+    /// it the bit means mandatory locking and stays), as Linux does.
     fn chown(&mut self, ino: Ino, uid: u32, gid: u32) -> Result<u64, Errno> {
         const UNCHANGED: u32 = u32::MAX;
         let inode = self.fs.inode_mut(ino);
-        if uid == UNCHANGED && gid == UNCHANGED {
-            return Ok(0);
-        }
         if inode.proc {
-            return Err(Errno::EPERM);
+            // /proc's files take no new owner; a chown that asks for
+            // none changes nothing there.
+            return if uid == UNCHANGED && gid == UNCHANGED { Ok(0) } else { Err(Errno::EPERM) };
         }
         if uid != UNCHANGED {
             inode.uid = uid;
@@ -105,37 +106,55 @@ impl FileServer {
                 inode.mode &= !S_ISGID;
             }
         }
+        self.fs.touch(ino, touch::CTIME);
         Ok(0)
     }
 
-    /// utimensat(2), and futimens as musl makes it (a NULL path). There
-    /// is no clock in the file server yet, so every time stays 0: the call
-    /// checks its arguments and the file, as touch(1) needs, and changes
-    /// nothing.
+    /// utimensat(2), and futimens as musl makes it (a NULL path): sets
+    /// atime and mtime to the times given, or to now for `UTIME_NOW` or a
+    /// NULL `times`, or leaves one as it is for `UTIME_OMIT`; ctime moves
+    /// to now unless both are omitted, when nothing changes at all.
     pub(super) fn utimensat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, times: u64, flags: u32) -> Result<u64, Errno> {
-        const UTIME_NOW: i64 = (1 << 30) - 1;
-        const UTIME_OMIT: i64 = (1 << 30) - 2;
+        // Linux's order: the times are copied in and checked before the
+        // flags, and the file is found last.
+        let set = match times {
+            0 => [TimeSet::Now, TimeSet::Now],
+            _ => {
+                let mut raw = [0u8; 32];
+                user::read_exact(env, times, &mut raw)?;
+                [TimeSet::parse(&raw[..16])?, TimeSet::parse(&raw[16..])?]
+            }
+        };
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(Errno::EINVAL);
         }
-        if times != 0 {
-            let mut raw = [0u8; 32];
-            user::read_exact(env, times, &mut raw)?;
-            for ts in raw.chunks_exact(16) {
-                let nsec = i64::from_le_bytes(ts[8..].try_into().expect("8 bytes"));
-                if !(0..1_000_000_000).contains(&nsec) && nsec != UTIME_NOW && nsec != UTIME_OMIT {
-                    return Err(Errno::EINVAL);
-                }
-            }
-        }
-        if addr == 0 {
-            // futimens(fd): the file dirfd names.
+        let ino = if addr == 0 {
+            // futimens(fd): the file dirfd names, which takes no flags.
             if dirfd == crate::linux::AT_FDCWD {
                 return Err(Errno::EFAULT);
             }
-            return self.any_ofd(pid, dirfd).map(|_| 0);
+            if flags != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let id = self.io_ofd(pid, dirfd)?;
+            self.ofd(id).ino
+        } else {
+            self.lookup_at(env, pid, dirfd, addr, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0)?
+        };
+        if set == [TimeSet::Omit, TimeSet::Omit] || self.fs.inode(ino).proc {
+            return Ok(0);
         }
-        self.lookup_at(env, pid, dirfd, addr, flags & AT_SYMLINK_NOFOLLOW == 0, flags & AT_EMPTY_PATH != 0).map(|_| 0)
+        let now = if set.contains(&TimeSet::Now) { Some(self.now(env)) } else { None };
+        let pick = |s: TimeSet, old: Timespec| match s {
+            TimeSet::To(t) => t,
+            TimeSet::Now => now.expect("read above"),
+            TimeSet::Omit => old,
+        };
+        let inode = self.fs.inode_mut(ino);
+        inode.atime = pick(set[0], inode.atime);
+        inode.mtime = pick(set[1], inode.mtime);
+        self.fs.touch(ino, touch::CTIME);
+        Ok(0)
     }
 
     /// umask(2): the old mask.
@@ -154,7 +173,13 @@ impl FileServer {
         if !inode.is_regular() {
             return Err(Errno::EINVAL);
         }
-        self.resize(ino, len)
+        // tmpfs moves the times only when the size changes.
+        let old = self.fs.stat(ino).size;
+        self.resize(ino, len)?;
+        if old as u64 != len {
+            self.fs.touch(ino, touch::MTIME | touch::CTIME);
+        }
+        Ok(0)
     }
 
     pub(super) fn ftruncate(&mut self, pid: Pid, fd: i32, len: i64) -> Result<u64, Errno> {
@@ -164,7 +189,11 @@ impl FileServer {
         if !self.fs.inode(ofd.ino).is_regular() || !ofd.writable() {
             return Err(Errno::EINVAL);
         }
-        self.resize(ofd.ino, len)
+        // ftruncate moves them even to the same size.
+        let ino = ofd.ino;
+        self.resize(ino, len)?;
+        self.fs.touch(ino, touch::MTIME | touch::CTIME);
+        Ok(0)
     }
 
     fn resize(&mut self, ino: Ino, len: u64) -> Result<u64, Errno> {
@@ -174,5 +203,32 @@ impl FileServer {
         let len = usize::try_from(len).map_err(|_| Errno::EFBIG)?;
         self.fs.resize_file(ino, len)?;
         Ok(0)
+    }
+}
+
+/// One of utimensat's two times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TimeSet {
+    To(Timespec),
+    /// UTIME_NOW.
+    Now,
+    /// UTIME_OMIT: left as it is.
+    Omit,
+}
+
+impl TimeSet {
+    /// A `struct timespec` (16 bytes): `EINVAL` for nanoseconds out of
+    /// range that are neither special value (whose seconds are ignored).
+    fn parse(ts: &[u8]) -> Result<TimeSet, Errno> {
+        const UTIME_NOW: i64 = (1 << 30) - 1;
+        const UTIME_OMIT: i64 = (1 << 30) - 2;
+        let sec = i64::from_le_bytes(ts[..8].try_into().expect("8 bytes"));
+        let nsec = i64::from_le_bytes(ts[8..16].try_into().expect("8 bytes"));
+        match nsec {
+            UTIME_NOW => Ok(TimeSet::Now),
+            UTIME_OMIT => Ok(TimeSet::Omit),
+            0..=999_999_999 => Ok(TimeSet::To(Timespec { sec, nsec: nsec as u32 })),
+            _ => Err(Errno::EINVAL),
+        }
     }
 }

@@ -18,7 +18,8 @@ use lstar_abi::errno::Errno;
 use libsys::nr;
 
 use crate::files::{FileServer, Pid};
-use crate::linux::{o, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
+use crate::linux::{Timespec, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW};
+use lstar_abi::native::clock;
 use crate::user::Env;
 
 /// An `int` argument. Linux reads only the low 32 bits of the register
@@ -46,12 +47,35 @@ fn fd_ret(fd: i32) -> u64 {
 impl FileServer {
     /// Handles syscall `nr` (x64 numbering) for process `pid`.
     pub fn syscall(&mut self, env: &mut dyn Env, pid: Pid, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
+        let r = self.dispatch(env, pid, nr, a);
+        self.stamp_times(env);
+        r
+    }
+
+    /// The time of the call being handled, for file times: the clock is
+    /// read once per call, so every time one call sets is the same.
+    pub(crate) fn now(&mut self, env: &mut dyn Env) -> Timespec {
+        *self.call_time.get_or_insert_with(|| Timespec::from_ns(env.clock(clock::REALTIME)))
+    }
+
+    /// Sets the times the call changed (`Tmpfs::touch`) to its time; a
+    /// call that changed none reads no clock.
+    pub(crate) fn stamp_times(&mut self, env: &mut dyn Env) {
+        if self.fs.has_touched() {
+            let now = self.now(env);
+            self.fs.stamp(now);
+        }
+        self.call_time = None;
+    }
+
+    fn dispatch(&mut self, env: &mut dyn Env, pid: Pid, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
         self.procfs.caller = pid;
         match nr {
             nr::READ => self.read(env, pid, int(a[0]), a[1], a[2]),
             nr::WRITE => self.write(env, pid, int(a[0]), a[1], a[2]),
-            nr::READV => self.readv(env, pid, int(a[0]), a[1], int(a[2])),
-            nr::WRITEV => self.writev(env, pid, int(a[0]), a[1], int(a[2])),
+            // iovcnt is an unsigned long in the kernel's prototype.
+            nr::READV => self.readv(env, pid, int(a[0]), a[1], a[2]),
+            nr::WRITEV => self.writev(env, pid, int(a[0]), a[1], a[2]),
             nr::PREAD64 => self.pread(env, pid, int(a[0]), a[1], a[2], off(a[3])),
             nr::PWRITE64 => self.pwrite(env, pid, int(a[0]), a[1], a[2], off(a[3])),
             nr::LSEEK => self.lseek(pid, int(a[0]), off(a[1]), uint(a[2])),
@@ -60,9 +84,7 @@ impl FileServer {
             nr::SYNCFS => self.io_ofd(pid, int(a[0])).map(|_| 0),
             nr::SYNC => Ok(0),
 
-            nr::OPEN => self.openat(env, pid, AT_FDCWD, a[0], uint(a[1]), uint(a[2])),
-            nr::OPENAT => self.openat(env, pid, int(a[0]), a[1], uint(a[2]), uint(a[3])),
-            nr::CREAT => self.openat(env, pid, AT_FDCWD, a[0], o::CREAT | o::WRONLY | o::TRUNC, uint(a[1])),
+            // open, openat and creat may wait (a FIFO): sys::held has them.
             nr::CLOSE => self.close_fd(pid, int(a[0])).map(|()| 0),
             nr::DUP => self.dup(pid, int(a[0])),
             nr::DUP2 => self.dup2(pid, int(a[0]), int(a[1])),
@@ -78,6 +100,8 @@ impl FileServer {
 
             nr::MKDIR => self.mkdirat(env, pid, AT_FDCWD, a[0], uint(a[1])),
             nr::MKDIRAT => self.mkdirat(env, pid, int(a[0]), a[1], uint(a[2])),
+            nr::MKNOD => self.mknodat(env, pid, AT_FDCWD, a[0], uint(a[1]), uint(a[2])),
+            nr::MKNODAT => self.mknodat(env, pid, int(a[0]), a[1], uint(a[2]), uint(a[3])),
             nr::RMDIR => self.unlinkat(env, pid, AT_FDCWD, a[0], AT_REMOVEDIR),
             nr::UNLINK => self.unlinkat(env, pid, AT_FDCWD, a[0], 0),
             nr::UNLINKAT => self.unlinkat(env, pid, int(a[0]), a[1], uint(a[2])),

@@ -6,12 +6,12 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use lstar_abi::errno::Errno;
 
-use super::fd_ret;
+use super::pipe::Opened;
 use crate::files::{FileServer, Pid};
-use crate::linux::mode::{PERMS, S_IFDIR, S_IFLNK, S_IFREG, S_ISVTX};
+use crate::linux::mode::{PERMS, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISVTX};
 use crate::linux::{o, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT};
 use crate::path::{self, Found, Last, Links, Parent};
-use crate::tmpfs::{Ino, Node, ROOT};
+use crate::tmpfs::{touch, Device, Ino, Node, ROOT};
 use crate::user::{self, Env};
 
 impl FileServer {
@@ -69,7 +69,9 @@ impl FileServer {
         self.resolving(pid, |fs| path::parent(fs, start, path, &mut Links::new()))
     }
 
-    pub(super) fn openat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, flags: u32, mode: u32) -> Result<u64, Errno> {
+    /// open(2), openat(2) and creat(2): the new descriptor, or the wait
+    /// of a FIFO's end for the other end (`sys::held` holds the call).
+    pub(super) fn openat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, flags: u32, mode: u32) -> Result<Opened, Errno> {
         let mut flags = flags & o::VALID;
         if flags & o::PATH != 0 {
             flags &= o::PATH_KEEPS;
@@ -124,14 +126,24 @@ impl FileServer {
                 // /proc's files are read-only, even to root here.
                 return Err(Errno::EACCES);
             }
+            if matches!(inode.node, Node::Special { .. }) {
+                // A device Lstar does not have, or a socket: nothing opens.
+                return Err(Errno::ENXIO);
+            }
         }
         if flags & (o::TRUNC | o::PATH) == o::TRUNC && !created && inode.is_regular() {
             self.fs.resize_file(ino, 0)?;
+            // Even when it was empty, as ftruncate.
+            self.fs.touch(ino, touch::MTIME | touch::CTIME);
         }
         // Linux opens every file with O_LARGEFILE on 64-bit machines.
         let kept = if flags & o::PATH != 0 { flags & !o::CLOEXEC } else { (flags & !o::OPEN_ONLY) | o::LARGEFILE };
+        let cloexec = flags & o::CLOEXEC != 0;
+        if let (Node::Fifo(p), 0) = (&self.fs.inode(ino).node, flags & o::PATH) {
+            return self.open_fifo(pid, ino, *p, kept, cloexec);
+        }
         let ofd = self.open_ofd(ino, kept);
-        self.install_lowest(pid, ofd, flags & o::CLOEXEC != 0).map(fd_ret)
+        self.install_lowest(pid, ofd, cloexec).map(Opened::Fd)
     }
 
     pub(super) fn mkdirat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, mode: u32) -> Result<u64, Errno> {
@@ -253,6 +265,41 @@ impl FileServer {
                 return Err(Errno::ENOENT);
             }
             s.fs.mknod(p.dir, name, S_IFLNK | 0o777, Node::Symlink(target)).map(|_| 0)
+        })
+    }
+
+    /// mknod(2) and mknodat(2): a regular file, a FIFO, a device node or
+    /// a socket's name. A character device Lstar has (by number) opens as
+    /// that device; any other device node, and a socket, only shows in
+    /// stat. `dev` is the kernel's 32-bit encoding, which st_rdev shows
+    /// back as it came.
+    pub(super) fn mknodat(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, mode: u32, dev: u32) -> Result<u64, Errno> {
+        // The type is checked before the path is looked at.
+        let kind = mode & S_IFMT;
+        match kind {
+            0 | S_IFREG | S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => {}
+            S_IFDIR => return Err(Errno::EPERM),
+            _ => return Err(Errno::EINVAL),
+        }
+        let perms = mode & PERMS & !self.proc(pid).umask;
+        self.with_parent(env, pid, dirfd, addr, |s, p| {
+            let Last::Name(name) = p.last else { return Err(Errno::EEXIST) };
+            path::check_name(name)?;
+            if s.fs.lookup(p.dir, name)?.is_some() {
+                return Err(Errno::EEXIST);
+            }
+            if p.slash {
+                return Err(Errno::ENOENT);
+            }
+            let rdev = u64::from(dev);
+            let (kind, node) = match kind {
+                0 | S_IFREG => (S_IFREG, Node::File(Cow::Borrowed(&[]))),
+                S_IFIFO => (S_IFIFO, Node::Fifo(s.pipes.new_fifo_id())),
+                S_IFCHR => (S_IFCHR, Device::from_rdev(rdev).map_or(Node::Special { rdev }, Node::Device)),
+                S_IFBLK => (S_IFBLK, Node::Special { rdev }),
+                _ => (S_IFSOCK, Node::Special { rdev: 0 }),
+            };
+            s.fs.mknod(p.dir, name, kind | perms, node).map(|_| 0)
         })
     }
 

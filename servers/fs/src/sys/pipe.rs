@@ -17,8 +17,30 @@ use crate::files::{FileServer, Ofd, OfdId, Pid};
 use crate::host::{Effect, Host, SIGPIPE};
 use crate::linux::{mode::S_IFIFO, o, MAX_RW_COUNT};
 use crate::pipe::{PipeId, MAX_SLOTS, PAGE};
-use crate::tmpfs::Node;
+use crate::tmpfs::{Ino, Node};
 use crate::user::{self, Env};
+
+/// What an open leads to.
+pub(crate) enum Opened {
+    /// The new descriptor.
+    Fd(i32),
+    /// An end of a FIFO that waits for the other end: the call is held.
+    Wait(FifoOpen),
+}
+
+/// An open of a FIFO's end, kept while it waits for the other end, as
+/// fifo(7) says: a reader for a writer, a writer for a reader.
+pub(crate) struct FifoOpen {
+    /// The description made for it, which already counts as an open end
+    /// (so that the other end's open need not wait for it).
+    pub ofd: OfdId,
+    pub pipe: PipeId,
+    pub cloexec: bool,
+    /// It waits for a writer; else for a reader.
+    pub for_writer: bool,
+    /// How many times the other end had been opened when the wait began.
+    pub since: u64,
+}
 
 /// A read or write on a pipe, kept while it waits.
 pub(crate) struct PipeIo {
@@ -63,21 +85,63 @@ impl FileServer {
         Ok(0)
     }
 
-    /// The description and pipe behind `fd`, when it is a pipe end.
-    pub(crate) fn pipe_of(&self, pid: Pid, fd: i32) -> Option<(OfdId, PipeId)> {
-        let entry = self.procs.get(&pid)?.fds.get(&fd)?;
-        match self.fs.inode(self.ofd(entry.ofd).ino).node {
-            Node::Pipe(p) => Some((entry.ofd, p)),
+    /// Opens FIFO `ino` (pipe `p`) with `flags`: a read end, a write end
+    /// or both (O_RDWR, which never waits). Without O_NONBLOCK an end
+    /// waits until the other end has been opened; with it a read end
+    /// opens at once and a write end with no reader is `ENXIO`.
+    pub(super) fn open_fifo(&mut self, pid: Pid, ino: Ino, p: PipeId, flags: u32, cloexec: bool) -> Result<Opened, Errno> {
+        let acc = flags & o::ACCMODE;
+        let (reader, writer) = (acc != o::WRONLY, acc != o::RDONLY);
+        let nonblock = flags & o::NONBLOCK != 0;
+        let readers = self.pipes.find(p).map_or(0, |pipe| pipe.readers);
+        if acc == o::WRONLY && nonblock && readers == 0 {
+            return Err(Errno::ENXIO);
+        }
+        let ofd = self.open_ofd(ino, flags);
+        let pipe = self.pipes.open_end(p, ino, reader, writer);
+        // A reader that opens with no writer without waiting for one
+        // hears of no hang-up until a writer comes.
+        let writers_seen = if reader && pipe.writers == 0 { pipe.writer_opens } else { 0 };
+        let wait = match (reader, writer) {
+            (true, false) if !nonblock && pipe.writers == 0 => Some((true, pipe.writer_opens)),
+            (false, true) if !nonblock && pipe.readers == 0 => Some((false, pipe.reader_opens)),
             _ => None,
+        };
+        self.ofd_mut(ofd).writers_seen = writers_seen;
+        match wait {
+            Some((for_writer, since)) => Ok(Opened::Wait(FifoOpen { ofd, pipe: p, cloexec, for_writer, since })),
+            // The fd was checked free before the file was looked up.
+            None => self.install_lowest(pid, ofd, cloexec).map(Opened::Fd),
         }
     }
 
-    /// The pipe an open description is an end of.
-    pub(crate) fn ofd_pipe(&self, ofd: &Ofd) -> Option<PipeId> {
-        match self.fs.inode(ofd.ino).node {
-            Node::Pipe(p) => Some(p),
-            _ => None,
+    /// A held FIFO open: done (the descriptor, or `EMFILE`) once the other
+    /// end has been opened since the wait began, or `Ok(None)`.
+    pub(super) fn fifo_open_step(&mut self, pid: Pid, w: &FifoOpen) -> Result<Option<u64>, Errno> {
+        let pipe = self.pipes.get(w.pipe);
+        let came = if w.for_writer { pipe.writers > 0 || pipe.writer_opens != w.since } else { pipe.readers > 0 || pipe.reader_opens != w.since };
+        if !came {
+            return Ok(None);
         }
+        // The held call's own reference keeps the description while it
+        // is installed; releasing the call drops that one.
+        self.install_lowest(pid, w.ofd, w.cloexec).map(|fd| Some(super::fd_ret(fd)))
+    }
+
+    /// The description and pipe behind `fd`, when it is a pipe end.
+    pub(crate) fn pipe_of(&self, pid: Pid, fd: i32) -> Option<(OfdId, PipeId)> {
+        let entry = self.procs.get(&pid)?.fds.get(&fd)?;
+        let p = self.fs.inode(self.ofd(entry.ofd).ino).node.pipe()?;
+        Some((entry.ofd, p))
+    }
+
+    /// The pipe an open description is an end of (of a pipe or a FIFO;
+    /// not of an O_PATH handle on a FIFO, which opens no end).
+    pub(crate) fn ofd_pipe(&self, ofd: &Ofd) -> Option<PipeId> {
+        if ofd.is_path() {
+            return None;
+        }
+        self.fs.inode(ofd.ino).node.pipe()
     }
 
     /// An open description is gone: if it was a pipe end, the pipe has one
@@ -120,8 +184,11 @@ impl FileServer {
         }
         let nonblock = end.flags & o::NONBLOCK != 0;
         let segs = match nr {
-            nr::READ | nr::WRITE => vec![(a[1], a[2])],
-            _ => super::io::iovecs(host, a[1], int(a[2]))?,
+            nr::READ | nr::WRITE => {
+                user::access_ok(a[1], a[2])?;
+                vec![(a[1], a[2])]
+            }
+            _ => super::io::iovecs(host, a[1], a[2])?,
         };
         let total = segs.iter().map(|s| s.1).sum::<u64>().min(MAX_RW_COUNT);
         let mut io = PipeIo { ofd, pipe, segs, total, done: 0 };

@@ -24,7 +24,6 @@ use lstar_abi::ThreadId;
 use super::held::Waiting;
 use crate::files::{FileServer, Pid};
 use crate::host::{HeldEnv, Host};
-use crate::linux::NOFILE;
 use crate::pipe::PAGE;
 use crate::tmpfs::{Device, Node};
 use crate::user::{self, Env};
@@ -145,7 +144,7 @@ impl FileServer {
             Ok(ms) => Some(ms * 1_000_000),
             Err(_) => None,
         };
-        let form = self.read_pollfds(host, ufds, nfds)?;
+        let form = self.read_pollfds(host, pid, ufds, nfds)?;
         self.start_wait(host, pid, form, wait, None)
     }
 
@@ -154,7 +153,7 @@ impl FileServer {
     pub(super) fn ppoll(&mut self, host: &mut dyn Host, pid: Pid, ufds: u64, nfds: u64, ts: u64, mask: u64, mask_size: u64) -> Result<Option<u64>, Errno> {
         let wait = read_timeout(host, ts, TimeLayout::Timespec)?;
         check_sigmask(host, mask, mask_size)?;
-        let form = self.read_pollfds(host, ufds, nfds)?;
+        let form = self.read_pollfds(host, pid, ufds, nfds)?;
         self.start_wait(host, pid, form, wait, Some((ts, TimeLayout::Timespec)))
     }
 
@@ -181,9 +180,9 @@ impl FileServer {
         self.start_wait(host, pid, form, wait, Some((ts, TimeLayout::Timespec)))
     }
 
-    fn read_pollfds(&mut self, env: &mut dyn Env, ufds: u64, nfds: u64) -> Result<Form, Errno> {
+    fn read_pollfds(&mut self, env: &mut dyn Env, pid: Pid, ufds: u64, nfds: u64) -> Result<Form, Errno> {
         // RLIMIT_NOFILE bounds the array.
-        if nfds > NOFILE as u64 {
+        if nfds > u64::from(self.proc(pid).nofile) {
             return Err(Errno::EINVAL);
         }
         let mut raw = vec![0u8; nfds as usize * POLLFD];
@@ -317,13 +316,16 @@ impl FileServer {
             return None;
         }
         Some(match self.fs.inode(ofd.ino).node {
-            Node::Pipe(p) => {
+            Node::Pipe(p) | Node::Fifo(p) => {
                 let (pipe, mut mask) = (self.pipes.get(p), 0);
                 if ofd.readable() {
                     if !pipe.buf.is_empty() {
                         mask |= ev::POLLIN | ev::POLLRDNORM;
                     }
-                    if pipe.writers == 0 {
+                    // An anonymous pipe's reader saw its writer open
+                    // (writers_seen is 0 and the count 1); a FIFO's, only
+                    // if a writer opened after it.
+                    if pipe.writers == 0 && pipe.writer_opens != ofd.writers_seen {
                         mask |= ev::POLLHUP;
                     }
                 }

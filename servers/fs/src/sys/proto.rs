@@ -6,7 +6,7 @@ use lstar_abi::errno::Errno;
 use lstar_abi::fs::{self as proto, ExecRead};
 
 use crate::files::{FileServer, Pid};
-use crate::linux::{mode::EXEC_ANY, PATH_MAX};
+use crate::linux::{mode::EXEC_ANY, NR_OPEN, PATH_MAX};
 use crate::path::{self, Links};
 use crate::tmpfs::{Node, ROOT};
 use crate::user::{self, Env};
@@ -41,6 +41,13 @@ impl FileServer {
             }
             proto::READ_EXEC => self.read_exec(env, a[0]),
             proto::READ_FD => self.read_fd(env, a[0]),
+            proto::NOFILE => {
+                // The process server keeps the soft limit at or below the
+                // hard one, which is at most NR_OPEN; clamping keeps a
+                // descriptor an i32 whatever it sends.
+                self.proc(a[0]).nofile = u32::try_from(a[1]).unwrap_or(u32::MAX).min(NR_OPEN);
+                Ok(0)
+            }
             _ => Err(Errno::ENOSYS),
         }
     }

@@ -7,8 +7,9 @@ use lstar_abi::errno::Errno;
 use lstar_abi::fs::{self as proto, ExecRead};
 
 use crate::files::FileServer;
-use crate::linux::{dt, mode::*, o, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, Stat};
+use crate::linux::{dt, mode::*, o, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, Stat, Timespec};
 use crate::tmpfs::Tmpfs;
+use crate::host::fake::FakeHost;
 use crate::user::fake::FakeEnv;
 
 const BASE: u64 = 0x10_0000;
@@ -51,6 +52,14 @@ impl T {
     fn sys(&mut self, nr: u64, args: &[u64]) -> Result<u64, Errno> {
         let mut a = [0u64; 6];
         a[..args.len()].copy_from_slice(args);
+        if matches!(nr, nr::OPEN | nr::OPENAT | nr::CREAT) {
+            // Calls that may be held take a Host: one around the memory.
+            let env = core::mem::replace(&mut self.env, FakeEnv::new(0, 0));
+            let mut host = FakeHost { env, caller: 100, now: 0 };
+            let r = self.s.syscall_or_hold(&mut host, self.pid, nr, a).expect("not held");
+            self.env = host.env;
+            return Errno::from_ret(r).map_or(Ok(r), Err);
+        }
         self.s.syscall(&mut self.env, self.pid, nr, a)
     }
 
@@ -93,7 +102,20 @@ impl T {
             size: u64_at(48) as i64,
             blksize: u64_at(56) as i64,
             blocks: u64_at(64) as i64,
+            atime: Timespec { sec: u64_at(72) as i64, nsec: u64_at(80) as u32 },
+            mtime: Timespec { sec: u64_at(88) as i64, nsec: u64_at(96) as u32 },
+            ctime: Timespec { sec: u64_at(104) as i64, nsec: u64_at(112) as u32 },
         })
+    }
+
+    /// Two `struct timespec`s, as utimensat takes them.
+    fn times(&mut self, t: &[(i64, i64); 2]) -> u64 {
+        let mut raw = Vec::new();
+        for (sec, nsec) in t {
+            raw.extend_from_slice(&sec.to_le_bytes());
+            raw.extend_from_slice(&nsec.to_le_bytes());
+        }
+        self.bytes(&raw)
     }
 
     fn names(&mut self, path: &str) -> Vec<(Vec<u8>, u8)> {
@@ -480,22 +502,84 @@ fn access_and_modes() {
 }
 
 #[test]
-fn utimensat_checks_and_keeps_times() {
+fn utimensat_checks() {
     let mut t = T::new();
     let p = t.cstr("/tmp");
     assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD_REG, p, 0, 0]), Ok(0));
     let nope = t.cstr("/tmp/nope");
     assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD_REG, nope, 0, 0]), Err(Errno::ENOENT));
-    let mut times = Vec::new();
-    for (sec, nsec) in [(1i64, 5i64), (2, 1_000_000_000)] {
-        times.extend_from_slice(&sec.to_le_bytes());
-        times.extend_from_slice(&nsec.to_le_bytes());
-    }
-    let bad = t.bytes(&times);
+    let bad = t.times(&[(1, 5), (2, 1_000_000_000)]);
     assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD_REG, p, bad, 0]), Err(Errno::EINVAL));
     assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD_REG, p, 8, 0]), Err(Errno::EFAULT));
+    assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD_REG, p, bad, 0x1234]), Err(Errno::EINVAL));
     assert_eq!(t.sys(nr::UTIMENSAT, &[1, 0, 0, 0]), Ok(0), "futimens");
+    assert_eq!(t.sys(nr::UTIMENSAT, &[1, 0, 0, AT_SYMLINK_NOFOLLOW.into()]), Err(Errno::EINVAL), "futimens takes no flags");
     assert_eq!(t.sys(nr::UTIMENSAT, &[77, 0, 0, 0]), Err(Errno::EBADF));
+    let path_fd = t.open("/tmp", o::PATH, 0).unwrap();
+    assert_eq!(t.sys(nr::UTIMENSAT, &[path_fd, 0, 0, 0]), Err(Errno::EBADF), "not on an O_PATH handle");
+}
+
+#[test]
+fn file_times() {
+    let sec = |s: i64| Timespec { sec: s, nsec: 0 };
+    let mut t = T::new();
+    t.env.clock_ns = 5_000_000_000;
+    let fd = t.open("/tmp/f", o::CREAT | o::RDWR, 0o644).unwrap();
+    let st = t.stat("/tmp/f", nr::STAT).unwrap();
+    assert_eq!((st.atime, st.mtime, st.ctime), (sec(5), sec(5), sec(5)));
+    assert_eq!(t.stat("/tmp", nr::STAT).unwrap().mtime, sec(5), "the directory got an entry");
+    t.env.clock_ns = 6_000_000_000;
+    t.write_str(fd, "abc").unwrap();
+    let st = t.stat("/tmp/f", nr::STAT).unwrap();
+    assert_eq!((st.atime, st.mtime, st.ctime), (sec(5), sec(6), sec(6)));
+    // relatime: a read moves atime while it is not after mtime, then not
+    // again until a day has passed.
+    t.env.clock_ns = 7_000_000_000;
+    t.sys(nr::LSEEK, &[fd, 0, 0]).unwrap();
+    t.read_vec(fd, 1).unwrap();
+    assert_eq!(t.stat("/tmp/f", nr::STAT).unwrap().atime, sec(7));
+    t.env.clock_ns = 8_000_000_000;
+    t.read_vec(fd, 1).unwrap();
+    assert_eq!(t.stat("/tmp/f", nr::STAT).unwrap().atime, sec(7));
+    t.env.clock_ns = 7_000_000_000 + 86_400_000_000_000;
+    t.read_vec(fd, 1).unwrap();
+    assert_eq!(t.stat("/tmp/f", nr::STAT).unwrap().atime, sec(7 + 86_400));
+    // Attributes move only ctime.
+    t.env.clock_ns = 9_000_000_000;
+    let f = t.cstr("/tmp/f");
+    t.sys(nr::CHMOD, &[f, 0o600]).unwrap();
+    let st = t.stat("/tmp/f", nr::STAT).unwrap();
+    assert_eq!((st.mtime, st.ctime), (sec(6), sec(9)));
+    // utimensat: exact times, UTIME_OMIT and UTIME_NOW.
+    t.env.clock_ns = 10_500_000_000;
+    let set = t.times(&[(1_000_000_000, 123_456_789), (-5, 987_654_321)]);
+    assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD_REG, f, set, 0]), Ok(0));
+    let st = t.stat("/tmp/f", nr::STAT).unwrap();
+    assert_eq!((st.atime, st.mtime, st.ctime), (Timespec { sec: 1_000_000_000, nsec: 123_456_789 }, Timespec { sec: -5, nsec: 987_654_321 }, Timespec { sec: 10, nsec: 500_000_000 }));
+    t.env.clock_ns = 11_000_000_000;
+    let omit_now = t.times(&[(0, (1 << 30) - 2), (0, (1 << 30) - 1)]);
+    assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD_REG, f, omit_now, 0]), Ok(0));
+    let st = t.stat("/tmp/f", nr::STAT).unwrap();
+    assert_eq!((st.atime.sec, st.mtime, st.ctime), (1_000_000_000, sec(11), sec(11)));
+    t.env.clock_ns = 12_000_000_000;
+    let omit = t.times(&[(0, (1 << 30) - 2), (0, (1 << 30) - 2)]);
+    assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD_REG, f, omit, 0]), Ok(0));
+    assert_eq!(t.stat("/tmp/f", nr::STAT).unwrap().ctime, sec(11), "both omitted: nothing changes");
+    assert_eq!(t.sys(nr::UTIMENSAT, &[fd, 0, 0, 0]), Ok(0));
+    let st = t.stat("/tmp/f", nr::STAT).unwrap();
+    assert_eq!((st.atime, st.mtime, st.ctime), (sec(12), sec(12), sec(12)));
+    // truncate moves the times only with the size; ftruncate always.
+    t.env.clock_ns = 13_000_000_000;
+    t.sys(nr::TRUNCATE, &[f, 3]).unwrap();
+    assert_eq!(t.stat("/tmp/f", nr::STAT).unwrap().mtime, sec(12));
+    t.sys(nr::FTRUNCATE, &[fd, 3]).unwrap();
+    assert_eq!(t.stat("/tmp/f", nr::STAT).unwrap().mtime, sec(13));
+    // Names: the directory's mtime and ctime, the file's ctime.
+    t.env.clock_ns = 14_000_000_000;
+    let g = t.cstr("/tmp/g");
+    t.sys(nr::RENAME, &[f, g]).unwrap();
+    let (st, dir) = (t.stat("/tmp/g", nr::STAT).unwrap(), t.stat("/tmp", nr::STAT).unwrap());
+    assert_eq!((st.mtime, st.ctime, dir.mtime, dir.ctime), (sec(13), sec(14), sec(14), sec(14)));
 }
 
 #[test]
@@ -512,6 +596,29 @@ fn newfstatat_flags() {
     assert_eq!(t.sys(nr::NEWFSTATAT, &[1, rel, b, 0]), Err(Errno::ENOTDIR), "dirfd not a directory");
     let abs = t.cstr("/tmp");
     assert_eq!(t.sys(nr::NEWFSTATAT, &[1, abs, b, 0]), Ok(0), "an absolute path ignores dirfd");
+}
+
+#[test]
+fn descriptor_limit() {
+    let mut t = T::new();
+    t.sys(nr::DUP2, &[0, 40]).unwrap();
+    assert_eq!(t.s.call(&mut t.env, proto::NOFILE, [1, 8, 0, 0, 0, 0]), Ok(0));
+    for fd in 3..8 {
+        assert_eq!(t.sys(nr::DUP, &[0]), Ok(fd));
+    }
+    assert_eq!(t.sys(nr::DUP, &[0]), Err(Errno::EMFILE));
+    assert_eq!(t.open("/dev/null", o::RDONLY, 0), Err(Errno::EMFILE));
+    assert_eq!(t.sys(nr::FCNTL, &[0, 0, 8]), Err(Errno::EINVAL), "F_DUPFD at the limit");
+    assert_eq!(t.sys(nr::DUP2, &[0, 8]), Err(Errno::EBADF));
+    assert_eq!(t.sys(nr::DUP3, &[0, 8, 0]), Err(Errno::EBADF));
+    assert_eq!(t.sys(nr::DUP2, &[40, 40]), Ok(40), "the same descriptor is only checked");
+    assert_eq!(t.sys(nr::FCNTL, &[40, 1]), Ok(0), "one above the limit still works");
+    // A child inherits the limit.
+    t.s.call(&mut t.env, proto::FORK, [1, 2, 0, 0, 0, 0]).unwrap();
+    t.pid = 2;
+    assert_eq!(t.sys(nr::DUP2, &[0, 8]), Err(Errno::EBADF));
+    assert_eq!(t.s.call(&mut t.env, proto::NOFILE, [2, 64, 0, 0, 0, 0]), Ok(0));
+    assert_eq!(t.sys(nr::DUP2, &[0, 63]), Ok(63));
 }
 
 #[test]

@@ -470,3 +470,97 @@ fn select_sets_and_time_left() {
     let pack = w.bytes(&pack);
     assert_eq!(w.sys(1, 1, nr::PSELECT6, &[8, rs, 0, 0, 0, pack]), err(Errno::EINVAL));
 }
+
+impl W {
+    fn cstr(&mut self, s: &str) -> u64 {
+        let mut b = s.as_bytes().to_vec();
+        b.push(0);
+        self.bytes(&b)
+    }
+
+    fn open(&mut self, thread: u64, pid: u64, path: &str, flags: u32) -> Option<u64> {
+        let p = self.cstr(path);
+        self.sys(thread, pid, nr::OPEN, &[p, flags.into(), 0])
+    }
+
+    fn mknod(&mut self, path: &str, mode: u32, dev: u32) -> Option<u64> {
+        let p = self.cstr(path);
+        self.sys(1, 1, nr::MKNOD, &[p, mode.into(), dev.into()])
+    }
+}
+
+#[test]
+fn fifo_opens_wait_for_the_other_end() {
+    let mut w = W::new();
+    assert_eq!(w.mknod("/tmp/f", S_IFIFO | 0o644, 0), Some(0));
+    assert_eq!(w.mknod("/tmp/f", S_IFIFO | 0o644, 0), err(Errno::EEXIST));
+    // O_NONBLOCK: a writer with no reader is ENXIO; a reader opens and
+    // reads the end of file while there is no writer.
+    assert_eq!(w.open(1, 1, "/tmp/f", o::WRONLY | o::NONBLOCK), err(Errno::ENXIO));
+    let r = w.open(1, 1, "/tmp/f", o::RDONLY | o::NONBLOCK).unwrap();
+    assert_eq!(w.read(1, r, 4), Ok(Vec::new()));
+    let (at, _) = w.poll(1, 1, &[(r as i32, ev::POLLIN)], 0);
+    assert_eq!(w.revents(at, 0), 0, "no hang-up before a writer came");
+    let wr = w.open(1, 1, "/tmp/f", o::WRONLY | o::NONBLOCK).unwrap();
+    assert_eq!(w.write(1, wr, b"hi"), Some(2));
+    assert_eq!(w.read(1, r, 4), Ok(b"hi".to_vec()));
+    assert_eq!(w.write(1, wr, b"lost"), Some(4));
+    w.close(1, wr);
+    let (at, _) = w.poll(1, 1, &[(r as i32, ev::POLLIN)], 0);
+    assert_eq!(w.revents(at, 0), ev::POLLIN | ev::POLLHUP, "the writer came and went");
+    w.close(1, r);
+    assert_eq!(w.s.pipes.count(), 0, "the buffer goes with the last end");
+    // A blocking reader waits for a writer, which itself opens at once.
+    assert_eq!(w.open(10, 1, "/tmp/f", o::RDONLY), None);
+    assert_eq!(w.s.held_calls(), 1);
+    w.effects();
+    let wr = w.open(20, 2, "/tmp/f", o::WRONLY).unwrap();
+    assert_eq!(w.effects(), [Effect::Reply { thread: 10, value: 3 }]);
+    assert_eq!(w.write(2, wr, b"new"), Some(3));
+    assert_eq!(w.read(1, 3, 10), Ok(b"new".to_vec()), "the earlier bytes were dropped");
+    // O_RDWR never waits; a blocking writer goes on once a reader comes.
+    w.close(1, 3);
+    assert_eq!(w.open(20, 2, "/tmp/f", o::WRONLY), None);
+    let rw = w.open(1, 1, "/tmp/f", o::RDWR).unwrap();
+    assert_eq!(w.effects(), [Effect::Reply { thread: 20, value: 4 }]);
+    w.close(1, rw);
+    // A signal ends a waiting open, which then counts as no reader.
+    w.close(2, wr);
+    w.close(2, 4);
+    assert_eq!(w.open(10, 1, "/tmp/f", o::RDONLY), None);
+    assert_eq!(w.cancel(10), None);
+    assert_eq!(w.effects(), [Effect::Reply { thread: 10, value: EINTR }]);
+    assert_eq!(w.open(1, 1, "/tmp/f", o::WRONLY | o::NONBLOCK), err(Errno::ENXIO));
+    assert_eq!(w.s.pipes.count(), 0);
+    assert_eq!(w.s.open_descriptions(), 2, "only the console's, one per process");
+}
+
+#[test]
+fn device_nodes() {
+    let mut w = W::new();
+    const S_IFCHR: u32 = 0o020000;
+    const S_IFBLK: u32 = 0o060000;
+    assert_eq!(w.mknod("/tmp/null", S_IFCHR | 0o666, 0x103), Some(0));
+    assert_eq!(w.mknod("/tmp/c", S_IFCHR | 0o600, 0xf007), Some(0));
+    assert_eq!(w.mknod("/tmp/b", S_IFBLK | 0o600, 0xf007), Some(0));
+    assert_eq!(w.mknod("/tmp/s", 0o140000 | 0o600, 5), Some(0));
+    assert_eq!(w.mknod("/tmp/r", 0o600, 5), Some(0));
+    assert_eq!(w.mknod("/tmp/d", 0o040000 | 0o600, 0), err(Errno::EPERM));
+    assert_eq!(w.mknod("/nope/d", 0o170000 | 0o600, 0), err(Errno::EINVAL), "the type is checked first");
+    assert_eq!(w.mknod("/tmp/x/", S_IFIFO | 0o600, 0), err(Errno::ENOENT));
+    // A device Lstar has opens as that device.
+    let null = w.open(1, 1, "/tmp/null", o::RDWR).unwrap();
+    assert_eq!(w.write(1, null, b"gone"), Some(4));
+    for path in ["/tmp/c", "/tmp/b", "/tmp/s"] {
+        assert_eq!(w.open(1, 1, path, o::RDONLY), err(Errno::ENXIO), "{path}");
+    }
+    assert!(w.open(1, 1, "/tmp/c", o::PATH).is_some_and(|fd| (fd as i64) >= 0), "O_PATH opens anything");
+    let st = w.alloc(144);
+    for (path, mode, rdev) in [("/tmp/null", S_IFCHR | 0o644, 0x103), ("/tmp/c", S_IFCHR | 0o600, 0xf007), ("/tmp/b", S_IFBLK | 0o600, 0xf007), ("/tmp/s", 0o140600, 0), ("/tmp/r", 0o100600, 0)] {
+        let p = w.cstr(path);
+        assert_eq!(w.sys(1, 1, nr::STAT, &[p, st]), Some(0));
+        let raw = w.h.env.get(st, 144).to_vec();
+        assert_eq!(u32::from_le_bytes(raw[24..28].try_into().unwrap()), mode, "{path}: umask 022 applies");
+        assert_eq!(u64::from_le_bytes(raw[40..48].try_into().unwrap()), rdev, "{path}");
+    }
+}

@@ -218,10 +218,9 @@ const CASES: &[Case] = &[
     // Small differential programs, one group of calls and its errors each
     // (tests/programs/abi_*.c). Those where Lstar still differs from Linux
     // wait outside this table until it is fixed: abi_nofile_limit,
-    // abi_chown_setid, abi_iovec_limits, abi_pid_errors, abi_sigpending,
-    // abi_siginfo, abi_sigchld, abi_rtsig, abi_sigaltstack, abi_nanosleep,
+    // abi_chown_setid, abi_iovec_limits, abi_nanosleep,
     // abi_mmap_shared, abi_futex_requeue, abi_vfork,
-    // abi_rusage, abi_file_times, abi_sigtimedwait.
+    // abi_rusage, abi_file_times.
     Case::new("abi_rw_edge", "abi_rw_edge", Check::Differential),
     Case::new("abi_lseek", "abi_lseek", Check::Differential),
     Case::new("abi_pread", "abi_pread", Check::Differential),
@@ -277,6 +276,13 @@ const CASES: &[Case] = &[
     Case::new("abi_futex", "abi_futex", Check::Differential),
     Case::new("abi_mremap", "abi_mremap", Check::Differential),
     Case::new("abi_sigsuspend", "abi_sigsuspend", Check::Differential),
+    Case::new("abi_pid_errors", "abi_pid_errors", Check::Differential),
+    Case::new("abi_sigpending", "abi_sigpending", Check::Differential),
+    Case::new("abi_siginfo", "abi_siginfo", Check::Differential),
+    Case::new("abi_sigchld", "abi_sigchld", Check::Differential),
+    Case::new("abi_rtsig", "abi_rtsig", Check::Differential),
+    Case::new("abi_sigaltstack", "abi_sigaltstack", Check::Differential),
+    Case::new("abi_sigtimedwait", "abi_sigtimedwait", Check::Differential),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

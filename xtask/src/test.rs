@@ -283,6 +283,7 @@ const CASES: &[Case] = &[
     Case::new("abi_rtsig", "abi_rtsig", Check::Differential),
     Case::new("abi_sigaltstack", "abi_sigaltstack", Check::Differential),
     Case::new("abi_sigtimedwait", "abi_sigtimedwait", Check::Differential),
+    Case::new("abi_sigqueue", "abi_sigqueue", Check::Differential),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

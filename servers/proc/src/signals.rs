@@ -342,18 +342,21 @@ impl Procs {
     }
 
     /// rt_sigqueueinfo(2) (`tid` None) and rt_tgsigqueueinfo(2): a signal
-    /// with a siginfo of the caller's making. Only the caller may claim to
-    /// be kill or the kernel (si_code >= 0 or SI_TKILL) to itself.
+    /// with a siginfo of the caller's making. Only the calling thread may
+    /// claim to be kill or the kernel (si_code >= 0 or SI_TKILL), and only
+    /// to an id equal to its own thread id, as Linux compares them.
     pub(crate) fn sigqueueinfo(&mut self, client: Client, from: u32, tgid: i32, tid: Option<i32>, signo: u64, uinfo: u64) -> Result<u64, Errno> {
         let mut b = [0u8; 128];
         client.read(uinfo, &mut b)?;
         let info = Info::from_user(signo as u8, &b);
+        let my_tid = self.procs[&from].threads.get(&client.0).map_or(from, |t| t.tid) as i32;
+        let impersonates = info.code >= 0 || info.code == sig::SI_TKILL;
         let pid = match tid {
             Some(tid) => {
                 if tgid <= 0 || tid <= 0 {
                     return Err(Errno::EINVAL);
                 }
-                if (info.code >= 0 || info.code == sig::SI_TKILL) && tid as u32 != from {
+                if impersonates && tid != my_tid {
                     return Err(Errno::EPERM);
                 }
                 match self.thread_group(tid as u32) {
@@ -362,7 +365,7 @@ impl Procs {
                 }
             }
             None => {
-                if (info.code >= 0 || info.code == sig::SI_TKILL) && tgid as u32 != from {
+                if impersonates && tgid != my_tid {
                     return Err(Errno::EPERM);
                 }
                 match u32::try_from(tgid) {

@@ -120,6 +120,8 @@ struct Procs {
     futexes: Vec<futex::Waiter>,
     /// Threads in rt_sigsuspend or pause: (pid, thread).
     suspended: Vec<(u32, ThreadId)>,
+    /// Threads in rt_sigtimedwait.
+    sigwaiters: Vec<signals::SigWaiter>,
     next_pid: u32,
     /// The file server, told about forks, execs, exits and RLIMIT_NOFILE.
     fs: Option<u64>,
@@ -143,7 +145,7 @@ enum Outcome {
 
 fn main(boot: Boot) -> ! {
     let fs = libsys::lookup("fs").ok();
-    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), suspended: Vec::new(), next_pid: 1, fs, initrd: boot.initrd };
+    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), suspended: Vec::new(), sigwaiters: Vec::new(), next_pid: 1, fs, initrd: boot.initrd };
     if let Err((why, status)) = procs.start_init() {
         println!("proc: cannot start the program: {why}");
         lstar_console_line(&why);
@@ -161,6 +163,7 @@ fn main(boot: Boot) -> ! {
             MessageKind::Notify => {
                 if msg.args[0] & time::TIMER_BIT != 0 {
                     procs.wake_sleepers();
+                    procs.expire_sigwaiters();
                 }
                 Outcome::NoReply
             }
@@ -371,6 +374,9 @@ impl Procs {
                 };
             }
             nr::SIGALTSTACK => return ret(self.sigaltstack(client, pid, a[0], a[1])),
+            nr::RT_SIGTIMEDWAIT => return self.sigtimedwait(msg.client, pid, a),
+            nr::RT_SIGQUEUEINFO => return ret(self.sigqueueinfo(client, pid, a[0] as i32, None, a[1], a[2])),
+            nr::RT_TGSIGQUEUEINFO => return ret(self.sigqueueinfo(client, pid, a[0] as i32, Some(a[1] as i32), a[2], a[3])),
             nr::RT_SIGSUSPEND => return self.suspend(msg.client, pid, Some((a[0], a[1]))),
             nr::PAUSE => return self.suspend(msg.client, pid, None),
             nr::CLOCK_GETTIME => return ret(self.clock_gettime(client, a[0], a[1])),
@@ -380,8 +386,8 @@ impl Procs {
             nr::NANOSLEEP => return self.sleep(msg.client, pid, 1, 0, a[0]),
             nr::CLOCK_NANOSLEEP => return self.sleep(msg.client, pid, a[0], a[1], a[2]),
             nr::KILL => return ret(self.kill(pid, a[0] as i32, a[1])),
-            nr::TKILL => return ret(self.kill(pid, a[0] as i32, a[1])),
-            nr::TGKILL => return ret(self.kill(pid, a[1] as i32, a[2])),
+            nr::TKILL => return ret(self.tgkill(pid, None, a[0] as i32, a[1])),
+            nr::TGKILL => return ret(self.tgkill(pid, Some(a[0] as i32), a[1] as i32, a[2])),
             nr::SETPGID => return ret(self.setpgid(pid, a[0] as i32, a[1] as i32)),
             nr::GETPGID => return ret(self.getpgid(pid, a[0] as i32)),
             nr::GETPGRP => return ret(self.getpgid(pid, 0)),
@@ -436,7 +442,7 @@ impl Procs {
                     return Err(Errno::ESRCH);
                 }
                 for pid in members {
-                    self.send(pid, signal::Info { signo: signo as u8, code: signal::SI_KERNEL, pid_or_addr: 0, uid: 0, status: 0 }, 0);
+                    self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), 0);
                 }
                 Ok(0)
             }
@@ -448,15 +454,17 @@ impl Procs {
                 if !self.procs.get(&pid).is_some_and(|p| p.ended.is_none()) {
                     return Err(Errno::ESRCH);
                 }
-                self.send(pid, signal::Info { signo: signo as u8, code: signal::SI_KERNEL, pid_or_addr: 0, uid: 0, status: 0 }, 0);
+                self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), 0);
                 Ok(0)
             }
             _ => Err(Errno::ENOSYS),
         }
     }
 
+    /// The live process `pid` names (0: the caller); a negative pid names
+    /// none (ESRCH, as on Linux).
     fn target(&self, caller: u32, pid: i32) -> Result<u32, Errno> {
-        let pid = if pid == 0 { caller } else { u32::try_from(pid).map_err(|_| Errno::EINVAL)? };
+        let pid = if pid == 0 { caller } else { u32::try_from(pid).map_err(|_| Errno::ESRCH)? };
         match self.procs.get(&pid) {
             Some(p) if p.ended.is_none() => Ok(pid),
             _ => Err(Errno::ESRCH),
@@ -464,8 +472,10 @@ impl Procs {
     }
 
     fn setpgid(&mut self, caller: u32, pid: i32, pgid: i32) -> Result<u64, Errno> {
+        // Linux checks the group id before it looks for the process.
+        let pgid = if pgid == 0 { if pid == 0 { caller as i32 } else { pid } } else { pgid };
+        let pgid = u32::try_from(pgid).map_err(|_| Errno::EINVAL)?;
         let pid = self.target(caller, pid)?;
-        let pgid = if pgid == 0 { pid } else { u32::try_from(pgid).map_err(|_| Errno::EINVAL)? };
         let (sid, ppid) = (self.procs[&pid].sid, self.procs[&pid].ppid);
         if pid != caller && ppid != caller {
             return Err(Errno::ESRCH);
@@ -659,6 +669,9 @@ impl Procs {
         const WNOHANG: u64 = 1;
         if options & !(WNOHANG | 2 | 8 | 0x4000_0000 | 0x8000_0000 | 0x2000_0000) != 0 {
             return Outcome::Reply(Errno::EINVAL.to_ret());
+        }
+        if pid_arg == i32::MIN {
+            return Outcome::Reply(Errno::ESRCH.to_ret()); // -INT_MIN names no group
         }
         let waiter = Waiter { thread, pid_arg, status_ptr, rusage_ptr, options, siginfo_ptr: None };
         self.wait_common(pid, waiter)
@@ -897,15 +910,16 @@ impl Procs {
     /// A CPU fault in a program becomes its signal: delivered to a handler
     /// if the program has one and does not block it, else fatal.
     fn fault(&mut self, msg: &Message) -> Outcome {
-        let signo = signal::for_vector(msg.nr);
+        let info = signal::fault_info(msg.nr, msg.args[0], msg.args[1], msg.args[2]);
+        let signo = info.signo;
         let Some(&pid) = self.by_thread.get(&msg.client) else { return Outcome::NoReply };
         let p = self.procs.get_mut(&pid).expect("a thread's process exists");
         let a = p.sig.actions[signo as usize - 1];
         let caught = a.handler != signal::SIG_DFL && a.handler != signal::SIG_IGN && p.sig.blocked & signal::bit(signo) == 0;
         if caught {
-            let info = signal::Info { signo, code: signal::SEGV_MAPERR, pid_or_addr: msg.args[1], uid: 0, status: 0 };
-            p.sig.pending |= signal::bit(signo);
-            p.sig.info[signo as usize - 1] = info;
+            // A fault's signal is never merged into one already pending.
+            p.sig.discard(signal::bit(signo));
+            p.sig.post(info);
             return self.finish(pid, msg.client, None);
         }
         println!(
@@ -943,6 +957,7 @@ impl Procs {
         self.futexes.retain(|w| w.pid != pid);
         self.sleepers.retain(|w| w.pid != pid);
         self.suspended.retain(|&(p, _)| p != pid);
+        self.sigwaiters.retain(|w| w.pid != pid);
         if let Err(e) = space.destroy() {
             println!("proc: cannot free the address space of pid {pid}: {}", e.text());
         }
@@ -955,21 +970,40 @@ impl Procs {
         for c in self.procs.values_mut().filter(|c| c.ppid == pid) {
             c.ppid = 1;
         }
+        let (code, status) = match how {
+            Termination::Exited(c) => (signal::CLD_EXITED, c as i32),
+            Termination::Signaled(s) => (signal::CLD_KILLED, s as i32),
+        };
+        let info = signal::Info::child(code, pid, status);
+        // A parent that ignores SIGCHLD, or set SA_NOCLDWAIT, leaves its
+        // children to be reaped at once (so does a missing parent). Its
+        // wait4 then ends only when no child it waits for is left.
+        const SA_NOCLDWAIT: u64 = 2;
+        let chld = self.procs.get(&ppid).map(|p| p.sig.actions[signal::SIGCHLD as usize - 1]);
+        if chld.is_none_or(|a| a.handler == signal::SIG_IGN || a.flags & SA_NOCLDWAIT != 0) {
+            self.procs.remove(&pid);
+            if chld.is_some_and(|a| a.handler != signal::SIG_IGN) {
+                self.send(ppid, info, 0);
+            }
+            self.answer_childless(ppid);
+            return;
+        }
         // A waiting parent gets the status now.
         self.answer_parent(ppid, pid, Waiter::wants_exits);
-        // Nobody will wait for it: no parent, or one that ignores SIGCHLD
-        // (Linux then reaps children at once).
-        let parent_ignores = self.procs.get(&ppid).is_none_or(|p| p.sig.actions[signal::SIGCHLD as usize - 1].handler == signal::SIG_IGN);
-        if parent_ignores {
-            self.procs.remove(&pid);
-        } else {
-            let status = match how {
-                Termination::Exited(c) => c as i32,
-                Termination::Signaled(s) => s as i32,
-            };
-            let info = signal::Info { signo: signal::SIGCHLD, code: signal::CLD_EXITED, pid_or_addr: pid as u64, uid: 0, status };
-            self.send(ppid, info, 0);
+        self.send(ppid, info, 0);
+    }
+
+    /// Parent `ppid` waiting in wait4/waitid when none of the children it
+    /// waits for is left: ECHILD.
+    fn answer_childless(&mut self, ppid: u32) {
+        let Some(w) = self.waiters.remove(&ppid) else { return };
+        let my_pgid = self.procs.get(&ppid).map_or(0, |p| p.pgid);
+        if self.procs.values().any(|c| c.ppid == ppid && wait_selects(w.pid_arg, c.pid, c.pgid, my_pgid)) {
+            self.waiters.insert(ppid, w);
+            return;
         }
+        let out = self.finish(ppid, w.thread, Some(Errno::ECHILD.to_ret()));
+        reply_to(w.thread, out);
     }
 }
 

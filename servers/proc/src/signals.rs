@@ -15,19 +15,26 @@ use proc_server::signal::{self as sig, Action, Info};
 pub(crate) struct SigState {
     pub actions: [Action; sig::NSIG as usize],
     pub blocked: u64,
+    /// One bit per signal with an instance in `queue`.
     pub pending: u64,
-    pub info: [Info; sig::NSIG as usize],
-    /// sigaltstack: (ss_sp, ss_size), when set and enabled.
-    pub altstack: Option<(u64, u64)>,
+    /// What is pending, in the order it was sent: at most one instance of
+    /// a standard signal, every instance of a real-time one.
+    queue: Vec<Info>,
+    /// sigaltstack's stack (size 0: none).
+    pub altstack: sig::AltStack,
     /// rt_sigsuspend's caller mask, restored when the handler returns.
     pub saved_mask: Option<u64>,
 }
 
 impl Default for SigState {
     fn default() -> Self {
-        SigState { actions: [Action::default(); 64], blocked: 0, pending: 0, info: [Info::default(); 64], altstack: None, saved_mask: None }
+        SigState { actions: [Action::default(); 64], blocked: 0, pending: 0, queue: Vec::new(), altstack: sig::AltStack::default(), saved_mask: None }
     }
 }
+
+/// Real-time signal instances a process may have queued at once (Linux
+/// counts them against RLIMIT_SIGPENDING; this bounds the memory too).
+const MAX_QUEUED: usize = 4096;
 
 impl SigState {
     /// What a child inherits at fork: dispositions and mask, nothing pending.
@@ -42,11 +49,54 @@ impl SigState {
                 *a = Action::default();
             }
         }
-        self.altstack = None;
+        self.altstack = sig::AltStack::default();
     }
 
     fn action(&self, signo: u8) -> Action {
         self.actions[signo as usize - 1]
+    }
+
+    /// Makes `info` pending. A standard signal already pending absorbs it
+    /// (the first one's siginfo stays); a real-time one queues, up to a
+    /// limit, past which it is refused (false).
+    pub fn post(&mut self, info: Info) -> bool {
+        let bit = sig::bit(info.signo);
+        if info.signo < sig::SIGRTMIN && self.pending & bit != 0 {
+            return true;
+        }
+        if info.signo >= sig::SIGRTMIN && self.queue.len() >= MAX_QUEUED {
+            return false;
+        }
+        self.queue.push(info);
+        self.pending |= bit;
+        true
+    }
+
+    /// Takes the first pending instance of `signo`.
+    pub fn take(&mut self, signo: u8) -> Info {
+        let Some(i) = self.queue.iter().position(|q| q.signo == signo) else {
+            self.pending &= !sig::bit(signo);
+            return Info { signo, ..Info::default() };
+        };
+        let info = self.queue.remove(i);
+        if !self.queue.iter().any(|q| q.signo == signo) {
+            self.pending &= !sig::bit(signo);
+        }
+        info
+    }
+
+    /// Forgets every pending instance of the signals in `set`.
+    pub fn discard(&mut self, set: u64) {
+        self.queue.retain(|q| sig::bit(q.signo) & set == 0);
+        self.pending &= !set;
+    }
+
+    /// The pending signal in `set` to take first: a fault's, else the
+    /// lowest-numbered one.
+    pub fn next_in(&self, set: u64) -> Option<u8> {
+        let ready = self.pending & set;
+        let pick = if ready & sig::SYNCHRONOUS != 0 { ready & sig::SYNCHRONOUS } else { ready };
+        (pick != 0).then(|| pick.trailing_zeros() as u8 + 1)
     }
 
     /// Whether `signo` would do anything if delivered now (so it is worth
@@ -62,6 +112,17 @@ impl SigState {
         // SIGCONT's continuing is done when it is sent (`send`).
         a.handler != sig::SIG_DFL || !matches!(sig::default_action(signo), sig::Default::Ignore | sig::Default::Continue)
     }
+}
+
+/// A thread in rt_sigtimedwait: answered with the first signal of `set`
+/// to arrive, with EAGAIN at `deadline` (monotonic ns), or with EINTR when
+/// a handler runs for another signal.
+pub(crate) struct SigWaiter {
+    pub pid: u32,
+    pub thread: ThreadId,
+    pub set: u64,
+    pub info_ptr: u64,
+    pub deadline: Option<u64>,
 }
 
 const SIGSET_SIZE: u64 = 8;
@@ -90,9 +151,11 @@ impl Procs {
         if let Some(mut new) = new {
             new.mask &= !sig::UNBLOCKABLE;
             p.sig.actions[signo as usize - 1] = new;
-            // Setting SIG_IGN discards what is pending (POSIX).
-            if new.handler == sig::SIG_IGN {
-                p.sig.pending &= !sig::bit(signo);
+            // A disposition that ignores the signal discards what is
+            // pending of it, blocked or not (SIG_DFL too, for a signal
+            // whose default is to do nothing).
+            if sig::ignored_by(new.handler, signo) {
+                p.sig.discard(sig::bit(signo));
             }
         }
         Ok(0)
@@ -129,48 +192,35 @@ impl Procs {
         Ok(0)
     }
 
+    /// rt_sigpending: a size up to the kernel's own is accepted, and that
+    /// many bytes of the set are written.
     pub(crate) fn rt_sigpending(&mut self, client: Client, pid: u32, set: u64, size: u64) -> Result<u64, Errno> {
-        if size != SIGSET_SIZE {
+        if size > SIGSET_SIZE {
             return Err(Errno::EINVAL);
         }
         let s = &self.procs[&pid].sig;
-        client.write(set, &(s.pending & s.blocked).to_le_bytes())?;
+        client.write(set, &(s.pending & s.blocked).to_le_bytes()[..size as usize])?;
         Ok(0)
     }
 
+    /// sigaltstack(2): the old stack is reported only if the call
+    /// succeeds; SS_ONSTACK says the caller runs on it.
     pub(crate) fn sigaltstack(&mut self, client: Client, pid: u32, ss: u64, old: u64) -> Result<u64, Errno> {
-        const SS_DISABLE: u32 = 2;
-        const MINSIGSTKSZ: u64 = 2048;
-        let cur = self.procs[&pid].sig.altstack;
-        if old != 0 {
-            // stack_t { void *ss_sp; int ss_flags; size_t ss_size; }
-            let mut b = [0u8; 24];
-            let (sp, size, flags) = match cur {
-                Some((sp, size)) => (sp, size, 0u32),
-                None => (0, 0, SS_DISABLE),
-            };
-            b[0..8].copy_from_slice(&sp.to_le_bytes());
-            b[8..12].copy_from_slice(&flags.to_le_bytes());
-            b[16..24].copy_from_slice(&size.to_le_bytes());
-            client.write(old, &b)?;
-        }
-        if ss != 0 {
+        let new = if ss != 0 {
             let mut b = [0u8; 24];
             client.read(ss, &mut b)?;
-            let sp = u64::from_le_bytes(b[0..8].try_into().expect("8"));
-            let flags = u32::from_le_bytes(b[8..12].try_into().expect("4"));
-            let size = u64::from_le_bytes(b[16..24].try_into().expect("8"));
-            let p = self.procs.get_mut(&pid).expect("caller exists");
-            if flags & !SS_DISABLE != 0 {
-                return Err(Errno::EINVAL);
-            }
-            p.sig.altstack = if flags & SS_DISABLE != 0 {
-                None
-            } else if size < MINSIGSTKSZ {
-                return Err(Errno::ENOMEM);
-            } else {
-                Some((sp, size))
-            };
+            Some(sig::AltStack::parse(&b))
+        } else {
+            None
+        };
+        let rsp = mem::get_context(client.0)?.regs.rsp;
+        let p = self.procs.get_mut(&pid).expect("caller exists");
+        let cur = p.sig.altstack;
+        if let Some((sp, flags, size)) = new {
+            p.sig.altstack = cur.change(rsp, sp, flags, size)?;
+        }
+        if old != 0 {
+            client.write(old, &cur.to_bytes(rsp))?;
         }
         Ok(0)
     }
@@ -213,7 +263,14 @@ impl Procs {
                 client.read(fp, &mut ctx.fpu)?;
             }
             mem::set_context(thread, &ctx)?;
-            self.procs.get_mut(&pid).expect("caller exists").sig.blocked = mask & !sig::UNBLOCKABLE;
+            let p = self.procs.get_mut(&pid).expect("caller exists");
+            p.sig.blocked = mask & !sig::UNBLOCKABLE;
+            // The alternate stack as the interrupted code had it (this
+            // re-arms an SS_AUTODISARM one); a refused change is ignored.
+            let (sp, flags, size) = sig::AltStack::parse(&sig::uc_stack(&uc));
+            if let Ok(stack) = p.sig.altstack.change(ctx.regs.rsp, sp, flags, size) {
+                p.sig.altstack = stack;
+            }
             Ok(ctx.regs.rax)
         })();
         match r {
@@ -228,10 +285,11 @@ impl Procs {
     }
 
     /// kill(2): pid > 0 one process, 0 the caller's group, -1 every process
-    /// but pid 1 and the caller, < -1 the group -pid.
+    /// but pid 1 and the caller, < -1 the group -pid. As on Linux, the
+    /// processes are found before the signal number is checked.
     pub(crate) fn kill(&mut self, from: u32, target: i32, signo: u64) -> Result<u64, Errno> {
-        if signo > sig::NSIG as u64 {
-            return Err(Errno::EINVAL);
+        if target == i32::MIN {
+            return Err(Errno::ESRCH); // -INT_MIN names no group
         }
         let caller_pgid = self.procs[&from].pgid;
         let targets: Vec<u32> = self
@@ -248,12 +306,165 @@ impl Procs {
         if targets.is_empty() {
             return Err(Errno::ESRCH);
         }
-        if signo != 0 {
+        let signo = valid_signal(signo)?;
+        if let Some(signo) = signo {
             for pid in targets {
-                self.send(pid, Info { signo: signo as u8, code: sig::SI_USER, pid_or_addr: from as u64, uid: 0, status: 0 }, from);
+                self.send(pid, Info::sent(signo, sig::SI_USER, from), from);
             }
         }
         Ok(0)
+    }
+
+    /// tkill(2) (`tgid` None) and tgkill(2): ids must be positive; the
+    /// thread must exist (in thread group `tgid`) before the signal is
+    /// checked.
+    pub(crate) fn tgkill(&mut self, from: u32, tgid: Option<i32>, tid: i32, signo: u64) -> Result<u64, Errno> {
+        if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
+            return Err(Errno::EINVAL);
+        }
+        let pid = self.thread_group(tid as u32).ok_or(Errno::ESRCH)?;
+        if tgid.is_some_and(|g| g as u32 != pid) {
+            return Err(Errno::ESRCH);
+        }
+        if let Some(signo) = valid_signal(signo)? {
+            self.send(pid, Info::sent(signo, sig::SI_TKILL, from), from);
+        }
+        Ok(0)
+    }
+
+    /// The process whose thread has Linux id `tid` (a process that ended
+    /// but is not reaped still answers to its own pid, as on Linux).
+    fn thread_group(&self, tid: u32) -> Option<u32> {
+        if self.procs.contains_key(&tid) {
+            return Some(tid);
+        }
+        self.procs.values().find(|p| p.threads.values().any(|t| t.tid == tid)).map(|p| p.pid)
+    }
+
+    /// rt_sigqueueinfo(2) (`tid` None) and rt_tgsigqueueinfo(2): a signal
+    /// with a siginfo of the caller's making. Only the calling thread may
+    /// claim to be kill or the kernel (si_code >= 0 or SI_TKILL), and only
+    /// to an id equal to its own thread id, as Linux compares them.
+    pub(crate) fn sigqueueinfo(&mut self, client: Client, from: u32, tgid: i32, tid: Option<i32>, signo: u64, uinfo: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 128];
+        client.read(uinfo, &mut b)?;
+        let info = Info::from_user(signo as u8, &b);
+        let my_tid = self.procs[&from].threads.get(&client.0).map_or(from, |t| t.tid) as i32;
+        let impersonates = info.code >= 0 || info.code == sig::SI_TKILL;
+        let pid = match tid {
+            Some(tid) => {
+                if tgid <= 0 || tid <= 0 {
+                    return Err(Errno::EINVAL);
+                }
+                if impersonates && tid != my_tid {
+                    return Err(Errno::EPERM);
+                }
+                match self.thread_group(tid as u32) {
+                    Some(pid) if pid == tgid as u32 => pid,
+                    _ => return Err(Errno::ESRCH),
+                }
+            }
+            None => {
+                if impersonates && tgid != my_tid {
+                    return Err(Errno::EPERM);
+                }
+                match u32::try_from(tgid) {
+                    Ok(pid) if self.procs.contains_key(&pid) => pid,
+                    _ => return Err(Errno::ESRCH),
+                }
+            }
+        };
+        let Some(signo) = valid_signal(signo)? else { return Ok(0) };
+        let info = Info { signo, ..info };
+        let p = self.procs.get(&pid).expect("found above");
+        // A real-time signal that cannot be queued is refused, not lost.
+        if signo >= sig::SIGRTMIN && p.ended.is_none() && p.sig.queue.len() >= MAX_QUEUED {
+            return Err(Errno::EAGAIN);
+        }
+        self.send(pid, info, from);
+        Ok(0)
+    }
+
+    /// rt_sigtimedwait(2): takes a pending signal of the set without
+    /// running its handler, or waits for one until the timeout (EAGAIN).
+    pub(crate) fn sigtimedwait(&mut self, thread: ThreadId, pid: u32, a: [u64; 6]) -> Outcome {
+        let (set_ptr, info_ptr, ts_ptr, size) = (a[0], a[1], a[2], a[3]);
+        let client = Client(thread);
+        let r = (|| -> Result<(u64, Option<u64>), Errno> {
+            if size != SIGSET_SIZE {
+                return Err(Errno::EINVAL);
+            }
+            let mut b = [0u8; 8];
+            client.read(set_ptr, &mut b)?;
+            let set = u64::from_le_bytes(b) & !sig::UNBLOCKABLE;
+            let timeout = if ts_ptr != 0 { Some(time::read_timespec(client, ts_ptr)?) } else { None };
+            Ok((set, timeout))
+        })();
+        let (set, timeout) = match r {
+            Ok(v) => v,
+            Err(e) => return Outcome::Reply(e.to_ret()),
+        };
+        let p = self.procs.get_mut(&pid).expect("caller exists");
+        if let Some(signo) = p.sig.next_in(set) {
+            let info = p.sig.take(signo);
+            return Outcome::Reply(give_siginfo(client, info_ptr, info));
+        }
+        let deadline = match timeout {
+            Some(0) => return Outcome::Reply(Errno::EAGAIN.to_ret()),
+            Some(ns) => match mem::clock(lstar_abi::native::clock::MONOTONIC) {
+                Ok(now) => Some(now.saturating_add(ns)),
+                Err(e) => return Outcome::Reply(e.to_ret()),
+            },
+            None => None,
+        };
+        self.sigwaiters.push(SigWaiter { pid, thread, set, info_ptr, deadline });
+        if deadline.is_some() {
+            self.arm_timer();
+        }
+        Outcome::NoReply
+    }
+
+    /// The earliest rt_sigtimedwait deadline, for the server's one timer.
+    pub(crate) fn next_sigwait_deadline(&self) -> Option<u64> {
+        self.sigwaiters.iter().filter_map(|w| w.deadline).min()
+    }
+
+    /// The timer fired: rt_sigtimedwait calls past their deadline end with
+    /// EAGAIN.
+    pub(crate) fn expire_sigwaiters(&mut self) {
+        let Ok(now) = mem::clock(lstar_abi::native::clock::MONOTONIC) else { return };
+        let (due, rest): (Vec<SigWaiter>, Vec<SigWaiter>) = core::mem::take(&mut self.sigwaiters).into_iter().partition(|w| w.deadline.is_some_and(|d| d <= now));
+        self.sigwaiters = rest;
+        for w in due {
+            let out = self.finish(w.pid, w.thread, Some(Errno::EAGAIN.to_ret()));
+            reply_to(w.thread, out);
+        }
+        self.arm_timer();
+    }
+
+    /// A signal just made pending in `pid`: a thread of it waiting in
+    /// rt_sigtimedwait for that signal takes it (true).
+    fn answer_sigwaiter(&mut self, pid: u32, signo: u8) -> bool {
+        let Some(i) = self.sigwaiters.iter().position(|w| w.pid == pid && w.set & sig::bit(signo) != 0) else { return false };
+        let w = self.sigwaiters.remove(i);
+        if w.deadline.is_some() {
+            self.arm_timer();
+        }
+        let info = self.procs.get_mut(&pid).expect("a waiter's process exists").sig.take(signo);
+        let value = give_siginfo(Client(w.thread), w.info_ptr, info);
+        let out = self.finish(pid, w.thread, Some(value));
+        reply_to(w.thread, out);
+        true
+    }
+
+    /// A handled signal ends `pid`'s rt_sigtimedwait, if it is in one.
+    fn interrupt_sigwait(&mut self, pid: u32) -> Option<ThreadId> {
+        let i = self.sigwaiters.iter().position(|w| w.pid == pid)?;
+        let w = self.sigwaiters.remove(i);
+        if w.deadline.is_some() {
+            self.arm_timer();
+        }
+        Some(w.thread)
     }
 
     /// Marks a signal pending and makes sure its target stops to take it.
@@ -265,15 +476,16 @@ impl Procs {
             return;
         }
         let bit = sig::bit(info.signo);
+        const STOPS: u64 = sig::bit(sig::SIGSTOP) | sig::bit(sig::SIGTSTP) | sig::bit(sig::SIGTTIN) | sig::bit(sig::SIGTTOU);
         // SIGCONT continues a stopped process whatever its disposition, and
         // cancels pending stops; a stop signal cancels a pending SIGCONT.
         if info.signo == sig::SIGCONT {
-            p.sig.pending &= !(sig::bit(sig::SIGSTOP) | sig::bit(sig::SIGTSTP) | sig::bit(sig::SIGTTIN) | sig::bit(sig::SIGTTOU));
+            p.sig.discard(STOPS);
             if p.stopped.is_some() {
                 self.resume(pid);
             }
-        } else if matches!(info.signo, sig::SIGSTOP | sig::SIGTSTP | sig::SIGTTIN | sig::SIGTTOU) {
-            p.sig.pending &= !sig::bit(sig::SIGCONT);
+        } else if bit & STOPS != 0 {
+            p.sig.discard(sig::bit(sig::SIGCONT));
         }
         let Some(p) = self.procs.get_mut(&pid) else { return };
         // A stopped process takes nothing but SIGCONT and SIGKILL, and
@@ -284,13 +496,19 @@ impl Procs {
         }
         // An ignored signal is discarded when sent, unless blocked (the
         // disposition may change before it is unblocked), as on Linux.
-        let action = p.sig.action(info.signo);
-        let ignored = action.handler == sig::SIG_IGN || (action.handler == sig::SIG_DFL && sig::default_action(info.signo) == sig::Default::Ignore);
-        if ignored && info.signo != sig::SIGKILL && p.sig.blocked & bit == 0 {
+        let ignored = sig::ignored_by(p.sig.action(info.signo).handler, info.signo);
+        let waited = self.sigwaiters.iter().any(|w| w.pid == pid && w.set & bit != 0);
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        if ignored && p.sig.blocked & bit == 0 {
             return;
         }
-        p.sig.pending |= bit;
-        p.sig.info[info.signo as usize - 1] = info;
+        if !p.sig.post(info) {
+            return;
+        }
+        if waited && self.answer_sigwaiter(pid, info.signo) {
+            return;
+        }
+        let Some(p) = self.procs.get_mut(&pid) else { return };
         if pid == caller || !p.sig.matters(info.signo) {
             return;
         }
@@ -302,6 +520,8 @@ impl Procs {
         } else if let Some(sleeper) = self.interrupt_sleep(pid) {
             Some((sleeper, false))
         } else if let Some(waiter) = self.interrupt_futex(pid) {
+            Some((waiter, false))
+        } else if let Some(waiter) = self.interrupt_sigwait(pid) {
             Some((waiter, false))
         } else {
             self.waiters.remove(&pid).map(|w| (w.thread, true))
@@ -333,7 +553,7 @@ impl Procs {
         }
         self.job_event(pid, super::JobEvent::Stopped(signo));
         if !self.nocldstop(ppid) {
-            let info = Info { signo: sig::SIGCHLD, code: sig::CLD_STOPPED, pid_or_addr: pid as u64, uid: 0, status: signo as i32 };
+            let info = Info::child(sig::CLD_STOPPED, pid, signo as i32);
             self.send(ppid, info, 0);
         }
     }
@@ -355,7 +575,7 @@ impl Procs {
         }
         self.job_event(pid, super::JobEvent::Continued);
         if !self.nocldstop(ppid) {
-            let info = Info { signo: sig::SIGCHLD, code: sig::CLD_CONTINUED, pid_or_addr: pid as u64, uid: 0, status: sig::SIGCONT as i32 };
+            let info = Info::child(sig::CLD_CONTINUED, pid, sig::SIGCONT as i32);
             self.send(ppid, info, 0);
         }
     }
@@ -394,43 +614,47 @@ impl Procs {
         self.finish_with(pid, thread, Some(Errno::EINTR.to_ret()), restartable)
     }
 
+    /// Delivers what is pending and unblocked, then answers `thread`. Each
+    /// signal with a handler gets a frame; the next one's frame goes on top
+    /// of it (so it runs first), as Linux does before returning to user
+    /// mode, until none is left that the handlers' masks let through.
     fn finish_with(&mut self, pid: u32, thread: ThreadId, result: Option<u64>, restartable: bool) -> Outcome {
-        let reply = Outcome::Reply(result.unwrap_or(0));
-        let Some(p) = self.procs.get_mut(&pid) else { return Outcome::NoReply };
-        if p.ended.is_some() {
-            return Outcome::NoReply;
-        }
-        let ready = p.sig.pending & (!p.sig.blocked | sig::UNBLOCKABLE);
-        if ready == 0 {
-            return reply;
-        }
-        let signo = ready.trailing_zeros() as u8 + 1;
-        p.sig.pending &= !sig::bit(signo);
-        let action = p.sig.action(signo);
-        let info = p.sig.info[signo as usize - 1];
-        if signo == sig::SIGKILL || action.handler == sig::SIG_DFL {
-            return match sig::default_action(signo) {
-                sig::Default::Terminate | sig::Default::Core => {
-                    self.end(pid, Termination::Signaled(signo));
-                    Outcome::NoReply
-                }
-                sig::Default::Stop => {
-                    self.stop(pid, signo, thread, result);
-                    Outcome::NoReply
-                }
-                sig::Default::Ignore | sig::Default::Continue => self.finish_with(pid, thread, result, restartable),
+        let (mut result, mut restartable, mut framed) = (result, restartable, false);
+        loop {
+            let Some(p) = self.procs.get_mut(&pid) else { return Outcome::NoReply };
+            if p.ended.is_some() {
+                return Outcome::NoReply;
+            }
+            let Some(signo) = p.sig.next_in(!p.sig.blocked | sig::UNBLOCKABLE) else {
+                // After a frame, the handler starts with RAX = 0.
+                return Outcome::Reply(if framed { 0 } else { result.unwrap_or(0) });
             };
-        }
-        if action.handler == sig::SIG_IGN {
-            return self.finish_with(pid, thread, result, restartable);
-        }
-        match self.run_handler(pid, thread, signo, action, info, result, restartable) {
-            Ok(()) => Outcome::Reply(0),
-            Err(_) => {
+            let info = p.sig.take(signo);
+            let action = p.sig.action(signo);
+            if signo == sig::SIGKILL || action.handler == sig::SIG_DFL {
+                match sig::default_action(signo) {
+                    sig::Default::Terminate | sig::Default::Core => {
+                        self.end(pid, Termination::Signaled(signo));
+                        return Outcome::NoReply;
+                    }
+                    sig::Default::Stop => {
+                        self.stop(pid, signo, thread, if framed { Some(0) } else { result });
+                        return Outcome::NoReply;
+                    }
+                    sig::Default::Ignore | sig::Default::Continue => continue,
+                }
+            }
+            if action.handler == sig::SIG_IGN {
+                continue;
+            }
+            if self.run_handler(pid, thread, signo, action, info, result, restartable).is_err() {
                 println!("proc: pid {pid}: cannot build a frame for {}; killed by SIGSEGV", sig::name(signo));
                 self.end(pid, Termination::Signaled(sig::SIGSEGV));
-                Outcome::NoReply
+                return Outcome::NoReply;
             }
+            // The next frame interrupts the handler before its first
+            // instruction: its registers stand as they are.
+            (result, restartable, framed) = (None, false, true);
         }
     }
 
@@ -452,15 +676,18 @@ impl Procs {
         } else if ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET {
             ctx.regs.rax = Errno::EINTR.to_ret();
         }
-        let on_alt = match p.sig.altstack {
-            Some((sp, size)) if action.flags & sig::SA_ONSTACK != 0 && !(sp..sp + size).contains(&ctx.regs.rsp) => Some(sp + size),
-            _ => None,
-        };
+        // SA_ONSTACK moves to the alternate stack unless already on it
+        // (judged below the red zone, as Linux does).
+        let alt = p.sig.altstack;
+        let on_alt = (action.flags & sig::SA_ONSTACK != 0 && alt.flags_at(ctx.regs.rsp.wrapping_sub(128)) & !sig::SS_AUTODISARM == 0).then_some(alt.sp + alt.size);
         // After rt_sigsuspend, the handler returns to the caller's own mask.
         let restore = p.sig.saved_mask.take().unwrap_or(p.sig.blocked);
-        let frame = sig::build_frame(&ctx, &action, info, restore, on_alt);
+        let frame = sig::build_frame(&ctx, &action, info, restore, on_alt, alt.saved_bytes());
         Client(thread).write(frame.addr, &frame.bytes)?;
         mem::set_context(thread, &frame.handler)?;
+        if alt.flags & sig::SS_AUTODISARM != 0 {
+            p.sig.altstack = sig::AltStack::NONE;
+        }
         let mut block = action.mask;
         if action.flags & sig::SA_NODEFER == 0 {
             block |= sig::bit(signo);
@@ -471,4 +698,26 @@ impl Procs {
         }
         Ok(())
     }
+}
+
+/// A signal number from a syscall argument: None for 0 (only checks),
+/// EINVAL past 64.
+fn valid_signal(signo: u64) -> Result<Option<u8>, Errno> {
+    match signo {
+        0 => Ok(None),
+        s if s <= sig::NSIG as u64 => Ok(Some(s as u8)),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// rt_sigtimedwait's result: the signal number, with its siginfo written
+/// at `ptr` if one was given (EFAULT if that fails; the signal is taken
+/// either way, as on Linux).
+fn give_siginfo(client: Client, ptr: u64, info: Info) -> u64 {
+    if ptr != 0 {
+        if let Err(e) = client.write(ptr, &info.to_bytes()) {
+            return e.to_ret();
+        }
+    }
+    info.signo as u64
 }

@@ -43,7 +43,7 @@ fn timespec(ns: u64) -> [u8; 16] {
     b
 }
 
-fn read_timespec(client: Client, addr: u64) -> Result<u64, Errno> {
+pub(crate) fn read_timespec(client: Client, addr: u64) -> Result<u64, Errno> {
     let mut b = [0u8; 16];
     client.read(addr, &mut b)?;
     let sec = i64::from_le_bytes(b[..8].try_into().expect("8"));
@@ -127,8 +127,10 @@ impl Procs {
         }
     }
 
-    fn arm_timer(&self) {
-        let next = self.sleepers.iter().map(|s| s.deadline).min().unwrap_or(0);
+    /// Sets the one timer to the earliest deadline: a sleeper's or an
+    /// rt_sigtimedwait's.
+    pub(crate) fn arm_timer(&self) {
+        let next = self.sleepers.iter().map(|s| s.deadline).chain(self.next_sigwait_deadline()).min().unwrap_or(0);
         if let Err(e) = mem::timer_set(next, TIMER_BIT) {
             println!("proc: cannot set the sleep timer: {}", e.text());
         }

@@ -55,6 +55,9 @@ pub struct Thread {
     pub interrupt: bool,
     /// May use the I/O ports opened with NativeCall::IoPorts.
     pub io: bool,
+    /// TSC ticks this thread has run for, in user and kernel mode
+    /// (NativeCall::ThreadTime; getrusage and the CPU-time clocks).
+    pub run_tsc: u64,
     kstack: KernelStack,
     saved_rsp: u64,
     pub fpu: Box<FpuState>,
@@ -114,6 +117,9 @@ pub struct Kernel {
     pub ticks: u64,
     /// The client a ReplyRecv just answered, for the Recv half to switch to.
     reply_target: Option<ThreadId>,
+    /// The TSC when the current thread was switched to: what it has run
+    /// since is charged to it at the next switch.
+    switched_tsc: u64,
 }
 
 static KERNEL: Mutex<Option<Kernel>> = Mutex::new(None);
@@ -172,6 +178,7 @@ pub fn init(options: Options) {
         options,
         ticks: 0,
         reply_target: None,
+        switched_tsc: 0,
     };
     let idle = k.new_thread(Personality::Native, None, None).expect("no memory for the idle thread");
     let t = k.threads.get_mut(&idle).unwrap();
@@ -216,7 +223,7 @@ impl Kernel {
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
         let id = self.alloc_id();
-        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
+        self.threads.insert(id, Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, run_tsc: 0, kstack, saved_rsp: 0, fpu: Box::new(FpuState::new()) }));
         Some(id)
     }
 
@@ -235,6 +242,14 @@ impl Kernel {
 
     pub fn thread(&mut self, id: ThreadId) -> Option<&mut Thread> {
         self.threads.get_mut(&id).map(|b| &mut **b)
+    }
+
+    /// How long thread `id` has run, in ns, counting the current stretch
+    /// if it is the one running.
+    pub fn run_time_ns(&self, id: ThreadId) -> Option<u64> {
+        let t = self.threads.get(&id)?;
+        let running = if id == self.current { arch::rdtsc().saturating_sub(self.switched_tsc) } else { 0 };
+        Some(arch::apic::tsc_to_ns(t.run_tsc + running))
     }
 
     pub fn current(&mut self) -> &mut Thread {
@@ -258,8 +273,11 @@ impl Kernel {
             return None;
         }
         self.reap();
+        let now = arch::rdtsc();
+        let ran = now.saturating_sub(core::mem::replace(&mut self.switched_tsc, now));
         if let Some(t) = self.threads.get_mut(&prev) {
             t.fpu.save();
+            t.run_tsc += ran;
         }
         self.threads[&next].fpu.restore();
         let kpti = self.options.kpti;

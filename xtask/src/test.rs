@@ -219,9 +219,8 @@ const CASES: &[Case] = &[
     // (tests/programs/abi_*.c). Those where Lstar still differs from Linux
     // wait outside this table until it is fixed: abi_nofile_limit,
     // abi_chown_setid, abi_iovec_limits, abi_pid_errors, abi_sigpending,
-    // abi_siginfo, abi_sigchld, abi_rtsig, abi_sigaltstack, abi_nanosleep,
-    // abi_mmap_shared, abi_futex_requeue, abi_vfork,
-    // abi_rusage, abi_file_times, abi_sigtimedwait.
+    // abi_siginfo, abi_sigchld, abi_rtsig, abi_sigaltstack,
+    // abi_mmap_shared, abi_futex_requeue, abi_file_times, abi_sigtimedwait.
     Case::new("abi_rw_edge", "abi_rw_edge", Check::Differential),
     Case::new("abi_lseek", "abi_lseek", Check::Differential),
     Case::new("abi_pread", "abi_pread", Check::Differential),
@@ -277,6 +276,9 @@ const CASES: &[Case] = &[
     Case::new("abi_futex", "abi_futex", Check::Differential),
     Case::new("abi_mremap", "abi_mremap", Check::Differential),
     Case::new("abi_sigsuspend", "abi_sigsuspend", Check::Differential),
+    Case::new("abi_nanosleep", "abi_nanosleep", Check::Differential),
+    Case::new("abi_rusage", "abi_rusage", Check::Differential),
+    Case::new("abi_vfork", "abi_vfork", Check::Differential),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

@@ -24,13 +24,17 @@ pub(crate) struct Sleeper {
     pub pid: u32,
     /// A futex wait's timeout (ETIMEDOUT) rather than a sleep (0).
     pub futex: bool,
+    /// A relative sleep's `rem` pointer (0 for none): where a signal that
+    /// ends the sleep early leaves the time still to sleep.
+    pub rem: u64,
 }
 
 fn now(clock: u64) -> Result<u64, Errno> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => mem::clock(lstar_abi::native::clock::REALTIME),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => mem::clock(lstar_abi::native::clock::MONOTONIC),
-        // No CPU accounting yet: time since boot bounds them from above.
+        // clock_gettime reads the CPU clocks from the kernel's run times;
+        // a sleep on the process's CPU clock waits as long in real time.
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => mem::clock(lstar_abi::native::clock::MONOTONIC),
         _ => Err(Errno::EINVAL),
     }
@@ -56,7 +60,11 @@ fn read_timespec(client: Client, addr: u64) -> Result<u64, Errno> {
 
 impl Procs {
     pub(crate) fn clock_gettime(&self, client: Client, clock: u64, ts: u64) -> Result<u64, Errno> {
-        let t = now(clock)?;
+        let t = match (clock, self.by_thread.get(&client.0)) {
+            (CLOCK_PROCESS_CPUTIME_ID, Some(&pid)) => self.cpu_ns(pid),
+            (CLOCK_THREAD_CPUTIME_ID, _) => mem::thread_time(client.0)?,
+            _ => now(clock)?,
+        };
         client.write(ts, &timespec(t))?;
         Ok(0)
     }
@@ -92,10 +100,15 @@ impl Procs {
     }
 
     /// nanosleep and clock_nanosleep: the caller waits here until the
-    /// deadline (or a signal ends the sleep with EINTR).
-    pub(crate) fn sleep(&mut self, thread: ThreadId, pid: u32, clock: u64, flags: u64, req: u64) -> Outcome {
+    /// deadline (or a signal ends the sleep with EINTR, leaving the time
+    /// left at `rem` for a relative sleep).
+    pub(crate) fn sleep(&mut self, thread: ThreadId, pid: u32, clock: u64, flags: u64, req: u64, rem: u64) -> Outcome {
         let r = (|| -> Result<Option<u64>, Errno> {
             let client = Client(thread);
+            // Linux cannot sleep on a thread's CPU clock.
+            if clock == CLOCK_THREAD_CPUTIME_ID {
+                return Err(Errno::EINVAL);
+            }
             let t = read_timespec(client, req)?;
             let start = now(clock)?;
             let wait = if flags & TIMER_ABSTIME != 0 { t.saturating_sub(start) } else { t };
@@ -108,7 +121,8 @@ impl Procs {
             Err(e) => Outcome::Reply(e.to_ret()),
             Ok(None) => Outcome::Reply(0),
             Ok(Some(deadline)) => {
-                self.add_sleeper(Sleeper { deadline, thread, pid, futex: false });
+                let rem = if flags & TIMER_ABSTIME != 0 { 0 } else { rem };
+                self.add_sleeper(Sleeper { deadline, thread, pid, futex: false, rem });
                 Outcome::NoReply
             }
         }
@@ -154,12 +168,17 @@ impl Procs {
         self.arm_timer();
     }
 
-    /// A signal for a sleeping process ends its sleep early with EINTR
-    /// (and the remaining time is not reported yet).
+    /// A signal for a sleeping process ends its sleep early with EINTR;
+    /// a relative sleep learns, at its `rem`, how much was left.
     pub(crate) fn interrupt_sleep(&mut self, pid: u32) -> Option<ThreadId> {
         let i = self.sleepers.iter().position(|s| s.pid == pid && !s.futex)?;
         let s = self.sleepers.remove(i);
         self.arm_timer();
+        if s.rem != 0 {
+            let left = mem::clock(lstar_abi::native::clock::MONOTONIC).map_or(0, |now| s.deadline.saturating_sub(now));
+            // A bad `rem` is the caller's loss: the sleep still ends.
+            let _ = Client(s.thread).write(s.rem, &timespec(left));
+        }
         Some(s.thread)
     }
 }

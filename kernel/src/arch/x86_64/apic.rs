@@ -47,6 +47,12 @@ pub fn monotonic_ns() -> u64 {
     (ticks as u128 * 1_000_000_000 / hz as u128) as u64
 }
 
+/// A span of TSC ticks in nanoseconds (thread run times).
+pub fn tsc_to_ns(ticks: u64) -> u64 {
+    let hz = *TSC_HZ.get().unwrap_or(&1_000_000_000);
+    (ticks as u128 * 1_000_000_000 / hz as u128) as u64
+}
+
 /// Masks the legacy PICs, enables the LAPIC at physical `base` and starts
 /// the periodic timer. Returns the calibrated LAPIC ticks per second.
 pub fn init(base: u64) -> u64 {

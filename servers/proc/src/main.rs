@@ -411,6 +411,8 @@ impl Procs {
             nr::GETRUSAGE => return ret(self.getrusage(client, a[0] as i64, a[1])),
             nr::TIMES => return ret(self.times(client, a[0])),
             nr::SYSINFO => return ret(self.sysinfo(client, a[0])),
+            nr::SCHED_GETAFFINITY => return ret(self.sched_getaffinity(client, pid, a[0] as i32, a[1], a[2])),
+            nr::SCHED_SETAFFINITY => return ret(self.sched_setaffinity(client, pid, a[0] as i32, a[1], a[2])),
             _ => {}
         }
         let fs = self.fs;

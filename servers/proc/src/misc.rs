@@ -176,6 +176,45 @@ impl Procs {
         (self.cpu_ns(child) + u.children_ns, maxrss.max(u.children_maxrss))
     }
 
+    /// sched_getaffinity: one CPU, so the mask is CPU 0 alone. Linux wants
+    /// room for every possible CPU in whole longs, and returns the bytes
+    /// it wrote (one long).
+    pub(crate) fn sched_getaffinity(&self, client: Client, caller: u32, tid: i32, len: u64, mask: u64) -> Result<u64, Errno> {
+        const MASK_BYTES: u64 = 8;
+        if len < MASK_BYTES || len % MASK_BYTES != 0 {
+            return Err(Errno::EINVAL);
+        }
+        self.affinity_target(caller, tid)?;
+        client.write(mask, &1u64.to_le_bytes())?;
+        Ok(MASK_BYTES)
+    }
+
+    /// sched_setaffinity: a mask must include CPU 0, the only one; bytes
+    /// past the first long are ignored, missing ones read as zero.
+    pub(crate) fn sched_setaffinity(&self, client: Client, caller: u32, tid: i32, len: u64, mask: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        let n = len.min(8) as usize;
+        if n > 0 {
+            client.read(mask, &mut b[..n])?;
+        }
+        self.affinity_target(caller, tid)?;
+        if b[0] & 1 == 0 {
+            return Err(Errno::EINVAL);
+        }
+        Ok(0)
+    }
+
+    /// The thread a scheduling call names: 0 for the caller, else a thread
+    /// id of a live process.
+    fn affinity_target(&self, caller: u32, tid: i32) -> Result<(), Errno> {
+        if tid < 0 {
+            return Err(Errno::ESRCH);
+        }
+        let tid = if tid == 0 { caller } else { tid as u32 };
+        let live = self.procs.values().any(|p| p.ended.is_none() && p.threads.values().any(|t| t.tid == tid));
+        if live { Ok(()) } else { Err(Errno::ESRCH) }
+    }
+
     /// sysinfo: uptime, process count and memory as far as known.
     pub(crate) fn sysinfo(&self, client: Client, info: u64) -> Result<u64, Errno> {
         let mut b = [0u8; 112];

@@ -280,6 +280,7 @@ const CASES: &[Case] = &[
     Case::new("abi_rusage", "abi_rusage", Check::Differential),
     Case::new("abi_vfork", "abi_vfork", Check::Differential),
     Case::new("abi_affinity", "abi_affinity", Check::Differential),
+    Case::new("abi_cpuclock", "abi_cpuclock", Check::Differential),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

@@ -58,19 +58,63 @@ fn read_timespec(client: Client, addr: u64) -> Result<u64, Errno> {
     Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64))
 }
 
+/// Whose run time a CPU-time clock reads.
+enum CpuClock {
+    Process(u32),
+    Thread(ThreadId),
+}
+
 impl Procs {
+    /// The CPU-time clock `clock` names for `thread`, or None for another
+    /// kind of clock: CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, or
+    /// a negative id from clock_getcpuclockid or pthread_getcpuclockid (the
+    /// pid or tid, complemented, above three bits; bit 2 for a thread; the
+    /// low two bits a kind below 3, all three the same time here). A
+    /// process that does not exist, or a thread of another process, is
+    /// EINVAL, as on Linux.
+    fn cpu_clock(&self, thread: ThreadId, clock: u64) -> Option<Result<CpuClock, Errno>> {
+        const PER_THREAD: i32 = 4;
+        let pid = *self.by_thread.get(&thread)?;
+        let id = clock as u32 as i32; // a clockid_t is an int
+        let named = match id {
+            2 => return Some(Ok(CpuClock::Process(pid))),
+            3 => return Some(Ok(CpuClock::Thread(thread))),
+            id if id >= 0 => return None,
+            id if id & 3 == 3 => return Some(Err(Errno::EINVAL)),
+            id => (!(id >> 3)) as u32,
+        };
+        Some(if id & PER_THREAD != 0 {
+            let p = &self.procs[&pid];
+            let t = if named == 0 { Some(thread) } else { p.threads.iter().find(|(_, t)| t.tid == named).map(|(&id, _)| id) };
+            t.map(CpuClock::Thread).ok_or(Errno::EINVAL)
+        } else if named == 0 {
+            Ok(CpuClock::Process(pid))
+        } else if self.procs.contains_key(&named) {
+            Ok(CpuClock::Process(named))
+        } else {
+            Err(Errno::EINVAL)
+        })
+    }
+
     pub(crate) fn clock_gettime(&self, client: Client, clock: u64, ts: u64) -> Result<u64, Errno> {
-        let t = match (clock, self.by_thread.get(&client.0)) {
-            (CLOCK_PROCESS_CPUTIME_ID, Some(&pid)) => self.cpu_ns(pid),
-            (CLOCK_THREAD_CPUTIME_ID, _) => mem::thread_time(client.0)?,
-            _ => now(clock)?,
+        let t = match self.cpu_clock(client.0, clock) {
+            Some(Ok(CpuClock::Process(pid))) => self.cpu_ns(pid),
+            Some(Ok(CpuClock::Thread(t))) => mem::thread_time(t)?,
+            Some(Err(e)) => return Err(e),
+            None => now(clock)?,
         };
         client.write(ts, &timespec(t))?;
         Ok(0)
     }
 
     pub(crate) fn clock_getres(&self, client: Client, clock: u64, ts: u64) -> Result<u64, Errno> {
-        now(clock)?;
+        match self.cpu_clock(client.0, clock) {
+            Some(Err(e)) => return Err(e),
+            Some(Ok(_)) => {}
+            None => {
+                now(clock)?;
+            }
+        }
         if ts != 0 {
             client.write(ts, &timespec(1))?;
         }

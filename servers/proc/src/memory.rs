@@ -60,8 +60,14 @@ impl Process {
         if file && (fd < 0 || fs.is_none()) {
             return Err(Errno::EBADF);
         }
-        if file && kind != MAP_PRIVATE {
-            return Err(Errno::ENODEV); // shared file mappings: not yet
+        if file {
+            // The descriptor's errors come first (EBADF, EACCES, ENODEV for
+            // what cannot be mapped), before anything is unmapped.
+            let mut probe = [0u8; 0];
+            read_fd(fs.expect("checked"), self.pid, fd, offset, &mut probe)?;
+            if kind != MAP_PRIVATE {
+                return Err(Errno::ENODEV); // shared file mappings: not yet
+            }
         }
         let len = pages(len)?;
         let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
@@ -81,11 +87,6 @@ impl Process {
         } else {
             self.map.free_below(len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)?
         };
-        if file {
-            // Check the file before mapping anything.
-            let mut probe = [0u8; 0];
-            read_fd(fs.expect("checked"), self.pid, fd, offset, &mut probe)?;
-        }
         let shared = !file && kind & MAP_SHARED != 0;
         self.map_fresh(at, len, prot_bits, shared).map_err(|e| if e == Errno::EEXIST { Errno::ENOMEM } else { e })?;
         if file {

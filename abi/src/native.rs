@@ -48,7 +48,10 @@ native_calls! {
     CopyToClient = 5,
     /// (): create an empty user address space; returns its id.
     AsCreate = 6,
-    /// (as, addr, len, prot): map fresh zeroed pages.
+    /// (as, addr, len, prot, flags): map fresh zeroed pages. With
+    /// [`map::SHARED`] in `flags` the frames are shared: [`NativeCall::AsClone`]
+    /// maps the same frames into the copy instead of copying them, and a
+    /// frame is freed when its last mapping goes (MAP_SHARED memory).
     AsMap = 7,
     /// (as, addr, len): unmap pages and free their frames.
     AsUnmap = 8,
@@ -144,6 +147,16 @@ native_calls! {
     /// (): the caller's own address space, which it may map into (a
     /// server growing its heap).
     AsSelf = 36,
+    /// (thread): how long a thread the caller owns has run, in ns (user
+    /// and kernel mode together; getrusage, times and the CPU clocks).
+    ThreadTime = 37,
+}
+
+/// Flags for [`NativeCall::AsMap`].
+pub mod map {
+    /// The frames stay shared with the copies [`super::NativeCall::AsClone`]
+    /// makes (MAP_SHARED).
+    pub const SHARED: u64 = 1;
 }
 
 /// Clocks for [`NativeCall::Clock`].

@@ -56,6 +56,9 @@ pub struct Thread {
     pub interrupt: bool,
     /// May use the I/O ports opened with NativeCall::IoPorts.
     pub io: bool,
+    /// TSC ticks this thread has run for, in user and kernel mode
+    /// (NativeCall::ThreadTime; getrusage and the CPU-time clocks).
+    pub run_tsc: u64,
     kstack: KernelStack,
     saved_rsp: u64,
     pub fpu: Box<FpuState>,
@@ -114,6 +117,9 @@ pub struct Kernel {
     pub ticks: u64,
     /// The client a ReplyRecv just answered, for the Recv half to switch to.
     reply_target: Option<ThreadId>,
+    /// The TSC when the current thread was switched to: what it has run
+    /// since is charged to it at the next switch.
+    switched_tsc: u64,
 }
 
 static KERNEL: Mutex<Option<Kernel>> = Mutex::new(None);
@@ -172,6 +178,7 @@ pub fn init(options: Options) {
         options,
         ticks: 0,
         reply_target: None,
+        switched_tsc: 0,
     };
     let idle = k.new_thread(Personality::Native, None, None).expect("no memory for the idle thread");
     let t = k.threads.get_mut(&idle).unwrap();
@@ -210,7 +217,7 @@ impl Kernel {
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
         let fpu = Box::new(FpuState::new());
-        Some(self.threads.insert_with(|id| Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, kstack, saved_rsp: 0, fpu })))
+        Some(self.threads.insert_with(|id| Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, run_tsc: 0, kstack, saved_rsp: 0, fpu })))
     }
 
     /// Creates a user thread that starts at `rip` with stack `rsp` and the
@@ -228,6 +235,14 @@ impl Kernel {
 
     pub fn thread(&mut self, id: ThreadId) -> Option<&mut Thread> {
         self.threads.get_mut(&id).map(|b| &mut **b)
+    }
+
+    /// How long thread `id` has run, in ns, counting the current stretch
+    /// if it is the one running.
+    pub fn run_time_ns(&self, id: ThreadId) -> Option<u64> {
+        let t = self.threads.get(&id)?;
+        let running = if id == self.current { arch::rdtsc().saturating_sub(self.switched_tsc) } else { 0 };
+        Some(arch::apic::tsc_to_ns(t.run_tsc + running))
     }
 
     pub fn current(&mut self) -> &mut Thread {
@@ -253,9 +268,12 @@ impl Kernel {
         if !self.graveyard.is_empty() {
             self.reap();
         }
+        let now = arch::rdtsc();
+        let ran = now.saturating_sub(core::mem::replace(&mut self.switched_tsc, now));
         let prev_slot: *mut u64 = match self.threads.get_mut(&prev) {
             Some(t) => {
                 t.fpu.save();
+                t.run_tsc += ran;
                 &mut t.saved_rsp
             }
             None => self.graveyard.iter_mut().find(|t| t.id == prev).map(|t| &mut t.saved_rsp as *mut u64).expect("previous thread is live or buried"),

@@ -25,6 +25,12 @@ impl Space {
         call0(NativeCall::AsMap, [self.0, addr, len, prot, 0, 0]).map(drop)
     }
 
+    /// Maps fresh zeroed pages that stay shared with this space's copies
+    /// ([`Space::clone_space`]): MAP_SHARED memory across fork.
+    pub fn map_shared(self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
+        call0(NativeCall::AsMap, [self.0, addr, len, prot, lstar_abi::native::map::SHARED, 0]).map(drop)
+    }
+
     /// Maps the kernel's counters page (lstar_abi::counters) read-only.
     pub fn map_counters(self, addr: u64) -> Result<(), Errno> {
         call0(NativeCall::AsMapCounters, [self.0, addr, 0, 0, 0, 0]).map(drop)
@@ -53,7 +59,8 @@ impl Space {
         call0(NativeCall::AsDestroy, [self.0, 0, 0, 0, 0, 0]).map(drop)
     }
 
-    /// A copy of this space, every page duplicated (fork).
+    /// A copy of this space, every page duplicated (fork) except shared
+    /// ones ([`Space::map_shared`]), which the copy maps too.
     pub fn clone_space(self) -> Result<Space, Errno> {
         call0(NativeCall::AsClone, [self.0, 0, 0, 0, 0, 0]).map(Space)
     }
@@ -72,6 +79,11 @@ pub fn set_fs_base(thread: ThreadId, base: u64) -> Result<(), Errno> {
 /// Ends a thread this server owns (it must be waiting on this server).
 pub fn kill(thread: ThreadId) -> Result<(), Errno> {
     call0(NativeCall::ThreadKill, [thread, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// How long a thread this server owns has run, in ns.
+pub fn thread_time(thread: ThreadId) -> Result<u64, Errno> {
+    call0(NativeCall::ThreadTime, [thread, 0, 0, 0, 0, 0])
 }
 
 /// Writes program output to the console.

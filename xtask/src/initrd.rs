@@ -168,6 +168,11 @@ pub fn write_with(out: &Path, servers: &[(String, PathBuf)], payload: &Payload, 
             cpio.parents(applet);
             cpio.symlink(applet, "/bin/busybox");
         }
+        // The resolver finds the machine's own name here, as on a Linux
+        // system (`hostname -f`, `hostname -d`); "lstar" is the nodename
+        // uname(2) reports (servers/proc).
+        cpio.dir("etc");
+        cpio.file("etc/hosts", 0o644, b"127.0.0.1\tlocalhost\n127.0.1.1\tlstar\n");
     }
     for dir in &extras.overlays {
         overlay(&mut cpio, dir, dir)?;

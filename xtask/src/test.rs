@@ -217,8 +217,8 @@ const CASES: &[Case] = &[
     Case::busybox("proc_busybox", &["sh", "-c", PROC_BUSYBOX], Check::Expect(proc_busybox)),
     // Small differential programs, one group of calls and its errors each
     // (tests/programs/abi_*.c). Those where Lstar still differs from Linux
-    // wait outside this table until it is fixed: abi_nanosleep,
-    // abi_mmap_shared, abi_futex_requeue, abi_vfork, abi_rusage.
+    // wait outside this table until it is fixed: abi_mmap_shared,
+    // abi_futex_requeue.
     Case::new("abi_rw_edge", "abi_rw_edge", Check::Differential),
     Case::new("abi_lseek", "abi_lseek", Check::Differential),
     Case::new("abi_pread", "abi_pread", Check::Differential),
@@ -287,6 +287,11 @@ const CASES: &[Case] = &[
     Case::new("abi_sigaltstack", "abi_sigaltstack", Check::Differential),
     Case::new("abi_sigtimedwait", "abi_sigtimedwait", Check::Differential),
     Case::new("abi_sigqueue", "abi_sigqueue", Check::Differential),
+    Case::new("abi_nanosleep", "abi_nanosleep", Check::Differential),
+    Case::new("abi_rusage", "abi_rusage", Check::Differential),
+    Case::new("abi_vfork", "abi_vfork", Check::Differential),
+    Case::new("abi_affinity", "abi_affinity", Check::Differential),
+    Case::new("abi_cpuclock", "abi_cpuclock", Check::Differential),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

@@ -180,6 +180,43 @@ pub fn kernel_root() -> u64 {
     MASTER.get().expect("paging not initialised").0
 }
 
+/// The page-table mark of a frame shared between spaces by count
+/// (MAP_SHARED memory): mapped by [`AddressSpace::map_zeroed_shared`],
+/// mapped again, not copied, by [`AddressSpace::clone_user`], and freed when
+/// its last mapping goes. (BIT_9 marks a frame no space owns, such as a
+/// server's initrd, which is never freed through a page table.)
+const SHARED: Flags = Flags::BIT_10;
+
+/// How many page-table entries map each [`SHARED`] frame, by physical
+/// address.
+static SHARED_FRAMES: spin::Mutex<alloc::collections::BTreeMap<u64, u32>> = spin::Mutex::new(alloc::collections::BTreeMap::new());
+
+/// One more mapping of the shared frame `pa`.
+fn share(pa: u64) {
+    *SHARED_FRAMES.lock().entry(pa).or_insert(0) += 1;
+}
+
+/// One mapping of the shared frame `pa` fewer; the last frees it.
+fn unshare(pa: u64) {
+    let mut frames = SHARED_FRAMES.lock();
+    let Some(n) = frames.get_mut(&pa) else { return };
+    *n -= 1;
+    if *n == 0 {
+        frames.remove(&pa);
+        frame::free(PhysAddr(pa), 1);
+    }
+}
+
+/// Frees the frame behind a user leaf entry that is going away, as its
+/// marks say: owned (freed), shared by count (released), or neither.
+fn release_leaf(pa: u64, flags: Flags) {
+    if flags.contains(SHARED) {
+        unshare(pa);
+    } else if !flags.contains(Flags::BIT_9) {
+        frame::free(PhysAddr(pa), 1);
+    }
+}
+
 /// Why a mapping request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MapError {
@@ -283,9 +320,24 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Maps a fresh zeroed frame at the user page `va` as a [`SHARED`]
+    /// frame: copies of this space map the same frame.
+    pub fn map_zeroed_shared(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
+        self.map_zeroed(va, flags | SHARED)?;
+        let (pa, _) = self.translate(va).expect("just mapped");
+        share(pa.0);
+        Ok(())
+    }
+
     /// Maps an existing frame (not owned by this space: it is not freed on
     /// unmap) at the user page `va`.
     pub fn map_shared(&mut self, va: u64, pa: PhysAddr, flags: Flags) -> Result<(), MapError> {
+        self.map_frame(va, pa, flags | Flags::USER_ACCESSIBLE | Flags::BIT_9)
+    }
+
+    /// Maps frame `pa` at the free user page `va` with exactly `flags`
+    /// (and PRESENT); the caller accounts for the frame.
+    fn map_frame(&mut self, va: u64, pa: PhysAddr, flags: Flags) -> Result<(), MapError> {
         if !va.is_multiple_of(PAGE_SIZE) || va >= USER_END {
             return Err(MapError::BadAddress);
         }
@@ -293,7 +345,7 @@ impl AddressSpace {
         if !t[i].is_unused() {
             return Err(MapError::Exists);
         }
-        t[i].set_addr(x86_64::PhysAddr::new(pa.0), flags | Flags::PRESENT | Flags::USER_ACCESSIBLE | Flags::BIT_9);
+        t[i].set_addr(x86_64::PhysAddr::new(pa.0), flags | Flags::PRESENT);
         Ok(())
     }
 
@@ -305,7 +357,7 @@ impl AddressSpace {
         }
         match self.walk(va, false) {
             Some((t, i)) if !t[i].is_unused() => {
-                let keep = t[i].flags() & Flags::BIT_9;
+                let keep = t[i].flags() & (Flags::BIT_9 | SHARED);
                 let pa = t[i].addr();
                 t[i].set_addr(pa, flags | keep | Flags::PRESENT);
                 crate::arch::x86_64::invlpg(va);
@@ -346,9 +398,7 @@ impl AddressSpace {
         }
         if let Some((t, i)) = self.walk(va, false) {
             if !t[i].is_unused() {
-                if !t[i].flags().contains(Flags::BIT_9) {
-                    frame::free(PhysAddr(t[i].addr().as_u64()), 1);
-                }
+                release_leaf(t[i].addr().as_u64(), t[i].flags());
                 t[i].set_unused();
                 crate::arch::x86_64::invlpg(va);
                 self.changed();
@@ -357,14 +407,20 @@ impl AddressSpace {
     }
 
     /// A new space with a copy of every user page of this one (pages shared
-    /// with BIT_9, such as a server's initrd, stay shared). Fork's eager
-    /// copy; copy-on-write can replace it when measurements ask for it.
+    /// with BIT_9, such as a server's initrd, stay shared, and [`SHARED`]
+    /// frames gain a mapping). Fork's eager copy; copy-on-write can replace
+    /// it when measurements ask for it.
     pub fn clone_user(&self) -> Option<AddressSpace> {
         let mut copy = AddressSpace::new()?;
         for (start, end, flags) in leaf_runs(self.pair, 0..KERNEL_HALF) {
             let leaf = flags & (Flags::WRITABLE | Flags::NO_EXECUTE | Flags::USER_ACCESSIBLE);
             for va in (start..end).step_by(PAGE_SIZE as usize) {
                 let (pa, f) = self.translate(va)?;
+                if f.contains(SHARED) {
+                    copy.map_frame(va, pa, leaf | SHARED).ok()?;
+                    share(pa.0);
+                    continue;
+                }
                 if f.contains(Flags::BIT_9) {
                     copy.map_shared(va, pa, leaf).ok()?;
                     copy.protect(va, leaf);
@@ -396,7 +452,7 @@ impl AddressSpace {
 pub fn leaf_runs(root: PhysAddr, slots: core::ops::Range<usize>) -> alloc::vec::Vec<(u64, u64, Flags)> {
     let mut runs: alloc::vec::Vec<(u64, u64, Flags)> = alloc::vec::Vec::new();
     let mut push = |va: u64, size: u64, flags: Flags| {
-        let flags = flags & (Flags::WRITABLE | Flags::USER_ACCESSIBLE | Flags::NO_EXECUTE | Flags::GLOBAL | Flags::BIT_9);
+        let flags = flags & (Flags::WRITABLE | Flags::USER_ACCESSIBLE | Flags::NO_EXECUTE | Flags::GLOBAL | Flags::BIT_9 | SHARED);
         match runs.last_mut() {
             Some(last) if last.1 == va && last.2 == flags => last.1 += size,
             _ => runs.push((va, va + size, flags)),
@@ -454,8 +510,8 @@ impl Drop for AddressSpace {
                 if level > 1 {
                     free_level(pa, level - 1);
                     frame::free(pa, 1);
-                } else if !e.flags().contains(Flags::BIT_9) {
-                    frame::free(pa, 1);
+                } else {
+                    release_leaf(pa.0, e.flags());
                 }
             }
         }

@@ -60,7 +60,7 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
             let me = my_space(k)?;
             ret(k.new_space(Some(me)).ok_or(Errno::ENOMEM))
         }
-        NativeCall::AsMap => ret(as_map(k, a[0], a[1], a[2], a[3])),
+        NativeCall::AsMap => ret(as_map(k, a[0], a[1], a[2], a[3], a[4])),
         NativeCall::AsUnmap => ret(as_unmap(k, a[0], a[1], a[2])),
         NativeCall::AsProtect => ret(as_protect(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsMove => ret(as_move(k, a[0], a[1], a[2], a[3])),
@@ -96,6 +96,13 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
             Ok(Next::Return(0))
         }
         NativeCall::ThreadKill => thread_kill(k, a[0]),
+        NativeCall::ThreadTime => {
+            let ep = my_endpoint(k)?;
+            match k.threads.get(&a[0]) {
+                Some(t) if t.owner == Some(ep) => ret(k.run_time_ns(a[0]).ok_or(Errno::ESRCH)),
+                _ => Err(Errno::ESRCH),
+            }
+        }
         NativeCall::Poweroff => crate::boot::poweroff(a[0] as u8),
         NativeCall::Call => server_call(k, a),
         NativeCall::Lookup => ret(lookup(k, a[0], a[1])),
@@ -384,13 +391,21 @@ fn prot_flags(prot_bits: u64) -> Flags {
     flags
 }
 
-fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64) -> NResult {
+fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64, map_flags: u64) -> NResult {
     owned_space(k, id)?;
+    if map_flags & !lstar_abi::native::map::SHARED != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let shared = map_flags & lstar_abi::native::map::SHARED != 0;
     let range = page_range(addr, len)?;
     let flags = prot_flags(prot_bits);
     let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
     for va in range.step_by(PAGE_SIZE as usize) {
-        tables.map_zeroed(va, flags).map_err(map_errno)?;
+        if shared {
+            tables.map_zeroed_shared(va, flags).map_err(map_errno)?;
+        } else {
+            tables.map_zeroed(va, flags).map_err(map_errno)?;
+        }
         if !flags.contains(Flags::USER_ACCESSIBLE) {
             tables.protect(va, flags);
         }

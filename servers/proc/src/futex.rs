@@ -80,7 +80,7 @@ impl Procs {
             Ok(deadline) => {
                 self.futexes.push(Waiter { pid, thread, addr, bitset });
                 if let Some(deadline) = deadline {
-                    self.add_sleeper(time::Sleeper { deadline, thread, pid, futex: true });
+                    self.add_sleeper(time::Sleeper { deadline, thread, pid, futex: true, rem: 0 });
                 }
                 Outcome::NoReply
             }
@@ -104,7 +104,8 @@ impl Procs {
 
     #[allow(clippy::too_many_arguments)] // futex's own argument list
     fn futex_requeue(&mut self, thread: ThreadId, pid: u32, addr: u64, n_wake: u32, n_move: u32, addr2: u64, expect: Option<u32>) -> Result<u64, Errno> {
-        if addr2 % 4 != 0 {
+        // The counts are C ints: negative ones are refused.
+        if addr2 % 4 != 0 || (n_wake as i32) < 0 || (n_move as i32) < 0 {
             return Err(Errno::EINVAL);
         }
         if let Some(v) = expect {
@@ -123,7 +124,8 @@ impl Procs {
             w.addr = addr2;
             moved += 1;
         }
-        Ok(if expect.is_some() { woken + moved } else { woken })
+        // Both forms count the waiters woken and the waiters moved.
+        Ok(woken + moved)
     }
 
     /// A futex wait of `pid` that a signal ends (EINTR); its thread.

@@ -23,6 +23,7 @@ mod memory;
 mod misc;
 mod signals;
 mod time;
+mod vfork;
 
 libsys::server_main!(main);
 
@@ -72,6 +73,10 @@ struct Process {
     /// A stop or continue the parent's wait4 (WUNTRACED/WCONTINUED) has not
     /// reported yet.
     unreported: Option<JobEvent>,
+    /// CPU time and sizes for getrusage, times and wait4.
+    usage: misc::Usage,
+    /// Set while a vfork parent waits for this process to exec or end.
+    vfork: Option<vfork::Vfork>,
 }
 
 /// A job-control change wait4 reports.
@@ -319,6 +324,8 @@ impl Procs {
                 stopped: None,
                 held: Vec::new(),
                 unreported: None,
+                usage: misc::Usage::default(),
+                vfork: None,
             },
         );
     }
@@ -347,9 +354,19 @@ impl Procs {
         // are not routed here.
         let nr = msg.syscall_nr();
         match nr {
-            nr::FORK | nr::VFORK => return ret(self.fork(pid, msg.client, 0, None, 0, 0)),
-            nr::CLONE => return ret(self.clone(msg.client, pid, a)),
-            nr::CLONE3 => return ret(self.clone3(msg.client, pid, a[0], a[1])),
+            nr::FORK => return ret(self.fork(pid, msg.client, 0, None, 0, 0, None)),
+            nr::VFORK => {
+                let r = self.fork(pid, msg.client, 0, None, 0, 0, Some(true));
+                return self.cloned(r);
+            }
+            nr::CLONE => {
+                let r = self.clone(msg.client, pid, a);
+                return self.cloned(r);
+            }
+            nr::CLONE3 => {
+                let r = self.clone3(msg.client, pid, a[0], a[1]);
+                return self.cloned(r);
+            }
             nr::FUTEX => return self.futex(msg.client, pid, a),
             nr::SET_ROBUST_LIST => return Outcome::Reply(if a[1] == 24 { 0 } else { Errno::EINVAL.to_ret() }),
             nr::WAIT4 => return self.wait4(msg.client, pid, a[0] as i32, a[1], a[2], a[3]),
@@ -383,8 +400,8 @@ impl Procs {
             nr::CLOCK_GETRES => return ret(self.clock_getres(client, a[0], a[1])),
             nr::GETTIMEOFDAY => return ret(self.gettimeofday(client, a[0], a[1])),
             nr::TIME => return ret(self.time(client, a[0])),
-            nr::NANOSLEEP => return self.sleep(msg.client, pid, 1, 0, a[0]),
-            nr::CLOCK_NANOSLEEP => return self.sleep(msg.client, pid, a[0], a[1], a[2]),
+            nr::NANOSLEEP => return self.sleep(msg.client, pid, 1, 0, a[0], a[1]),
+            nr::CLOCK_NANOSLEEP => return self.sleep(msg.client, pid, a[0], a[1], a[2], a[3]),
             nr::KILL => return ret(self.kill(pid, a[0] as i32, a[1])),
             nr::TKILL => return ret(self.tgkill(pid, None, a[0] as i32, a[1])),
             nr::TGKILL => return ret(self.tgkill(pid, Some(a[0] as i32), a[1] as i32, a[2])),
@@ -400,6 +417,8 @@ impl Procs {
             nr::GETRUSAGE => return ret(self.getrusage(client, a[0] as i64, a[1])),
             nr::TIMES => return ret(self.times(client, a[0])),
             nr::SYSINFO => return ret(self.sysinfo(client, a[0])),
+            nr::SCHED_GETAFFINITY => return ret(self.sched_getaffinity(client, pid, a[0] as i32, a[1], a[2])),
+            nr::SCHED_SETAFFINITY => return ret(self.sched_setaffinity(client, pid, a[0] as i32, a[1], a[2])),
             _ => {}
         }
         let fs = self.fs;
@@ -509,10 +528,14 @@ impl Procs {
     }
 
     /// fork(2), and clone(2) without CLONE_VM: the child gets a copy of
-    /// the address space and of the caller's registers, RAX = 0.
-    fn fork(&mut self, pid: u32, caller: ThreadId, stack: u64, tls: Option<u64>, parent_tid_ptr: u64, child_tid_ptr: u64) -> Result<u64, Errno> {
+    /// the address space and of the caller's registers, RAX = 0. With
+    /// `vfork` (Some(borrow)), the caller waits for the child to exec or
+    /// end, and with `borrow` the child runs in the caller's space itself.
+    #[allow(clippy::too_many_arguments)] // clone's own arguments, and vfork's
+    fn fork(&mut self, pid: u32, caller: ThreadId, stack: u64, tls: Option<u64>, parent_tid_ptr: u64, child_tid_ptr: u64, vfork: Option<bool>) -> Result<u64, Errno> {
         let parent = &self.procs[&pid];
-        let space = parent.space.clone_space()?;
+        let borrow = vfork == Some(true);
+        let space = if borrow { parent.space } else { parent.space.clone_space()? };
         let fs_base = tls.unwrap_or(parent.threads[&caller].fs_base);
         let child = self.next_pid;
         let (name, brk_start, brk) = (parent.name.clone(), parent.brk_start, parent.brk);
@@ -527,7 +550,9 @@ impl Procs {
         let thread = match mem::clone_thread(caller, space, stack, fs_base, child as u64) {
             Ok(t) => t,
             Err(e) => {
-                let _ = space.destroy();
+                if !borrow {
+                    let _ = space.destroy();
+                }
                 if let Some(fs) = self.fs {
                     let _ = libsys::call(fs, lstar_abi::fs::EXIT, [child as u64, 0, 0, 0]);
                 }
@@ -544,6 +569,7 @@ impl Procs {
         c.sid = sid;
         c.sig = sigstate;
         c.limits = limits;
+        c.vfork = vfork.map(|borrowed| vfork::Vfork { parent: pid, thread: caller, borrowed });
         if child_tid_ptr != 0 {
             t.clear_child_tid = child_tid_ptr;
         }
@@ -554,8 +580,8 @@ impl Procs {
     }
 
     /// clone(2): a thread (CLONE_VM with CLONE_THREAD), a process (no
-    /// CLONE_VM), or CLONE_VM|CLONE_VFORK as posix_spawn uses it, which is
-    /// run as a fork onto the given stack (the child only execs or exits).
+    /// CLONE_VM), or a vfork (CLONE_VFORK, with CLONE_VM as posix_spawn
+    /// uses it: the child runs in the caller's memory on the given stack).
     fn clone(&mut self, caller: ThreadId, pid: u32, a: [u64; 6]) -> Result<u64, Errno> {
         // x86_64 argument order: flags, stack, parent_tid, child_tid, tls.
         self.clone_with(caller, pid, a[0], a[1], a[2], a[3], a[4])
@@ -610,7 +636,8 @@ impl Procs {
             println!("proc: clone with CLONE_VM but not CLONE_THREAD (shared memory between processes) is not supported");
             return Err(Errno::EINVAL);
         }
-        let child = self.fork(pid, caller, stack, tls, parent_ptr, clear)?;
+        let vfork = (flags & CLONE_VFORK != 0).then_some(flags & CLONE_VM != 0);
+        let child = self.fork(pid, caller, stack, tls, parent_ptr, clear, vfork)?;
         if flags & CLONE_CHILD_SETTID != 0 {
             let space = self.procs[&(child as u32)].space;
             let _ = space.write(child_tid, &(child as i32).to_le_bytes());
@@ -642,6 +669,8 @@ impl Procs {
             self.end(pid, Termination::Exited(code));
             return;
         }
+        self.thread_ending(pid, thread);
+        let p = self.procs.get_mut(&pid).expect("checked above");
         let t = p.threads.remove(&thread).expect("caller's thread");
         if p.main == thread {
             p.main = *p.threads.keys().next().expect("another thread lives");
@@ -760,21 +789,21 @@ impl Procs {
             return self.reap_siginfo(child, w, infop);
         }
         let c = self.procs.get_mut(&child).expect("reaping a known child");
-        let status = match (c.ended, c.unreported.take()) {
+        let (status, (ns, maxrss)) = match (c.ended, c.unreported.take()) {
             (Some(t), _) => {
-                self.procs.remove(&child);
-                t.wait_status()
+                let gone = self.procs.remove(&child).expect("reaping a known child");
+                (t.wait_status(), self.collect_usage(&gone))
             }
             // WIFSTOPPED: 0x7f with the signal above it; WIFCONTINUED: 0xffff.
-            (None, Some(JobEvent::Stopped(sig))) => ((sig as u32) << 8) | 0x7f,
-            (None, Some(JobEvent::Continued)) => 0xffff,
+            (None, Some(JobEvent::Stopped(sig))) => (((sig as u32) << 8) | 0x7f, self.usage_of(child)),
+            (None, Some(JobEvent::Continued)) => (0xffff, self.usage_of(child)),
             (None, None) => unreachable!("reaping a child with nothing to report"),
         };
         let client = Client(w.thread);
         if w.status_ptr != 0 && client.write(w.status_ptr, &status.to_le_bytes()).is_err() {
             return Errno::EFAULT.to_ret();
         }
-        if w.rusage_ptr != 0 && client.write(w.rusage_ptr, &[0u8; 144]).is_err() {
+        if w.rusage_ptr != 0 && client.write(w.rusage_ptr, &misc::rusage(ns, maxrss)).is_err() {
             return Errno::EFAULT.to_ret();
         }
         child as u64
@@ -793,13 +822,16 @@ impl Procs {
             (None, Some(JobEvent::Continued)) => (6, signal::SIGCONT as i32),
             (None, None) => unreachable!("reaping a child with nothing to report"),
         };
-        if !keep {
-            if c.ended.is_some() {
-                self.procs.remove(&child);
-            } else {
-                c.unreported = None;
-            }
+        let ended = c.ended.is_some();
+        if !keep && !ended {
+            c.unreported = None;
         }
+        let (ns, maxrss) = if ended && !keep {
+            let gone = self.procs.remove(&child).expect("reaping a known child");
+            self.collect_usage(&gone)
+        } else {
+            self.usage_of(child)
+        };
         let mut b = [0u8; 128];
         b[0..4].copy_from_slice(&(signal::SIGCHLD as i32).to_le_bytes());
         b[8..12].copy_from_slice(&(code as i32).to_le_bytes());
@@ -809,7 +841,7 @@ impl Procs {
         if infop != 0 && client.write(infop, &b).is_err() {
             return Errno::EFAULT.to_ret();
         }
-        if w.rusage_ptr != 0 && client.write(w.rusage_ptr, &[0u8; 144]).is_err() {
+        if w.rusage_ptr != 0 && client.write(w.rusage_ptr, &misc::rusage(ns, maxrss)).is_err() {
             return Errno::EFAULT.to_ret();
         }
         0
@@ -837,14 +869,17 @@ impl Procs {
             let envp_refs: Vec<&[u8]> = envp.iter().map(|v| v.as_slice()).collect();
             let loaded = load(bytes, &argv_refs, &envp_refs, &path)?;
             let caller = client.0;
-            let p = self.procs.get_mut(&pid).expect("caller's process exists");
+            let others: Vec<ThreadId> = self.procs[&pid].threads.keys().copied().filter(|&t| t != caller).collect();
             mem::set_space(caller, loaded.space)?;
             mem::set_regs(caller, loaded.entry, loaded.rsp, 0)?;
             mem::set_fs_base(caller, 0)?;
             // The other threads end; the caller carries on as the process.
-            let others: Vec<ThreadId> = p.threads.keys().copied().filter(|&t| t != caller).collect();
+            for &t in &others {
+                self.thread_ending(pid, t);
+                let _ = mem::kill(t);
+            }
+            let p = self.procs.get_mut(&pid).expect("caller's process exists");
             for t in &others {
-                let _ = mem::kill(*t);
                 p.threads.remove(t);
             }
             let main = p.threads.get_mut(&caller).expect("caller's thread");
@@ -854,15 +889,19 @@ impl Procs {
             for t in &others {
                 self.by_thread.remove(t);
             }
+            let borrowed = self.borrows_space(pid);
             let p = self.procs.get_mut(&pid).expect("caller's process exists");
             let old = core::mem::replace(&mut p.space, loaded.space);
-            let _ = old.destroy();
-            p.map = loaded.map;
+            if !borrowed {
+                let _ = old.destroy();
+            }
+            let old_map = core::mem::replace(&mut p.map, loaded.map);
+            let old_brk = core::mem::replace(&mut p.brk, loaded.brk);
             p.brk_start = loaded.brk;
-            p.brk = loaded.brk;
             p.sig.exec();
             p.name = String::from_utf8_lossy(&path).into_owned();
             self.tell_fs_exec(pid, &path, &argv);
+            self.release_vfork(pid, Some((old_map, old_brk)));
             Ok(())
         })();
         match r {
@@ -947,7 +986,12 @@ impl Procs {
         }
         p.ended = Some(how);
         let (space, ppid) = (p.space, p.ppid);
-        let threads: Vec<ThreadId> = core::mem::take(&mut p.threads).into_keys().collect();
+        self.note_rss(pid);
+        let threads: Vec<ThreadId> = self.procs[&pid].threads.keys().copied().collect();
+        for &thread in &threads {
+            self.thread_ending(pid, thread);
+        }
+        self.procs.get_mut(&pid).expect("checked above").threads.clear();
         for thread in threads {
             self.by_thread.remove(&thread);
             if let Err(e) = mem::kill(thread) {
@@ -958,9 +1002,16 @@ impl Procs {
         self.sleepers.retain(|w| w.pid != pid);
         self.suspended.retain(|&(p, _)| p != pid);
         self.sigwaiters.retain(|w| w.pid != pid);
-        if let Err(e) = space.destroy() {
-            println!("proc: cannot free the address space of pid {pid}: {}", e.text());
+        // A vfork child leaves the space to its parent; a vfork parent
+        // leaves it to the child still running in it.
+        let borrowed = self.borrows_space(pid);
+        if !borrowed && !self.hand_over_space(pid, space) {
+            if let Err(e) = space.destroy() {
+                println!("proc: cannot free the address space of pid {pid}: {}", e.text());
+            }
         }
+        let memory = self.procs.get(&pid).map(|p| (p.map.clone(), p.brk));
+        self.release_vfork(pid, memory);
         if let Some(fs) = self.fs {
             let _ = libsys::call(fs, lstar_abi::fs::EXIT, [pid as u64, 0, 0, 0]);
         }

@@ -45,10 +45,11 @@ impl Process {
         want
     }
 
-    /// mmap(2): anonymous mappings, private or shared (shared ones are not
-    /// yet shared across fork), and private file mappings (a copy of the
-    /// file's bytes, read through the file server; beyond the file's end
-    /// the pages are zero). Shared file mappings are not served yet.
+    /// mmap(2): anonymous mappings, private or shared (shared ones keep
+    /// their frames shared with the process's forks), and private file
+    /// mappings (a copy of the file's bytes, read through the file server;
+    /// beyond the file's end the pages are zero). Shared file mappings are
+    /// not served yet.
     #[allow(clippy::too_many_arguments)] // mmap's own argument list, and where the file is
     pub(crate) fn mmap(&mut self, addr: u64, len: u64, prot_bits: u64, flags: u64, fd: i32, offset: u64, fs: Option<u64>) -> Result<u64, Errno> {
         let kind = flags & MAP_SHARED_VALIDATE;
@@ -59,10 +60,15 @@ impl Process {
         if file && (fd < 0 || fs.is_none()) {
             return Err(Errno::EBADF);
         }
-        if file && kind != MAP_PRIVATE {
-            return Err(Errno::ENODEV); // shared file mappings: not yet
+        if file {
+            // The descriptor's errors come first (EBADF, EACCES, ENODEV for
+            // what cannot be mapped), before anything is unmapped.
+            let mut probe = [0u8; 0];
+            read_fd(fs.expect("checked"), self.pid, fd, offset, &mut probe)?;
+            if kind != MAP_PRIVATE {
+                return Err(Errno::ENODEV); // shared file mappings: not yet
+            }
         }
-        let _ = MAP_SHARED;
         let len = pages(len)?;
         let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
         let at = if fixed {
@@ -81,13 +87,8 @@ impl Process {
         } else {
             self.map.free_below(len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)?
         };
-        if file {
-            // Check the file before mapping anything.
-            let mut probe = [0u8; 0];
-            read_fd(fs.expect("checked"), self.pid, fd, offset, &mut probe)?;
-        }
-        self.space.map(at, len, prot_bits).map_err(|e| if e == Errno::EEXIST { Errno::ENOMEM } else { e })?;
-        self.map.insert(at, at + len, prot_bits);
+        let shared = !file && kind & MAP_SHARED != 0;
+        self.map_fresh(at, len, prot_bits, shared).map_err(|e| if e == Errno::EEXIST { Errno::ENOMEM } else { e })?;
         if file {
             let mut buf = alloc::vec![0u8; 64 * 1024];
             let mut done = 0u64;
@@ -102,6 +103,18 @@ impl Process {
             }
         }
         Ok(at)
+    }
+
+    /// Maps fresh zeroed pages at `[at, at+len)` and records them; `shared`
+    /// for MAP_SHARED memory.
+    fn map_fresh(&mut self, at: u64, len: u64, prot_bits: u64, shared: bool) -> Result<(), Errno> {
+        if shared {
+            self.space.map_shared(at, len, prot_bits)?;
+        } else {
+            self.space.map(at, len, prot_bits)?;
+        }
+        self.map.insert_vma(proc_server::vm::Vma { start: at, end: at + len, prot: prot_bits, shared });
+        Ok(())
     }
 
     pub(crate) fn munmap(&mut self, addr: u64, len: u64) -> Result<u64, Errno> {
@@ -141,12 +154,12 @@ impl Process {
         if !self.map.covers(old, old_end) {
             return Err(Errno::EFAULT);
         }
-        let prot_bits = self.map.find(old).map_or(RW, |v| v.prot);
+        let (prot_bits, shared) = self.map.find(old).map_or((RW, false), |v| (v.prot, v.shared));
         if flags & MREMAP_FIXED != 0 {
             if new_addr % PAGE != 0 || (new_addr < old_end && old < new_addr + new_len) {
                 return Err(Errno::EINVAL);
             }
-            return self.move_to(old, old_len, new_addr, new_len, prot_bits);
+            return self.move_to(old, old_len, new_addr, new_len, prot_bits, shared);
         }
         if new_len <= old_len {
             self.munmap(old + new_len, old_len - new_len)?;
@@ -154,20 +167,19 @@ impl Process {
         }
         let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
         if grow_end <= MMAP_TOP && self.map.is_free(old_end, grow_end) {
-            self.space.map(old_end, new_len - old_len, prot_bits)?;
-            self.map.insert(old_end, grow_end, prot_bits);
+            self.map_fresh(old_end, new_len - old_len, prot_bits, shared)?;
             return Ok(old);
         }
         if flags & MREMAP_MAYMOVE == 0 {
             return Err(Errno::ENOMEM);
         }
         let to = self.map.free_below(new_len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)?;
-        self.move_to(old, old_len, to, new_len, prot_bits)
+        self.move_to(old, old_len, to, new_len, prot_bits, shared)
     }
 
     /// Moves `[old, old+old_len)` to `to`, growing it to `new_len` with
     /// fresh pages (or cutting it short), replacing whatever was at `to`.
-    fn move_to(&mut self, old: u64, old_len: u64, to: u64, new_len: u64, prot_bits: u64) -> Result<u64, Errno> {
+    fn move_to(&mut self, old: u64, old_len: u64, to: u64, new_len: u64, prot_bits: u64, shared: bool) -> Result<u64, Errno> {
         for (s, e) in self.map.remove(to, to + new_len) {
             self.space.unmap(s, e - s)?;
         }
@@ -177,10 +189,10 @@ impl Process {
             self.space.unmap(old + keep, old_len - keep)?;
         }
         self.map.remove(old, old + old_len);
+        self.map.insert_vma(proc_server::vm::Vma { start: to, end: to + keep, prot: prot_bits, shared });
         if new_len > keep {
-            self.space.map(to + keep, new_len - keep, prot_bits)?;
+            self.map_fresh(to + keep, new_len - keep, prot_bits, shared)?;
         }
-        self.map.insert(to, to + new_len, prot_bits);
         Ok(to)
     }
 
@@ -198,8 +210,9 @@ impl Process {
             return Err(Errno::ENOMEM);
         }
         if advice == MADV_DONTNEED {
-            // Anonymous private memory reads back as zeroes afterwards.
-            let pieces: Vec<(u64, u64, u64)> = self.map.iter().filter(|v| v.start < end && v.end > addr).map(|v| (v.start.max(addr), v.end.min(end), v.prot)).collect();
+            // Anonymous private memory reads back as zeroes afterwards;
+            // shared memory keeps what it holds.
+            let pieces: Vec<(u64, u64, u64)> = self.map.iter().filter(|v| v.start < end && v.end > addr && !v.shared).map(|v| (v.start.max(addr), v.end.min(end), v.prot)).collect();
             for (s, e, p) in pieces {
                 self.space.unmap(s, e - s)?;
                 self.space.map(s, e - s, p)?;

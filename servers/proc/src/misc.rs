@@ -20,6 +20,30 @@ pub(crate) fn default_limits() -> [(u64, u64); RLIMIT_NLIMITS as usize] {
     l
 }
 
+/// A process's resource usage beyond what the kernel counts for its live
+/// threads.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Usage {
+    /// CPU time (ns) of its threads that have ended; once the process has
+    /// ended, of all of them.
+    pub ended_ns: u64,
+    /// CPU time of the children it waited for, with theirs (RUSAGE_CHILDREN).
+    pub children_ns: u64,
+    /// The largest resident size seen, KiB.
+    pub maxrss: u64,
+    /// The largest of its waited-for children's.
+    pub children_maxrss: u64,
+}
+
+/// A struct rusage with `ns` of user time and `maxrss` KiB (the rest zero).
+pub(crate) fn rusage(ns: u64, maxrss: u64) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    b[0..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes()); // ru_utime.tv_sec
+    b[8..16].copy_from_slice(&((ns % 1_000_000_000) / 1000).to_le_bytes()); // ru_utime.tv_usec
+    b[32..40].copy_from_slice(&maxrss.to_le_bytes()); // ru_maxrss
+    b
+}
+
 impl Procs {
     /// prlimit64(pid, resource, new, old); getrlimit and setrlimit are the
     /// same call on the caller.
@@ -82,25 +106,123 @@ impl Procs {
         Ok(len)
     }
 
-    /// getrusage: no CPU accounting yet, so all zero (a valid answer).
-    pub(crate) fn getrusage(&self, client: Client, who: i64, usage: u64) -> Result<u64, Errno> {
+    /// getrusage: CPU time (all of it counted as user time: the kernel
+    /// keeps one run time per thread) and the largest resident size.
+    pub(crate) fn getrusage(&mut self, client: Client, who: i64, usage: u64) -> Result<u64, Errno> {
         const RUSAGE_SELF: i64 = 0;
         const RUSAGE_CHILDREN: i64 = -1;
         const RUSAGE_THREAD: i64 = 1;
-        if ![RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD].contains(&who) {
-            return Err(Errno::EINVAL);
-        }
-        client.write(usage, &[0u8; 144])?;
+        let pid = *self.by_thread.get(&client.0).ok_or(Errno::ESRCH)?;
+        let (ns, maxrss) = match who {
+            RUSAGE_SELF => (self.cpu_ns(pid), self.note_rss(pid)),
+            RUSAGE_CHILDREN => {
+                let u = &self.procs[&pid].usage;
+                (u.children_ns, u.children_maxrss)
+            }
+            RUSAGE_THREAD => (mem::thread_time(client.0)?, self.note_rss(pid)),
+            _ => return Err(Errno::EINVAL),
+        };
+        client.write(usage, &rusage(ns, maxrss))?;
         Ok(0)
     }
 
-    /// times: zero CPU times; the return value is clock ticks (100 Hz)
-    /// since boot.
-    pub(crate) fn times(&self, client: Client, buf: u64) -> Result<u64, Errno> {
+    /// times: the caller's and its waited-for children's CPU time in clock
+    /// ticks (100 Hz, all user time); returns the ticks since boot.
+    pub(crate) fn times(&mut self, client: Client, buf: u64) -> Result<u64, Errno> {
+        const NS_PER_TICK: u64 = 10_000_000;
         if buf != 0 {
-            client.write(buf, &[0u8; 32])?;
+            let pid = *self.by_thread.get(&client.0).ok_or(Errno::ESRCH)?;
+            let mut b = [0u8; 32];
+            b[0..8].copy_from_slice(&(self.cpu_ns(pid) / NS_PER_TICK).to_le_bytes()); // tms_utime
+            b[16..24].copy_from_slice(&(self.procs[&pid].usage.children_ns / NS_PER_TICK).to_le_bytes()); // tms_cutime
+            client.write(buf, &b)?;
         }
-        Ok(mem::clock(lstar_abi::native::clock::MONOTONIC)? / 10_000_000)
+        Ok(mem::clock(lstar_abi::native::clock::MONOTONIC)? / NS_PER_TICK)
+    }
+
+    /// The CPU time of process `pid`: its ended threads' and its live ones'.
+    pub(crate) fn cpu_ns(&self, pid: u32) -> u64 {
+        let p = &self.procs[&pid];
+        p.usage.ended_ns + p.threads.keys().map(|&t| mem::thread_time(t).unwrap_or(0)).sum::<u64>()
+    }
+
+    /// A thread of `pid` is about to end: its run time stays with the
+    /// process.
+    pub(crate) fn thread_ending(&mut self, pid: u32, thread: ThreadId) {
+        let ns = mem::thread_time(thread).unwrap_or(0);
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.usage.ended_ns += ns;
+        }
+    }
+
+    /// Records `pid`'s present size as a resident-size high-water mark
+    /// (every mapped page is resident: mappings are filled when made);
+    /// returns the mark, in KiB.
+    pub(crate) fn note_rss(&mut self, pid: u32) -> u64 {
+        let p = self.procs.get_mut(&pid).expect("a live process");
+        let bytes: u64 = p.map.iter().map(|v| v.end - v.start).sum();
+        p.usage.maxrss = p.usage.maxrss.max(bytes / 1024);
+        p.usage.maxrss
+    }
+
+    /// An ended child is waited for: its usage, with its own children's,
+    /// joins its parent's RUSAGE_CHILDREN. Returns what wait4 reports for
+    /// it (CPU ns, largest resident size in KiB).
+    pub(crate) fn collect_usage(&mut self, child: &Process) -> (u64, u64) {
+        let u = child.usage;
+        let (ns, maxrss) = (u.ended_ns + u.children_ns, u.maxrss.max(u.children_maxrss));
+        if let Some(parent) = self.procs.get_mut(&child.ppid) {
+            parent.usage.children_ns += ns;
+            parent.usage.children_maxrss = parent.usage.children_maxrss.max(maxrss);
+        }
+        (ns, maxrss)
+    }
+
+    /// What wait4 reports for a child it leaves in place (a stop, a
+    /// continue, WNOWAIT): its usage so far, with its children's.
+    pub(crate) fn usage_of(&mut self, child: u32) -> (u64, u64) {
+        let maxrss = self.note_rss(child);
+        let u = self.procs[&child].usage;
+        (self.cpu_ns(child) + u.children_ns, maxrss.max(u.children_maxrss))
+    }
+
+    /// sched_getaffinity: one CPU, so the mask is CPU 0 alone. Linux wants
+    /// room for every possible CPU in whole longs, and returns the bytes
+    /// it wrote (one long).
+    pub(crate) fn sched_getaffinity(&self, client: Client, caller: u32, tid: i32, len: u64, mask: u64) -> Result<u64, Errno> {
+        const MASK_BYTES: u64 = 8;
+        if len < MASK_BYTES || len % MASK_BYTES != 0 {
+            return Err(Errno::EINVAL);
+        }
+        self.affinity_target(caller, tid)?;
+        client.write(mask, &1u64.to_le_bytes())?;
+        Ok(MASK_BYTES)
+    }
+
+    /// sched_setaffinity: a mask must include CPU 0, the only one; bytes
+    /// past the first long are ignored, missing ones read as zero.
+    pub(crate) fn sched_setaffinity(&self, client: Client, caller: u32, tid: i32, len: u64, mask: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        let n = len.min(8) as usize;
+        if n > 0 {
+            client.read(mask, &mut b[..n])?;
+        }
+        self.affinity_target(caller, tid)?;
+        if b[0] & 1 == 0 {
+            return Err(Errno::EINVAL);
+        }
+        Ok(0)
+    }
+
+    /// The thread a scheduling call names: 0 for the caller, else a thread
+    /// id of a live process.
+    fn affinity_target(&self, caller: u32, tid: i32) -> Result<(), Errno> {
+        if tid < 0 {
+            return Err(Errno::ESRCH);
+        }
+        let tid = if tid == 0 { caller } else { tid as u32 };
+        let live = self.procs.values().any(|p| p.ended.is_none() && p.threads.values().any(|t| t.tid == tid));
+        if live { Ok(()) } else { Err(Errno::ESRCH) }
     }
 
     /// sysinfo: uptime, process count and memory as far as known.

@@ -24,13 +24,17 @@ pub(crate) struct Sleeper {
     pub pid: u32,
     /// A futex wait's timeout (ETIMEDOUT) rather than a sleep (0).
     pub futex: bool,
+    /// A relative sleep's `rem` pointer (0 for none): where a signal that
+    /// ends the sleep early leaves the time still to sleep.
+    pub rem: u64,
 }
 
 fn now(clock: u64) -> Result<u64, Errno> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => mem::clock(lstar_abi::native::clock::REALTIME),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => mem::clock(lstar_abi::native::clock::MONOTONIC),
-        // No CPU accounting yet: time since boot bounds them from above.
+        // clock_gettime reads the CPU clocks from the kernel's run times;
+        // a sleep on the process's CPU clock waits as long in real time.
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => mem::clock(lstar_abi::native::clock::MONOTONIC),
         _ => Err(Errno::EINVAL),
     }
@@ -54,15 +58,63 @@ pub(crate) fn read_timespec(client: Client, addr: u64) -> Result<u64, Errno> {
     Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64))
 }
 
+/// Whose run time a CPU-time clock reads.
+enum CpuClock {
+    Process(u32),
+    Thread(ThreadId),
+}
+
 impl Procs {
+    /// The CPU-time clock `clock` names for `thread`, or None for another
+    /// kind of clock: CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, or
+    /// a negative id from clock_getcpuclockid or pthread_getcpuclockid (the
+    /// pid or tid, complemented, above three bits; bit 2 for a thread; the
+    /// low two bits a kind below 3, all three the same time here). A
+    /// process that does not exist, or a thread of another process, is
+    /// EINVAL, as on Linux.
+    fn cpu_clock(&self, thread: ThreadId, clock: u64) -> Option<Result<CpuClock, Errno>> {
+        const PER_THREAD: i32 = 4;
+        let pid = *self.by_thread.get(&thread)?;
+        let id = clock as u32 as i32; // a clockid_t is an int
+        let named = match id {
+            2 => return Some(Ok(CpuClock::Process(pid))),
+            3 => return Some(Ok(CpuClock::Thread(thread))),
+            id if id >= 0 => return None,
+            id if id & 3 == 3 => return Some(Err(Errno::EINVAL)),
+            id => (!(id >> 3)) as u32,
+        };
+        Some(if id & PER_THREAD != 0 {
+            let p = &self.procs[&pid];
+            let t = if named == 0 { Some(thread) } else { p.threads.iter().find(|(_, t)| t.tid == named).map(|(&id, _)| id) };
+            t.map(CpuClock::Thread).ok_or(Errno::EINVAL)
+        } else if named == 0 {
+            Ok(CpuClock::Process(pid))
+        } else if self.procs.contains_key(&named) {
+            Ok(CpuClock::Process(named))
+        } else {
+            Err(Errno::EINVAL)
+        })
+    }
+
     pub(crate) fn clock_gettime(&self, client: Client, clock: u64, ts: u64) -> Result<u64, Errno> {
-        let t = now(clock)?;
+        let t = match self.cpu_clock(client.0, clock) {
+            Some(Ok(CpuClock::Process(pid))) => self.cpu_ns(pid),
+            Some(Ok(CpuClock::Thread(t))) => mem::thread_time(t)?,
+            Some(Err(e)) => return Err(e),
+            None => now(clock)?,
+        };
         client.write(ts, &timespec(t))?;
         Ok(0)
     }
 
     pub(crate) fn clock_getres(&self, client: Client, clock: u64, ts: u64) -> Result<u64, Errno> {
-        now(clock)?;
+        match self.cpu_clock(client.0, clock) {
+            Some(Err(e)) => return Err(e),
+            Some(Ok(_)) => {}
+            None => {
+                now(clock)?;
+            }
+        }
         if ts != 0 {
             client.write(ts, &timespec(1))?;
         }
@@ -92,10 +144,15 @@ impl Procs {
     }
 
     /// nanosleep and clock_nanosleep: the caller waits here until the
-    /// deadline (or a signal ends the sleep with EINTR).
-    pub(crate) fn sleep(&mut self, thread: ThreadId, pid: u32, clock: u64, flags: u64, req: u64) -> Outcome {
+    /// deadline (or a signal ends the sleep with EINTR, leaving the time
+    /// left at `rem` for a relative sleep).
+    pub(crate) fn sleep(&mut self, thread: ThreadId, pid: u32, clock: u64, flags: u64, req: u64, rem: u64) -> Outcome {
         let r = (|| -> Result<Option<u64>, Errno> {
             let client = Client(thread);
+            // Linux cannot sleep on a thread's CPU clock.
+            if clock == CLOCK_THREAD_CPUTIME_ID {
+                return Err(Errno::EINVAL);
+            }
             let t = read_timespec(client, req)?;
             let start = now(clock)?;
             let wait = if flags & TIMER_ABSTIME != 0 { t.saturating_sub(start) } else { t };
@@ -108,7 +165,8 @@ impl Procs {
             Err(e) => Outcome::Reply(e.to_ret()),
             Ok(None) => Outcome::Reply(0),
             Ok(Some(deadline)) => {
-                self.add_sleeper(Sleeper { deadline, thread, pid, futex: false });
+                let rem = if flags & TIMER_ABSTIME != 0 { 0 } else { rem };
+                self.add_sleeper(Sleeper { deadline, thread, pid, futex: false, rem });
                 Outcome::NoReply
             }
         }
@@ -156,12 +214,17 @@ impl Procs {
         self.arm_timer();
     }
 
-    /// A signal for a sleeping process ends its sleep early with EINTR
-    /// (and the remaining time is not reported yet).
+    /// A signal for a sleeping process ends its sleep early with EINTR;
+    /// a relative sleep learns, at its `rem`, how much was left.
     pub(crate) fn interrupt_sleep(&mut self, pid: u32) -> Option<ThreadId> {
         let i = self.sleepers.iter().position(|s| s.pid == pid && !s.futex)?;
         let s = self.sleepers.remove(i);
         self.arm_timer();
+        if s.rem != 0 {
+            let left = mem::clock(lstar_abi::native::clock::MONOTONIC).map_or(0, |now| s.deadline.saturating_sub(now));
+            // A bad `rem` is the caller's loss: the sleep still ends.
+            let _ = Client(s.thread).write(s.rem, &timespec(left));
+        }
         Some(s.thread)
     }
 }

@@ -15,6 +15,9 @@ pub struct Vma {
     pub end: u64,
     /// Linux PROT_* bits.
     pub prot: u64,
+    /// MAP_SHARED anonymous memory: its frames stay shared with the
+    /// process's forks.
+    pub shared: bool,
 }
 
 /// The ranges of one address space, without overlaps.
@@ -28,10 +31,16 @@ impl Map {
         self.vmas.values()
     }
 
-    /// Records `[start, end)` with `prot`, replacing whatever was there.
+    /// Records private `[start, end)` with `prot`, replacing whatever was
+    /// there.
     pub fn insert(&mut self, start: u64, end: u64, prot: u64) {
-        self.remove(start, end);
-        self.vmas.insert(start, Vma { start, end, prot });
+        self.insert_vma(Vma { start, end, prot, shared: false });
+    }
+
+    /// Records `v`, replacing whatever was in its range.
+    pub fn insert_vma(&mut self, v: Vma) {
+        self.remove(v.start, v.end);
+        self.vmas.insert(v.start, v);
     }
 
     /// Forgets `[start, end)`, splitting ranges that straddle it. Returns
@@ -64,13 +73,18 @@ impl Map {
         at >= end
     }
 
-    /// Changes the rights of `[start, end)`, which must be wholly mapped.
+    /// Changes the rights of `[start, end)`, which must be wholly mapped
+    /// (each piece keeps its other attributes).
     pub fn protect(&mut self, start: u64, end: u64, prot: u64) -> bool {
         if !self.covers(start, end) {
             return false;
         }
+        let pieces: Vec<Vma> = self.vmas.values().filter(|v| v.start < end && v.end > start).copied().collect();
         self.remove(start, end);
-        self.vmas.insert(start, Vma { start, end, prot });
+        for v in pieces {
+            let (s, e) = (v.start.max(start), v.end.min(end));
+            self.vmas.insert(s, Vma { start: s, end: e, prot, ..v });
+        }
         true
     }
 
@@ -113,7 +127,7 @@ mod tests {
         m.insert(0x1000, 0x5000, 3);
         assert_eq!(m.remove(0x2000, 0x3000), [(0x2000, 0x3000)]);
         let v: Vec<_> = m.iter().copied().collect();
-        assert_eq!(v, [Vma { start: 0x1000, end: 0x2000, prot: 3 }, Vma { start: 0x3000, end: 0x5000, prot: 3 }]);
+        assert_eq!(v, [Vma { start: 0x1000, end: 0x2000, prot: 3, shared: false }, Vma { start: 0x3000, end: 0x5000, prot: 3, shared: false }]);
         assert!(!m.covers(0x1000, 0x5000));
         assert!(m.covers(0x3000, 0x5000));
     }
@@ -127,6 +141,23 @@ mod tests {
         assert_eq!(m.find(0x2000).unwrap().prot, 1);
         assert_eq!(m.find(0x1000).unwrap().prot, 3);
         assert!(m.find(0x3000).is_none());
+    }
+
+    #[test]
+    fn protect_keeps_sharing() {
+        let mut m = Map::default();
+        m.insert(0x1000, 0x2000, 3);
+        m.insert_vma(Vma { start: 0x2000, end: 0x4000, prot: 3, shared: true });
+        assert!(m.protect(0x1000, 0x3000, 1));
+        let v: Vec<_> = m.iter().copied().collect();
+        assert_eq!(
+            v,
+            [
+                Vma { start: 0x1000, end: 0x2000, prot: 1, shared: false },
+                Vma { start: 0x2000, end: 0x3000, prot: 1, shared: true },
+                Vma { start: 0x3000, end: 0x4000, prot: 3, shared: true },
+            ]
+        );
     }
 
     #[test]

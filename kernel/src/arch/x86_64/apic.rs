@@ -42,8 +42,12 @@ static TSC_BOOT: spin::Once<u64> = spin::Once::new();
 
 /// Nanoseconds since boot, from the TSC.
 pub fn monotonic_ns() -> u64 {
+    tsc_to_ns(super::rdtsc().saturating_sub(*TSC_BOOT.get().unwrap_or(&0)))
+}
+
+/// A span of TSC ticks in nanoseconds (thread run times).
+pub fn tsc_to_ns(ticks: u64) -> u64 {
     let hz = *TSC_HZ.get().unwrap_or(&1_000_000_000);
-    let ticks = super::rdtsc().saturating_sub(*TSC_BOOT.get().unwrap_or(&0));
     (ticks as u128 * 1_000_000_000 / hz as u128) as u64
 }
 

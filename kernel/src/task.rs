@@ -393,21 +393,20 @@ impl Kernel {
     /// return convention in lstar_abi::native) and marks the sender as
     /// awaiting the receiver's reply.
     pub fn deliver(&mut self, receiver: ThreadId, sender: ThreadId) {
-        let (out, tag) = {
+        let (msg, interrupted, owner) = {
             let s = self.thread(sender).expect("sender exists");
             s.state = State::AwaitingReply { server: receiver };
-            (s.outgoing.expect("a sender has a message"), s.tag)
+            let out = s.outgoing.expect("a sender has a message");
+            (Message { kind: out.kind, client: sender, nr: out.nr, args: out.args, tag: s.tag }, s.interrupt, s.owner)
         };
-        let msg = Message { kind: out.kind, client: sender, nr: out.nr, args: out.args, tag };
         cpu::count(|c| c.ipc_messages += 1);
-        let r = self.thread(receiver).expect("receiver exists").regs();
-        write_message(r, &msg);
+        let r = self.thread(receiver).expect("receiver exists");
+        write_message(r.regs(), &msg);
         // A signal is already pending for the sender (its owner asked to
         // interrupt it before this call reached a server): the server gets
         // a Cancel right behind the call, so a call it holds ends at once.
-        let (interrupted, owner) = self.threads.get(&sender).map_or((false, None), |t| (t.interrupt, t.owner));
         if interrupted {
-            let ep = self.threads.get(&receiver).and_then(|t| t.space).and_then(|s| self.endpoint_of_space(s));
+            let ep = r.space.and_then(|s| self.endpoint_of_space(s));
             if let Some(ep) = ep.filter(|&e| Some(e) != owner) {
                 self.endpoints[ep].cancels.push_back(sender);
             }
@@ -513,12 +512,17 @@ pub fn write_message(r: &mut PtRegs, msg: &Message) {
 /// Step 6, exit work: before the current thread returns to user mode, stop
 /// it for its owner if the owner asked (signal delivery). Called at the end
 /// of every path back to user mode.
+#[inline(always)]
 pub fn exit_work() {
     // Most returns have nothing to do: skip the lock unless some thread was
     // asked to stop.
-    if INTERRUPTS.load(core::sync::atomic::Ordering::Relaxed) == 0 {
-        return;
+    if INTERRUPTS.load(core::sync::atomic::Ordering::Relaxed) != 0 {
+        stop_for_owner();
     }
+}
+
+#[cold]
+fn stop_for_owner() {
     loop {
         let mut k = lock();
         let t = k.current();

@@ -43,12 +43,6 @@ impl UserSlice {
         self.write_as(space, data, Access::UserWrite)
     }
 
-    /// Like `write`, but for a server filling a space it created (loading a
-    /// program's read-only text): the pages need only be present.
-    pub fn fill(&self, space: &AddressSpace, data: &[u8]) -> Result<(), BadUserAddress> {
-        self.write_as(space, data, Access::Fill)
-    }
-
     fn write_as(&self, space: &AddressSpace, data: &[u8], access: Access) -> Result<(), BadUserAddress> {
         let len = data.len().min(self.len);
         chunks(space, self.addr, len, access, |pa, off, n| {
@@ -56,6 +50,34 @@ impl UserSlice {
             unsafe { core::ptr::copy_nonoverlapping(data[off..off + n].as_ptr(), pa, n) }
         })
     }
+}
+
+/// Copies `len` bytes from `src` in `from` to `dst` in `to` (another
+/// space or the same), through the direct map with no buffer between.
+/// Both ranges are checked whole first, so a bad one copies nothing;
+/// `fill`: the destination is a space the caller created, being filled
+/// (a program's read-only text): its pages need only be present.
+pub fn copy(from: &AddressSpace, src: u64, to: &AddressSpace, dst: u64, len: usize, fill: bool) -> Result<(), BadUserAddress> {
+    if len == 0 {
+        // Nothing is touched, so nothing can fault (an empty Vec's
+        // pointer is dangling).
+        return Ok(());
+    }
+    check(from, src, len, Access::Read)?;
+    check(to, dst, len, if fill { Access::Fill } else { Access::UserWrite })?;
+    let mut off = 0;
+    while off < len {
+        let (s, d) = (src + off as u64, dst + off as u64);
+        let n = (PAGE_SIZE - s % PAGE_SIZE).min(PAGE_SIZE - d % PAGE_SIZE).min((len - off) as u64) as usize;
+        let (sp, _) = from.translate(s).ok_or(BadUserAddress)?;
+        let (dp, _) = to.translate(d).ok_or(BadUserAddress)?;
+        // SAFETY: both are direct-map addresses of present user pages with
+        // at least `n` bytes left in them (checked above); `copy` allows
+        // the two to overlap, as they may within one space.
+        unsafe { core::ptr::copy(sp.virt(), dp.virt(), n) };
+        off += n;
+    }
+    Ok(())
 }
 
 /// Checks every page of `[addr, addr+len)` first, then calls `f(direct-map
@@ -68,6 +90,20 @@ enum Access {
 }
 
 fn chunks(space: &AddressSpace, addr: u64, len: usize, access: Access, mut f: impl FnMut(*mut u8, usize, usize)) -> Result<(), BadUserAddress> {
+    check(space, addr, len, access)?;
+    let mut off = 0;
+    while off < len {
+        let va = addr + off as u64;
+        let n = (PAGE_SIZE - va % PAGE_SIZE).min((len - off) as u64) as usize;
+        let (pa, _) = space.translate(va).ok_or(BadUserAddress)?;
+        f(pa.virt(), off, n);
+        off += n;
+    }
+    Ok(())
+}
+
+/// Whether every page of `[addr, addr+len)` allows `access`.
+fn check(space: &AddressSpace, addr: u64, len: usize, access: Access) -> Result<(), BadUserAddress> {
     let need = match access {
         Access::UserWrite => Flags::USER_ACCESSIBLE | Flags::WRITABLE,
         Access::Read | Access::Fill => Flags::USER_ACCESSIBLE,
@@ -80,14 +116,6 @@ fn chunks(space: &AddressSpace, addr: u64, len: usize, access: Access, mut f: im
             return Err(BadUserAddress);
         }
         check += PAGE_SIZE;
-    }
-    let mut off = 0;
-    while off < len {
-        let va = addr + off as u64;
-        let n = (PAGE_SIZE - va % PAGE_SIZE).min((len - off) as u64) as usize;
-        let (pa, _) = space.translate(va).ok_or(BadUserAddress)?;
-        f(pa.virt(), off, n);
-        off += n;
     }
     Ok(())
 }

@@ -12,8 +12,9 @@ use lstar_abi::errno::Errno;
 use lstar_abi::native::Personality;
 use lstar_abi::MessageKind;
 
-/// A kernel handler: the six arguments in, a value or an errno out.
-pub type Handler = fn(&[u64; 6]) -> Result<u64, Errno>;
+/// A kernel handler: the kernel (locked) and the six arguments in, a value
+/// or an errno out.
+pub type Handler = fn(&mut task::Kernel, &[u64; 6]) -> Result<u64, Errno>;
 
 /// What a table row says.
 #[derive(Clone, Copy)]
@@ -98,57 +99,49 @@ fn route(rax: u64) -> (Route, &'static str, u64) {
 }
 
 /// Entered from the assembly for the current thread; leaves the result
-/// in its saved RAX (possibly after other threads ran).
+/// in its saved RAX (possibly after other threads ran). One lock for the
+/// whole way, from reading the registers to choosing the next thread.
 pub fn dispatch() {
-    let (personality, nr, args) = {
-        let mut k = task::lock();
-        let t = k.current();
-        let personality = t.personality;
-        let r = t.regs();
-        (personality, r.orig_rax, r.args())
-    };
+    let mut k = task::lock();
+    let t = k.current();
+    let personality = t.personality;
+    let r = t.regs();
+    let (nr, args) = (r.orig_rax, r.args());
     match personality {
-        Personality::Native => native::dispatch(nr, args),
-        Personality::Linux => linux(nr, args),
+        Personality::Native => native::dispatch(k, nr, args),
+        Personality::Linux => linux(k, nr, args),
     }
     task::exit_work();
 }
 
-fn set_result(value: u64) {
-    task::lock().current().regs().rax = value;
-}
-
-fn result() -> u64 {
-    task::lock().current().regs().rax
-}
-
-fn linux(nr: u64, args: [u64; 6]) {
+fn linux(mut k: task::Guard, nr: u64, args: [u64; 6]) {
     let (route, name, number) = route(nr);
     crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Dispatch);
     match route {
         Route::None => {
-            set_result(Errno::ENOSYS.to_ret());
+            k.current().regs().rax = Errno::ENOSYS.to_ret();
+            drop(k);
             warn_unrouted(nr, name);
             trace::line(nr, name, &args, Errno::ENOSYS.to_ret(), "-");
         }
         Route::Kernel(handler) => {
-            let ret = match handler(&args) {
-                Ok(v) => v,
-                Err(e) => e.to_ret(),
-            };
-            set_result(ret);
+            let ret = handler(&mut k, &args).unwrap_or_else(Errno::to_ret);
+            k.current().regs().rax = ret;
+            drop(k);
             trace::line(nr, name, &args, ret, "kernel");
             task::yield_if_requested();
         }
         Route::Server(server) => {
             // Step 5: forward. The reply lands in this thread's saved RAX
             // while it is switched out.
-            let mut k = task::lock();
             match k.send_current(server as usize, Outgoing { kind: MessageKind::Syscall, nr: number, args }) {
                 Some(sw) => sw.run(k),
                 None => drop(k),
             }
-            trace::line(nr, name, &args, result(), server.name());
+            if trace::on() {
+                let ret = task::lock().current().regs().rax;
+                trace::line(nr, name, &args, ret, server.name());
+            }
         }
     }
 }

@@ -23,8 +23,7 @@ enum Next {
     Switch(Switch),
 }
 
-pub fn dispatch(nr: u64, a: [u64; 6]) {
-    let mut k = task::lock();
+pub fn dispatch(mut k: Guard, nr: u64, a: [u64; 6]) {
     let next = match NativeCall::try_from(nr) {
         Ok(call) => match call_one(&mut k, call, a) {
             Ok(n) => n,
@@ -341,18 +340,8 @@ fn copy_client(k: &mut Kernel, client: ThreadId, client_addr: u64, local: u64, l
 fn copy_between(k: &Kernel, src: (AsId, u64), dst: (AsId, u64), len: u64, fill: bool) -> NResult {
     let s = &k.spaces.get(&src.0).ok_or(Errno::ESRCH)?.tables;
     let d = &k.spaces.get(&dst.0).ok_or(Errno::ESRCH)?.tables;
-    let whole_src = UserSlice::new(src.1, len).map_err(|_| Errno::EFAULT)?;
-    let whole_dst = UserSlice::new(dst.1, len).map_err(|_| Errno::EFAULT)?;
-    let mut buf = [0u8; PAGE_SIZE as usize];
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(PAGE_SIZE);
-        let from = UserSlice { addr: whole_src.addr + done, len: n as usize };
-        let to = UserSlice { addr: whole_dst.addr + done, len: n as usize };
-        from.read(s, &mut buf[..n as usize]).map_err(|_| Errno::EFAULT)?;
-        if fill { to.fill(d, &buf[..n as usize]) } else { to.write(d, &buf[..n as usize]) }.map_err(|_| Errno::EFAULT)?;
-        done += n;
-    }
+    let n = UserSlice::new(src.1, len).and(UserSlice::new(dst.1, len)).map_err(|_| Errno::EFAULT)?.len;
+    crate::mm::user::copy(s, src.1, d, dst.1, n, fill).map_err(|_| Errno::EFAULT)?;
     Ok(len)
 }
 

@@ -8,10 +8,21 @@ use lstar_abi::errno::Errno;
 /// out of the kernel lock.
 pub static ON: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
+/// Whether `--trace` is on.
+#[inline(always)]
+pub fn on() -> bool {
+    ON.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+#[inline(always)]
 pub fn line(nr: u64, name: &str, args: &[u64; 6], ret: u64, handler: &str) {
-    if !ON.load(core::sync::atomic::Ordering::Relaxed) {
-        return;
+    if on() {
+        print_line(nr, name, args, ret, handler);
     }
+}
+
+#[cold]
+fn print_line(nr: u64, name: &str, args: &[u64; 6], ret: u64, handler: &str) {
     let tid = task::lock().current().id;
     let result = ResultFmt(ret);
     if name.is_empty() {

@@ -272,6 +272,7 @@ const CASES: &[Case] = &[
     Case::new("abi_ioctl", "abi_ioctl", Check::Differential),
     Case::new("abi_futex", "abi_futex", Check::Differential),
     Case::new("abi_futex_requeue", "abi_futex_requeue", Check::Differential),
+    Case::new("abi_thread_signals", "abi_thread_signals", Check::Differential),
     Case::new("abi_mremap", "abi_mremap", Check::Differential),
     Case::new("abi_sigsuspend", "abi_sigsuspend", Check::Differential),
     Case::new("abi_nofile_limit", "abi_nofile_limit", Check::Differential),

@@ -2,10 +2,15 @@
 //! rt_sigreturn, kill/tkill/tgkill, sigaltstack, process groups for kill,
 //! and delivery.
 //!
-//! A signal is delivered when its target's thread waits on this server: at
-//! the reply to one of its syscalls, at a fault, or, for a thread that is
-//! running or blocked elsewhere, at the `Interrupted` stop the kernel makes
-//! on its next return to user mode (`mem::interrupt`).
+//! As on Linux, dispositions and the signals sent to a process as a whole
+//! belong to the process; the mask, the signals sent to one thread and the
+//! alternate stack belong to each thread (see docs/architecture.md,
+//! "Signals").
+//!
+//! A signal is delivered when a thread that does not block it waits on
+//! this server: at the reply to one of its syscalls, at a fault, or, for a
+//! thread that is running or blocked elsewhere, at the `Interrupted` stop
+//! the kernel makes on its next return to user mode (`mem::interrupt`).
 
 use super::*;
 use proc_server::signal::{self as sig, Action, Info};

@@ -217,8 +217,7 @@ const CASES: &[Case] = &[
     Case::busybox("proc_busybox", &["sh", "-c", PROC_BUSYBOX], Check::Expect(proc_busybox)),
     // Small differential programs, one group of calls and its errors each
     // (tests/programs/abi_*.c). Those where Lstar still differs from Linux
-    // wait outside this table until it is fixed: abi_mmap_shared,
-    // abi_futex_requeue.
+    // wait outside this table until it is fixed: abi_mmap_shared.
     Case::new("abi_rw_edge", "abi_rw_edge", Check::Differential),
     Case::new("abi_lseek", "abi_lseek", Check::Differential),
     Case::new("abi_pread", "abi_pread", Check::Differential),
@@ -272,6 +271,8 @@ const CASES: &[Case] = &[
     Case::new("abi_fsync", "abi_fsync", Check::Differential),
     Case::new("abi_ioctl", "abi_ioctl", Check::Differential),
     Case::new("abi_futex", "abi_futex", Check::Differential),
+    Case::new("abi_futex_requeue", "abi_futex_requeue", Check::Differential),
+    Case::new("abi_thread_signals", "abi_thread_signals", Check::Differential),
     Case::new("abi_mremap", "abi_mremap", Check::Differential),
     Case::new("abi_sigsuspend", "abi_sigsuspend", Check::Differential),
     Case::new("abi_nofile_limit", "abi_nofile_limit", Check::Differential),

@@ -128,12 +128,14 @@ impl Procs {
         Ok(woken + moved)
     }
 
-    /// A futex wait of `pid` that a signal ends (EINTR); its thread.
-    pub(crate) fn interrupt_futex(&mut self, pid: u32) -> Option<ThreadId> {
-        let i = self.futexes.iter().position(|w| w.pid == pid)?;
-        let w = self.futexes.remove(i);
-        self.remove_sleeper(w.thread);
-        Some(w.thread)
+    /// Ends `thread`'s futex wait for a signal; whether it had a timeout
+    /// (Linux restarts an untimed wait under SA_RESTART, not a timed one).
+    pub(crate) fn interrupt_futex(&mut self, thread: ThreadId) -> Option<bool> {
+        let i = self.futexes.iter().position(|w| w.thread == thread)?;
+        self.futexes.remove(i);
+        let timed = self.sleepers.iter().any(|s| s.thread == thread);
+        self.remove_sleeper(thread);
+        Some(timed)
     }
 
     /// A futex wait timed out.

@@ -37,7 +37,7 @@ const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 
 /// A thread of a process, as Linux sees it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Thread {
     /// Its Linux thread id (the pid for the first thread).
     tid: u32,
@@ -45,6 +45,8 @@ struct Thread {
     /// set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when
     /// the thread ends.
     clear_child_tid: u64,
+    /// Its signal mask, the signals sent to it alone, its sigaltstack.
+    sig: signals::ThreadSig,
 }
 
 /// A Linux process: an address space and its threads.
@@ -53,7 +55,7 @@ struct Process {
     ppid: u32,
     space: Space,
     threads: BTreeMap<ThreadId, Thread>,
-    /// The first thread: where signals for the process go while it lives.
+    /// The first thread: the one a signal for the process goes to first.
     main: ThreadId,
     name: String,
     brk_start: u64,
@@ -64,6 +66,7 @@ struct Process {
     ended: Option<Termination>,
     pgid: u32,
     sid: u32,
+    /// Dispositions and the signals sent to the process as a whole.
     sig: signals::SigState,
     limits: [(u64, u64); 16],
     /// Stopped by SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU: its threads that reach
@@ -303,7 +306,7 @@ impl Procs {
         }
         self.by_thread.insert(thread, pid);
         let mut threads = BTreeMap::new();
-        threads.insert(thread, Thread { tid: pid, fs_base: 0, clear_child_tid: 0 });
+        threads.insert(thread, Thread { tid: pid, fs_base: 0, clear_child_tid: 0, sig: signals::ThreadSig::default() });
         self.procs.insert(
             pid,
             Process {
@@ -402,9 +405,9 @@ impl Procs {
             nr::TIME => return ret(self.time(client, a[0])),
             nr::NANOSLEEP => return self.sleep(msg.client, pid, 1, 0, a[0], a[1]),
             nr::CLOCK_NANOSLEEP => return self.sleep(msg.client, pid, a[0], a[1], a[2], a[3]),
-            nr::KILL => return ret(self.kill(pid, a[0] as i32, a[1])),
-            nr::TKILL => return ret(self.tgkill(pid, None, a[0] as i32, a[1])),
-            nr::TGKILL => return ret(self.tgkill(pid, Some(a[0] as i32), a[1] as i32, a[2])),
+            nr::KILL => return ret(self.kill(msg.client, pid, a[0] as i32, a[1])),
+            nr::TKILL => return ret(self.tgkill(msg.client, pid, None, a[0] as i32, a[1])),
+            nr::TGKILL => return ret(self.tgkill(msg.client, pid, Some(a[0] as i32), a[1] as i32, a[2])),
             nr::SETPGID => return ret(self.setpgid(pid, a[0] as i32, a[1] as i32)),
             nr::GETPGID => return ret(self.getpgid(pid, a[0] as i32)),
             nr::GETPGRP => return ret(self.getpgid(pid, 0)),
@@ -461,7 +464,7 @@ impl Procs {
                     return Err(Errno::ESRCH);
                 }
                 for pid in members {
-                    self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), 0);
+                    self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), None);
                 }
                 Ok(0)
             }
@@ -473,7 +476,7 @@ impl Procs {
                 if !self.procs.get(&pid).is_some_and(|p| p.ended.is_none()) {
                     return Err(Errno::ESRCH);
                 }
-                self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), 0);
+                self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), None);
                 Ok(0)
             }
             _ => Err(Errno::ENOSYS),
@@ -540,6 +543,7 @@ impl Procs {
         let child = self.next_pid;
         let (name, brk_start, brk) = (parent.name.clone(), parent.brk_start, parent.brk);
         let (pgid, sid, sigstate, limits) = (parent.pgid, parent.sid, parent.sig.forked(), parent.limits);
+        let thread_sig = parent.threads[&caller].sig.forked();
         // The file server learns of the child before the child can run: its
         // first call there must find its descriptors.
         if let Some(fs) = self.fs {
@@ -565,6 +569,7 @@ impl Procs {
         c.brk = brk;
         let t = c.threads.get_mut(&thread).expect("just added");
         t.fs_base = fs_base;
+        t.sig = thread_sig;
         c.pgid = pgid;
         c.sid = sid;
         c.sig = sigstate;
@@ -650,6 +655,7 @@ impl Procs {
     fn new_thread(&mut self, pid: u32, caller: ThreadId, stack: u64, tls: Option<u64>, clear: u64) -> Result<u32, Errno> {
         let p = &self.procs[&pid];
         let fs_base = tls.unwrap_or(p.threads[&caller].fs_base);
+        let sig = p.threads[&caller].sig.cloned();
         let thread = mem::clone_thread(caller, p.space, stack, fs_base, pid as u64)?;
         let tid = self.next_pid;
         self.next_pid += 1;
@@ -658,7 +664,7 @@ impl Procs {
         }
         self.by_thread.insert(thread, pid);
         let p = self.procs.get_mut(&pid).expect("caller's process");
-        p.threads.insert(thread, Thread { tid, fs_base, clear_child_tid: clear });
+        p.threads.insert(thread, Thread { tid, fs_base, clear_child_tid: clear, sig });
         Ok(tid)
     }
 
@@ -676,6 +682,11 @@ impl Procs {
             p.main = *p.threads.keys().next().expect("another thread lives");
         }
         self.by_thread.remove(&thread);
+        self.forget_waits(thread);
+        // What was sent to the process and left for this thread goes to
+        // another; what was sent to this thread alone is lost with it.
+        let shared = self.procs[&pid].sig.shared.bits;
+        self.retarget(pid, shared, thread);
         self.cleared_tid(pid, t.clear_child_tid);
         if let Err(e) = mem::kill(thread) {
             println!("proc: cannot end thread {thread}: {}", e.text());
@@ -885,9 +896,11 @@ impl Procs {
             let main = p.threads.get_mut(&caller).expect("caller's thread");
             main.fs_base = 0;
             main.clear_child_tid = 0;
+            main.sig.altstack = signal::AltStack::NONE;
             p.main = caller;
-            for t in &others {
-                self.by_thread.remove(t);
+            for &t in &others {
+                self.by_thread.remove(&t);
+                self.forget_waits(t);
             }
             let borrowed = self.borrows_space(pid);
             let p = self.procs.get_mut(&pid).expect("caller's process exists");
@@ -954,11 +967,13 @@ impl Procs {
         let Some(&pid) = self.by_thread.get(&msg.client) else { return Outcome::NoReply };
         let p = self.procs.get_mut(&pid).expect("a thread's process exists");
         let a = p.sig.actions[signo as usize - 1];
-        let caught = a.handler != signal::SIG_DFL && a.handler != signal::SIG_IGN && p.sig.blocked & signal::bit(signo) == 0;
+        let Some(t) = p.threads.get_mut(&msg.client) else { return Outcome::NoReply };
+        let caught = a.handler != signal::SIG_DFL && a.handler != signal::SIG_IGN && t.sig.blocked & signal::bit(signo) == 0;
         if caught {
-            // A fault's signal is never merged into one already pending.
-            p.sig.discard(signal::bit(signo));
-            p.sig.post(info);
+            // A fault's signal is the faulting thread's, and never merged
+            // into one already pending.
+            t.sig.pending.discard(signal::bit(signo));
+            t.sig.pending.post(info);
             return self.finish(pid, msg.client, None);
         }
         println!(
@@ -1034,14 +1049,14 @@ impl Procs {
         if chld.is_none_or(|a| a.handler == signal::SIG_IGN || a.flags & SA_NOCLDWAIT != 0) {
             self.procs.remove(&pid);
             if chld.is_some_and(|a| a.handler != signal::SIG_IGN) {
-                self.send(ppid, info, 0);
+                self.send(ppid, info, None);
             }
             self.answer_childless(ppid);
             return;
         }
         // A waiting parent gets the status now.
         self.answer_parent(ppid, pid, Waiter::wants_exits);
-        self.send(ppid, info, 0);
+        self.send(ppid, info, None);
     }
 
     /// Parent `ppid` waiting in wait4/waitid when none of the children it

@@ -2,44 +2,111 @@
 //! rt_sigreturn, kill/tkill/tgkill, sigaltstack, process groups for kill,
 //! and delivery.
 //!
-//! A signal is delivered when its target's thread waits on this server: at
-//! the reply to one of its syscalls, at a fault, or, for a thread that is
-//! running or blocked elsewhere, at the `Interrupted` stop the kernel makes
-//! on its next return to user mode (`mem::interrupt`).
+//! As on Linux, dispositions and the signals sent to a process as a whole
+//! belong to the process; the mask, the signals sent to one thread and the
+//! alternate stack belong to each thread (see docs/architecture.md,
+//! "Signals").
+//!
+//! A signal is delivered when a thread that does not block it waits on
+//! this server: at the reply to one of its syscalls, at a fault, or, for a
+//! thread that is running or blocked elsewhere, at the `Interrupted` stop
+//! the kernel makes on its next return to user mode (`mem::interrupt`).
 
 use super::*;
 use proc_server::signal::{self as sig, Action, Info};
 
-/// Per-process signal state.
-#[derive(Clone, Debug)]
-pub(crate) struct SigState {
-    pub actions: [Action; sig::NSIG as usize],
-    pub blocked: u64,
+/// Signals sent and not yet taken: a process's shared set (kill,
+/// sigqueue, SIGCHLD) or one thread's own (tkill, tgkill, faults).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pending {
     /// One bit per signal with an instance in `queue`.
-    pub pending: u64,
+    pub bits: u64,
     /// What is pending, in the order it was sent: at most one instance of
     /// a standard signal, every instance of a real-time one.
     queue: Vec<Info>,
-    /// sigaltstack's stack (size 0: none).
-    pub altstack: sig::AltStack,
-    /// rt_sigsuspend's caller mask, restored when the handler returns.
-    pub saved_mask: Option<u64>,
+}
+
+/// Real-time signal instances one pending set may hold at once (Linux
+/// counts them against RLIMIT_SIGPENDING; this bounds the memory too).
+const MAX_QUEUED: usize = 4096;
+
+impl Pending {
+    /// Makes `info` pending. A standard signal already pending absorbs it
+    /// (the first one's siginfo stays); a real-time one queues, up to a
+    /// limit, past which it is refused (false).
+    pub fn post(&mut self, info: Info) -> bool {
+        let bit = sig::bit(info.signo);
+        if info.signo < sig::SIGRTMIN && self.bits & bit != 0 {
+            return true;
+        }
+        if info.signo >= sig::SIGRTMIN && self.full() {
+            return false;
+        }
+        self.queue.push(info);
+        self.bits |= bit;
+        true
+    }
+
+    /// Whether a real-time signal would be refused.
+    fn full(&self) -> bool {
+        self.queue.len() >= MAX_QUEUED
+    }
+
+    /// Takes the first pending instance of `signo`.
+    pub fn take(&mut self, signo: u8) -> Info {
+        let Some(i) = self.queue.iter().position(|q| q.signo == signo) else {
+            self.bits &= !sig::bit(signo);
+            return Info { signo, ..Info::default() };
+        };
+        let info = self.queue.remove(i);
+        if !self.queue.iter().any(|q| q.signo == signo) {
+            self.bits &= !sig::bit(signo);
+        }
+        info
+    }
+
+    /// Forgets every pending instance of the signals in `set`.
+    pub fn discard(&mut self, set: u64) {
+        self.queue.retain(|q| sig::bit(q.signo) & set == 0);
+        self.bits &= !set;
+    }
+
+    /// The pending signal in `set` to take first: a fault's, else the
+    /// lowest-numbered one.
+    pub fn next_in(&self, set: u64) -> Option<u8> {
+        let ready = self.bits & set;
+        let pick = if ready & sig::SYNCHRONOUS != 0 { ready & sig::SYNCHRONOUS } else { ready };
+        (pick != 0).then(|| pick.trailing_zeros() as u8 + 1)
+    }
+}
+
+/// Takes the signal in `set` a thread with pending set `own` runs next:
+/// its own signals first, then the process's, as Linux dequeues them.
+fn take_next(own: &mut Pending, shared: &mut Pending, set: u64) -> Option<Info> {
+    if let Some(signo) = own.next_in(set) {
+        return Some(own.take(signo));
+    }
+    shared.next_in(set).map(|signo| shared.take(signo))
+}
+
+/// Per-process signal state: what each signal does, and what was sent to
+/// the process as a whole.
+#[derive(Clone, Debug)]
+pub(crate) struct SigState {
+    pub actions: [Action; sig::NSIG as usize],
+    pub shared: Pending,
 }
 
 impl Default for SigState {
     fn default() -> Self {
-        SigState { actions: [Action::default(); 64], blocked: 0, pending: 0, queue: Vec::new(), altstack: sig::AltStack::default(), saved_mask: None }
+        SigState { actions: [Action::default(); 64], shared: Pending::default() }
     }
 }
 
-/// Real-time signal instances a process may have queued at once (Linux
-/// counts them against RLIMIT_SIGPENDING; this bounds the memory too).
-const MAX_QUEUED: usize = 4096;
-
 impl SigState {
-    /// What a child inherits at fork: dispositions and mask, nothing pending.
+    /// What a child inherits at fork: the dispositions, nothing pending.
     pub fn forked(&self) -> SigState {
-        SigState { actions: self.actions, blocked: self.blocked, altstack: self.altstack, ..SigState::default() }
+        SigState { actions: self.actions, ..SigState::default() }
     }
 
     /// execve: caught signals go back to their default; ignored stay so.
@@ -49,68 +116,65 @@ impl SigState {
                 *a = Action::default();
             }
         }
-        self.altstack = sig::AltStack::default();
     }
 
     fn action(&self, signo: u8) -> Action {
         self.actions[signo as usize - 1]
     }
 
-    /// Makes `info` pending. A standard signal already pending absorbs it
-    /// (the first one's siginfo stays); a real-time one queues, up to a
-    /// limit, past which it is refused (false).
-    pub fn post(&mut self, info: Info) -> bool {
-        let bit = sig::bit(info.signo);
-        if info.signo < sig::SIGRTMIN && self.pending & bit != 0 {
-            return true;
-        }
-        if info.signo >= sig::SIGRTMIN && self.queue.len() >= MAX_QUEUED {
-            return false;
-        }
-        self.queue.push(info);
-        self.pending |= bit;
-        true
-    }
-
-    /// Takes the first pending instance of `signo`.
-    pub fn take(&mut self, signo: u8) -> Info {
-        let Some(i) = self.queue.iter().position(|q| q.signo == signo) else {
-            self.pending &= !sig::bit(signo);
-            return Info { signo, ..Info::default() };
-        };
-        let info = self.queue.remove(i);
-        if !self.queue.iter().any(|q| q.signo == signo) {
-            self.pending &= !sig::bit(signo);
-        }
-        info
-    }
-
-    /// Forgets every pending instance of the signals in `set`.
-    pub fn discard(&mut self, set: u64) {
-        self.queue.retain(|q| sig::bit(q.signo) & set == 0);
-        self.pending &= !set;
-    }
-
-    /// The pending signal in `set` to take first: a fault's, else the
-    /// lowest-numbered one.
-    pub fn next_in(&self, set: u64) -> Option<u8> {
-        let ready = self.pending & set;
-        let pick = if ready & sig::SYNCHRONOUS != 0 { ready & sig::SYNCHRONOUS } else { ready };
-        (pick != 0).then(|| pick.trailing_zeros() as u8 + 1)
-    }
-
-    /// Whether `signo` would do anything if delivered now (so it is worth
-    /// interrupting its target for).
+    /// Whether `signo`'s disposition would do anything if it were
+    /// delivered now (so it is worth interrupting a thread for).
     fn matters(&self, signo: u8) -> bool {
         let a = self.action(signo);
         if signo == sig::SIGKILL {
             return true;
         }
-        if a.handler == sig::SIG_IGN || self.blocked & sig::bit(signo) != 0 {
+        if a.handler == sig::SIG_IGN {
             return false;
         }
         // SIGCONT's continuing is done when it is sent (`send`).
         a.handler != sig::SIG_DFL || !matches!(sig::default_action(signo), sig::Default::Ignore | sig::Default::Continue)
+    }
+}
+
+/// Per-thread signal state, as Linux keeps it per task: the mask, the
+/// signals sent to this thread alone, and the alternate stack.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ThreadSig {
+    pub blocked: u64,
+    pub pending: Pending,
+    /// sigaltstack's stack (size 0: none).
+    pub altstack: sig::AltStack,
+    /// rt_sigsuspend's caller mask, restored when the handler returns.
+    pub saved_mask: Option<u64>,
+}
+
+impl ThreadSig {
+    /// A thread that clone starts: its creator's mask, no alternate stack.
+    pub fn cloned(&self) -> ThreadSig {
+        ThreadSig { blocked: self.blocked, ..ThreadSig::default() }
+    }
+
+    /// The one thread of a forked child: the caller's mask and alternate
+    /// stack, nothing pending.
+    pub fn forked(&self) -> ThreadSig {
+        ThreadSig { blocked: self.blocked, altstack: self.altstack, ..ThreadSig::default() }
+    }
+}
+
+impl Process {
+    /// Forgets the pending instances of `set`, the process's and every
+    /// thread's.
+    fn discard_everywhere(&mut self, set: u64) {
+        self.sig.shared.discard(set);
+        for t in self.threads.values_mut() {
+            t.sig.pending.discard(set);
+        }
+    }
+
+    /// The signals pending for `thread`: its own and the process's.
+    fn pending_for(&self, thread: ThreadId) -> u64 {
+        self.sig.shared.bits | self.threads.get(&thread).map_or(0, |t| t.sig.pending.bits)
     }
 }
 
@@ -155,12 +219,13 @@ impl Procs {
             // pending of it, blocked or not (SIG_DFL too, for a signal
             // whose default is to do nothing).
             if sig::ignored_by(new.handler, signo) {
-                p.sig.discard(sig::bit(signo));
+                p.discard_everywhere(sig::bit(signo));
             }
         }
         Ok(0)
     }
 
+    /// rt_sigprocmask(2): the calling thread's mask only.
     pub(crate) fn rt_sigprocmask(&mut self, client: Client, pid: u32, a: [u64; 6]) -> Result<u64, Errno> {
         const SIG_BLOCK: u64 = 0;
         const SIG_UNBLOCK: u64 = 1;
@@ -169,7 +234,8 @@ impl Procs {
         if size != SIGSET_SIZE {
             return Err(Errno::EINVAL);
         }
-        let old = self.procs[&pid].sig.blocked;
+        let thread = client.0;
+        let old = self.procs[&pid].threads[&thread].sig.blocked;
         let new = if set != 0 {
             let mut b = [0u8; 8];
             client.read(set, &mut b)?;
@@ -187,24 +253,32 @@ impl Procs {
             client.write(oset, &old.to_le_bytes())?;
         }
         if let Some(new) = new {
-            self.procs.get_mut(&pid).expect("caller exists").sig.blocked = new & !sig::UNBLOCKABLE;
+            let new = new & !sig::UNBLOCKABLE;
+            let p = self.procs.get_mut(&pid).expect("caller exists");
+            p.threads.get_mut(&thread).expect("caller's thread").sig.blocked = new;
+            // What the process was sent and this thread now blocks goes
+            // to a thread that takes it, as Linux passes it on.
+            let passed = p.sig.shared.bits & new & !old;
+            self.retarget(pid, passed, thread);
         }
         Ok(0)
     }
 
-    /// rt_sigpending: a size up to the kernel's own is accepted, and that
+    /// rt_sigpending: what is pending for the calling thread (its own and
+    /// the process's) and blocked; a size up to the kernel's own is accepted, and that
     /// many bytes of the set are written.
     pub(crate) fn rt_sigpending(&mut self, client: Client, pid: u32, set: u64, size: u64) -> Result<u64, Errno> {
         if size > SIGSET_SIZE {
             return Err(Errno::EINVAL);
         }
-        let s = &self.procs[&pid].sig;
-        client.write(set, &(s.pending & s.blocked).to_le_bytes()[..size as usize])?;
+        let p = &self.procs[&pid];
+        let blocked = p.threads[&client.0].sig.blocked;
+        client.write(set, &(p.pending_for(client.0) & blocked).to_le_bytes()[..size as usize])?;
         Ok(0)
     }
 
-    /// sigaltstack(2): the old stack is reported only if the call
-    /// succeeds; SS_ONSTACK says the caller runs on it.
+    /// sigaltstack(2), the calling thread's: the old stack is reported
+    /// only if the call succeeds; SS_ONSTACK says the caller runs on it.
     pub(crate) fn sigaltstack(&mut self, client: Client, pid: u32, ss: u64, old: u64) -> Result<u64, Errno> {
         let new = if ss != 0 {
             let mut b = [0u8; 24];
@@ -214,10 +288,10 @@ impl Procs {
             None
         };
         let rsp = mem::get_context(client.0)?.regs.rsp;
-        let p = self.procs.get_mut(&pid).expect("caller exists");
-        let cur = p.sig.altstack;
+        let t = self.procs.get_mut(&pid).expect("caller exists").threads.get_mut(&client.0).expect("caller's thread");
+        let cur = t.sig.altstack;
         if let Some((sp, flags, size)) = new {
-            p.sig.altstack = cur.change(rsp, sp, flags, size)?;
+            t.sig.altstack = cur.change(rsp, sp, flags, size)?;
         }
         if old != 0 {
             client.write(old, &cur.to_bytes(rsp))?;
@@ -225,8 +299,8 @@ impl Procs {
         Ok(0)
     }
 
-    /// rt_sigsuspend (and pause, with `mask` None): wait with a temporary
-    /// mask until a signal runs a handler or ends the process; returns
+    /// rt_sigsuspend (and pause, with `mask` None): the calling thread
+    /// waits with a temporary mask until a signal runs a handler or ends the process; returns
     /// EINTR, never restarted.
     pub(crate) fn suspend(&mut self, thread: ThreadId, pid: u32, mask: Option<(u64, u64)>) -> Outcome {
         if let Some((ptr, size)) = mask {
@@ -237,12 +311,12 @@ impl Procs {
             if let Err(e) = Client(thread).read(ptr, &mut b) {
                 return Outcome::Reply(e.to_ret());
             }
-            let p = self.procs.get_mut(&pid).expect("caller exists");
-            p.sig.saved_mask = Some(p.sig.blocked);
-            p.sig.blocked = u64::from_le_bytes(b) & !sig::UNBLOCKABLE;
+            let t = self.procs.get_mut(&pid).expect("caller exists").threads.get_mut(&thread).expect("caller's thread");
+            t.sig.saved_mask = Some(t.sig.blocked);
+            t.sig.blocked = u64::from_le_bytes(b) & !sig::UNBLOCKABLE;
         }
         let p = &self.procs[&pid];
-        let ready = p.sig.pending & !p.sig.blocked;
+        let ready = p.pending_for(thread) & !p.threads[&thread].sig.blocked;
         if (1..=sig::NSIG).any(|s| ready & sig::bit(s) != 0 && p.sig.matters(s)) {
             return self.finish_interrupted(pid, thread, false);
         }
@@ -263,13 +337,13 @@ impl Procs {
                 client.read(fp, &mut ctx.fpu)?;
             }
             mem::set_context(thread, &ctx)?;
-            let p = self.procs.get_mut(&pid).expect("caller exists");
-            p.sig.blocked = mask & !sig::UNBLOCKABLE;
+            let t = self.procs.get_mut(&pid).expect("caller exists").threads.get_mut(&thread).ok_or(Errno::ESRCH)?;
+            t.sig.blocked = mask & !sig::UNBLOCKABLE;
             // The alternate stack as the interrupted code had it (this
             // re-arms an SS_AUTODISARM one); a refused change is ignored.
             let (sp, flags, size) = sig::AltStack::parse(&sig::uc_stack(&uc));
-            if let Ok(stack) = p.sig.altstack.change(ctx.regs.rsp, sp, flags, size) {
-                p.sig.altstack = stack;
+            if let Ok(stack) = t.sig.altstack.change(ctx.regs.rsp, sp, flags, size) {
+                t.sig.altstack = stack;
             }
             Ok(ctx.regs.rax)
         })();
@@ -284,10 +358,11 @@ impl Procs {
         }
     }
 
-    /// kill(2): pid > 0 one process, 0 the caller's group, -1 every process
-    /// but pid 1 and the caller, < -1 the group -pid. As on Linux, the
-    /// processes are found before the signal number is checked.
-    pub(crate) fn kill(&mut self, from: u32, target: i32, signo: u64) -> Result<u64, Errno> {
+    /// kill(2) from `thread` of process `from`: pid > 0 one process, 0 the
+    /// caller's group, -1 every process but pid 1 and the caller, < -1 the
+    /// group -pid. As on Linux, the processes are found before the signal
+    /// number is checked.
+    pub(crate) fn kill(&mut self, thread: ThreadId, from: u32, target: i32, signo: u64) -> Result<u64, Errno> {
         if target == i32::MIN {
             return Err(Errno::ESRCH); // -INT_MIN names no group
         }
@@ -309,16 +384,16 @@ impl Procs {
         let signo = valid_signal(signo)?;
         if let Some(signo) = signo {
             for pid in targets {
-                self.send(pid, Info::sent(signo, sig::SI_USER, from), from);
+                self.send(pid, Info::sent(signo, sig::SI_USER, from), Some(thread));
             }
         }
         Ok(0)
     }
 
-    /// tkill(2) (`tgid` None) and tgkill(2): ids must be positive; the
-    /// thread must exist (in thread group `tgid`) before the signal is
-    /// checked.
-    pub(crate) fn tgkill(&mut self, from: u32, tgid: Option<i32>, tid: i32, signo: u64) -> Result<u64, Errno> {
+    /// tkill(2) (`tgid` None) and tgkill(2) from `thread` of process
+    /// `from`: ids must be positive; the thread must exist (in thread group
+    /// `tgid`) before the signal is checked. The signal is that thread's.
+    pub(crate) fn tgkill(&mut self, thread: ThreadId, from: u32, tgid: Option<i32>, tid: i32, signo: u64) -> Result<u64, Errno> {
         if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
             return Err(Errno::EINVAL);
         }
@@ -327,9 +402,17 @@ impl Procs {
             return Err(Errno::ESRCH);
         }
         if let Some(signo) = valid_signal(signo)? {
-            self.send(pid, Info::sent(signo, sig::SI_TKILL, from), from);
+            // A process that ended but is not reaped has no threads left.
+            if let Some(to) = self.thread_of(pid, tid as u32) {
+                self.send_thread(pid, to, Info::sent(signo, sig::SI_TKILL, from), Some(thread));
+            }
         }
         Ok(0)
+    }
+
+    /// The thread of `pid` whose Linux id is `tid`.
+    fn thread_of(&self, pid: u32, tid: u32) -> Option<ThreadId> {
+        self.procs.get(&pid)?.threads.iter().find(|(_, t)| t.tid == tid).map(|(&id, _)| id)
     }
 
     /// The process whose thread has Linux id `tid` (a process that ended
@@ -351,7 +434,7 @@ impl Procs {
         let info = Info::from_user(signo as u8, &b);
         let my_tid = self.procs[&from].threads.get(&client.0).map_or(from, |t| t.tid) as i32;
         let impersonates = info.code >= 0 || info.code == sig::SI_TKILL;
-        let pid = match tid {
+        let (pid, to) = match tid {
             Some(tid) => {
                 if tgid <= 0 || tid <= 0 {
                     return Err(Errno::EINVAL);
@@ -360,7 +443,7 @@ impl Procs {
                     return Err(Errno::EPERM);
                 }
                 match self.thread_group(tid as u32) {
-                    Some(pid) if pid == tgid as u32 => pid,
+                    Some(pid) if pid == tgid as u32 => (pid, self.thread_of(pid, tid as u32)),
                     _ => return Err(Errno::ESRCH),
                 }
             }
@@ -369,7 +452,7 @@ impl Procs {
                     return Err(Errno::EPERM);
                 }
                 match u32::try_from(tgid) {
-                    Ok(pid) if self.procs.contains_key(&pid) => pid,
+                    Ok(pid) if self.procs.contains_key(&pid) => (pid, None),
                     _ => return Err(Errno::ESRCH),
                 }
             }
@@ -377,11 +460,20 @@ impl Procs {
         let Some(signo) = valid_signal(signo)? else { return Ok(0) };
         let info = Info { signo, ..info };
         let p = self.procs.get(&pid).expect("found above");
+        let queue = match to {
+            Some(t) => p.threads.get(&t).map(|t| &t.sig.pending),
+            None => Some(&p.sig.shared),
+        };
         // A real-time signal that cannot be queued is refused, not lost.
-        if signo >= sig::SIGRTMIN && p.ended.is_none() && p.sig.queue.len() >= MAX_QUEUED {
+        if signo >= sig::SIGRTMIN && p.ended.is_none() && queue.is_some_and(|q| q.full()) {
             return Err(Errno::EAGAIN);
         }
-        self.send(pid, info, from);
+        match to {
+            Some(to) => self.send_thread(pid, to, info, Some(client.0)),
+            None if tid.is_none() => self.send(pid, info, Some(client.0)),
+            // A thread of a process that ended but is not reaped.
+            None => {}
+        }
         Ok(0)
     }
 
@@ -404,9 +496,9 @@ impl Procs {
             Ok(v) => v,
             Err(e) => return Outcome::Reply(e.to_ret()),
         };
-        let p = self.procs.get_mut(&pid).expect("caller exists");
-        if let Some(signo) = p.sig.next_in(set) {
-            let info = p.sig.take(signo);
+        let Some(p) = self.procs.get_mut(&pid) else { return Outcome::NoReply };
+        let Some(t) = p.threads.get_mut(&thread) else { return Outcome::NoReply };
+        if let Some(info) = take_next(&mut t.sig.pending, &mut p.sig.shared, set) {
             return Outcome::Reply(give_siginfo(client, info_ptr, info));
         }
         let deadline = match timeout {
@@ -442,35 +534,57 @@ impl Procs {
         self.arm_timer();
     }
 
-    /// A signal just made pending in `pid`: a thread of it waiting in
-    /// rt_sigtimedwait for that signal takes it (true).
-    fn answer_sigwaiter(&mut self, pid: u32, signo: u8) -> bool {
-        let Some(i) = self.sigwaiters.iter().position(|w| w.pid == pid && w.set & sig::bit(signo) != 0) else { return false };
+    /// The set `thread` waits for in rt_sigtimedwait (0 if it does not).
+    /// Linux unblocks it for the wait, so a signal sent to the process
+    /// can be routed to the waiting thread.
+    fn sigwait_set(&self, thread: ThreadId) -> u64 {
+        self.sigwaiters.iter().find(|w| w.thread == thread).map_or(0, |w| w.set)
+    }
+
+    /// `signo` was just made pending for `thread` (or its process): if the
+    /// thread waits for it in rt_sigtimedwait, it takes it there (true).
+    fn answer_sigwaiter(&mut self, pid: u32, thread: ThreadId, signo: u8) -> bool {
+        let Some(i) = self.sigwaiters.iter().position(|w| w.thread == thread && w.set & sig::bit(signo) != 0) else { return false };
         let w = self.sigwaiters.remove(i);
         if w.deadline.is_some() {
             self.arm_timer();
         }
-        let info = self.procs.get_mut(&pid).expect("a waiter's process exists").sig.take(signo);
+        let Some(p) = self.procs.get_mut(&pid) else { return true };
+        let Some(t) = p.threads.get_mut(&thread) else { return true };
+        let Some(info) = take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)) else { return false };
         let value = give_siginfo(Client(w.thread), w.info_ptr, info);
         let out = self.finish(pid, w.thread, Some(value));
         reply_to(w.thread, out);
         true
     }
 
-    /// A handled signal ends `pid`'s rt_sigtimedwait, if it is in one.
-    fn interrupt_sigwait(&mut self, pid: u32) -> Option<ThreadId> {
-        let i = self.sigwaiters.iter().position(|w| w.pid == pid)?;
+    /// A handled signal ends `thread`'s rt_sigtimedwait, if it is in one.
+    fn interrupt_sigwait(&mut self, thread: ThreadId) -> bool {
+        let Some(i) = self.sigwaiters.iter().position(|w| w.thread == thread) else { return false };
         let w = self.sigwaiters.remove(i);
         if w.deadline.is_some() {
             self.arm_timer();
         }
-        Some(w.thread)
+        true
     }
 
-    /// Marks a signal pending and makes sure its target stops to take it.
-    /// `caller` is the process whose syscall is being handled (it takes
-    /// its signals at the reply).
-    pub(crate) fn send(&mut self, pid: u32, info: Info, caller: u32) {
+    /// A signal for process `pid` as a whole (kill, sigqueue, SIGCHLD, the
+    /// terminal's): any of its threads that does not block it may take it.
+    /// `caller` is the thread whose syscall is being handled, if any (it
+    /// takes its signals at the reply).
+    pub(crate) fn send(&mut self, pid: u32, info: Info, caller: Option<ThreadId>) {
+        self.post_signal(pid, None, info, caller);
+    }
+
+    /// A signal for one thread of `pid` (tkill, tgkill,
+    /// rt_tgsigqueueinfo): only that thread takes it.
+    pub(crate) fn send_thread(&mut self, pid: u32, thread: ThreadId, info: Info, caller: Option<ThreadId>) {
+        self.post_signal(pid, Some(thread), info, caller);
+    }
+
+    /// Marks a signal pending, for thread `to` or the whole process, and
+    /// makes sure a thread stops to take it.
+    fn post_signal(&mut self, pid: u32, to: Option<ThreadId>, info: Info, caller: Option<ThreadId>) {
         let Some(p) = self.procs.get_mut(&pid) else { return };
         if p.ended.is_some() {
             return;
@@ -480,12 +594,12 @@ impl Procs {
         // SIGCONT continues a stopped process whatever its disposition, and
         // cancels pending stops; a stop signal cancels a pending SIGCONT.
         if info.signo == sig::SIGCONT {
-            p.sig.discard(STOPS);
+            p.discard_everywhere(STOPS);
             if p.stopped.is_some() {
                 self.resume(pid);
             }
         } else if bit & STOPS != 0 {
-            p.sig.discard(sig::bit(sig::SIGCONT));
+            p.discard_everywhere(sig::bit(sig::SIGCONT));
         }
         let Some(p) = self.procs.get_mut(&pid) else { return };
         // A stopped process takes nothing but SIGCONT and SIGKILL, and
@@ -494,49 +608,109 @@ impl Procs {
             self.end(pid, Termination::Signaled(sig::SIGKILL));
             return;
         }
-        // An ignored signal is discarded when sent, unless blocked (the
-        // disposition may change before it is unblocked), as on Linux.
+        // An ignored signal is discarded when sent, unless its target
+        // blocks it (the disposition may change before it is unblocked),
+        // as on Linux; for a process, the target is its main thread.
         let ignored = sig::ignored_by(p.sig.action(info.signo).handler, info.signo);
-        let waited = self.sigwaiters.iter().any(|w| w.pid == pid && w.set & bit != 0);
-        let Some(p) = self.procs.get_mut(&pid) else { return };
-        if ignored && p.sig.blocked & bit == 0 {
+        let target = to.unwrap_or(p.main);
+        let Some(t) = p.threads.get_mut(&target) else { return };
+        if ignored && t.sig.blocked & bit == 0 {
             return;
         }
-        if !p.sig.post(info) {
-            return;
-        }
-        if waited && self.answer_sigwaiter(pid, info.signo) {
-            return;
-        }
-        let Some(p) = self.procs.get_mut(&pid) else { return };
-        if pid == caller || !p.sig.matters(info.signo) {
-            return;
-        }
-        let thread = p.main;
-        // A thread held here ends its wait with EINTR (only wait4 restarts
-        // under SA_RESTART; a sleep, futex wait or sigsuspend never does).
-        let held = if let Some(i) = self.suspended.iter().position(|&(sp, _)| sp == pid) {
-            Some((self.suspended.remove(i).1, false))
-        } else if let Some(sleeper) = self.interrupt_sleep(pid) {
-            Some((sleeper, false))
-        } else if let Some(waiter) = self.interrupt_futex(pid) {
-            Some((waiter, false))
-        } else if let Some(waiter) = self.interrupt_sigwait(pid) {
-            Some((waiter, false))
-        } else {
-            self.waiters.remove(&pid).map(|w| (w.thread, true))
+        let queued = match to {
+            Some(_) => t.sig.pending.post(info),
+            None => p.sig.shared.post(info),
         };
-        if let Some((held, restartable)) = held {
-            let out = self.finish_interrupted(pid, held, restartable);
-            reply_to(held, out);
-        } else if let Err(e) = mem::interrupt(thread) {
-            println!("proc: cannot interrupt pid {pid}: {}", e.text());
+        if queued {
+            self.wake(pid, to, info.signo, caller);
         }
+    }
+
+    /// `signo` is pending for thread `to` (None: for process `pid`): a
+    /// thread waiting for it in rt_sigtimedwait takes it; else the thread
+    /// that should run it is made to stop and take it, unless that is
+    /// `caller`, which takes it at its reply.
+    fn wake(&mut self, pid: u32, to: Option<ThreadId>, signo: u8, caller: Option<ThreadId>) {
+        let Some(target) = to.or_else(|| self.pick_thread(pid, signo, caller)) else { return };
+        if self.answer_sigwaiter(pid, target, signo) {
+            return;
+        }
+        let Some(p) = self.procs.get(&pid) else { return };
+        let Some(t) = p.threads.get(&target) else { return };
+        if t.sig.blocked & sig::bit(signo) != 0 || !p.sig.matters(signo) || Some(target) == caller {
+            return;
+        }
+        self.interrupt_thread(pid, target);
+    }
+
+    /// The thread that takes a signal sent to process `pid`, as Linux
+    /// chooses: the main thread if it does not block it, else the calling
+    /// thread, else the first that does not (None: all block it; it waits
+    /// in the process's set until one unblocks it).
+    fn pick_thread(&self, pid: u32, signo: u8, caller: Option<ThreadId>) -> Option<ThreadId> {
+        let p = self.procs.get(&pid)?;
+        let bit = sig::bit(signo);
+        let open = |id: ThreadId| p.threads.get(&id).is_some_and(|t| t.sig.blocked & !self.sigwait_set(id) & bit == 0);
+        if open(p.main) {
+            return Some(p.main);
+        }
+        if let Some(c) = caller.filter(|&c| open(c)) {
+            return Some(c);
+        }
+        p.threads.keys().copied().find(|&id| open(id))
+    }
+
+    /// Signals of `set` pending for process `pid` that thread `from` no
+    /// longer takes (it blocked them, or ended) go to another thread.
+    pub(crate) fn retarget(&mut self, pid: u32, set: u64, from: ThreadId) {
+        for signo in 1..=sig::NSIG {
+            if set & sig::bit(signo) != 0 {
+                self.wake(pid, None, signo, Some(from));
+            }
+        }
+    }
+
+    /// Ends the wait of `thread` (held here) for a signal: EINTR, or a
+    /// restart under SA_RESTART for the waits Linux restarts (wait4 and
+    /// an untimed futex wait; a sleep, a timed futex wait, sigsuspend and
+    /// sigtimedwait never are). A thread not held here is interrupted on
+    /// its way back to user mode.
+    fn interrupt_thread(&mut self, pid: u32, thread: ThreadId) {
+        let restartable = if let Some(i) = self.suspended.iter().position(|&(_, t)| t == thread) {
+            self.suspended.remove(i);
+            Some(false)
+        } else if self.interrupt_sleep(thread) {
+            Some(false)
+        } else if let Some(timed) = self.interrupt_futex(thread) {
+            Some(!timed)
+        } else if self.interrupt_sigwait(thread) {
+            Some(false)
+        } else if self.waiters.get(&pid).is_some_and(|w| w.thread == thread) {
+            self.waiters.remove(&pid);
+            Some(true)
+        } else {
+            None
+        };
+        if let Some(restartable) = restartable {
+            let out = self.finish_interrupted(pid, thread, restartable);
+            reply_to(thread, out);
+        } else if let Err(e) = mem::interrupt(thread) {
+            println!("proc: cannot interrupt thread {thread} of pid {pid}: {}", e.text());
+        }
+    }
+
+    /// Forgets whatever wait `thread` was in here (it is ending).
+    pub(crate) fn forget_waits(&mut self, thread: ThreadId) {
+        self.suspended.retain(|&(_, t)| t != thread);
+        self.sigwaiters.retain(|w| w.thread != thread);
+        self.futexes.retain(|w| w.thread != thread);
+        self.remove_sleeper(thread);
     }
 
     /// Whether SIGKILL is pending for `pid` (it ends even a stopped process).
     pub(crate) fn kill_pending(&self, pid: u32) -> bool {
-        self.procs.get(&pid).is_some_and(|p| p.sig.pending & sig::bit(sig::SIGKILL) != 0)
+        let kill = sig::bit(sig::SIGKILL);
+        self.procs.get(&pid).is_some_and(|p| p.sig.shared.bits & kill != 0 || p.threads.values().any(|t| t.sig.pending.bits & kill != 0))
     }
 
     /// A stop signal's default action: the process stops; `thread` (which
@@ -554,7 +728,7 @@ impl Procs {
         self.job_event(pid, super::JobEvent::Stopped(signo));
         if !self.nocldstop(ppid) {
             let info = Info::child(sig::CLD_STOPPED, pid, signo as i32);
-            self.send(ppid, info, 0);
+            self.send(ppid, info, None);
         }
     }
 
@@ -576,7 +750,7 @@ impl Procs {
         self.job_event(pid, super::JobEvent::Continued);
         if !self.nocldstop(ppid) {
             let info = Info::child(sig::CLD_CONTINUED, pid, sig::SIGCONT as i32);
-            self.send(ppid, info, 0);
+            self.send(ppid, info, None);
         }
     }
 
@@ -614,7 +788,8 @@ impl Procs {
         self.finish_with(pid, thread, Some(Errno::EINTR.to_ret()), restartable)
     }
 
-    /// Delivers what is pending and unblocked, then answers `thread`. Each
+    /// Delivers what is pending for `thread` (its own signals and its
+    /// process's) and not blocked by it, then answers it. Each
     /// signal with a handler gets a frame; the next one's frame goes on top
     /// of it (so it runs first), as Linux does before returning to user
     /// mode, until none is left that the handlers' masks let through.
@@ -625,11 +800,14 @@ impl Procs {
             if p.ended.is_some() {
                 return Outcome::NoReply;
             }
-            let Some(signo) = p.sig.next_in(!p.sig.blocked | sig::UNBLOCKABLE) else {
+            // A thread that ended meanwhile (execve ended the others) gets
+            // no reply.
+            let Some(t) = p.threads.get_mut(&thread) else { return Outcome::NoReply };
+            let Some(info) = take_next(&mut t.sig.pending, &mut p.sig.shared, !t.sig.blocked | sig::UNBLOCKABLE) else {
                 // After a frame, the handler starts with RAX = 0.
                 return Outcome::Reply(if framed { 0 } else { result.unwrap_or(0) });
             };
-            let info = p.sig.take(signo);
+            let signo = info.signo;
             let action = p.sig.action(signo);
             if signo == sig::SIGKILL || action.handler == sig::SIG_DFL {
                 match sig::default_action(signo) {
@@ -661,6 +839,7 @@ impl Procs {
     #[allow(clippy::too_many_arguments)] // the delivery's whole context
     fn run_handler(&mut self, pid: u32, thread: ThreadId, signo: u8, action: Action, info: Info, result: Option<u64>, restartable: bool) -> Result<(), Errno> {
         let p = self.procs.get_mut(&pid).expect("checked by the caller");
+        let t = &mut p.threads.get_mut(&thread).expect("checked by the caller").sig;
         let mut ctx = mem::get_context(thread)?;
         if let Some(v) = result {
             ctx.regs.rax = v;
@@ -678,21 +857,21 @@ impl Procs {
         }
         // SA_ONSTACK moves to the alternate stack unless already on it
         // (judged below the red zone, as Linux does).
-        let alt = p.sig.altstack;
+        let alt = t.altstack;
         let on_alt = (action.flags & sig::SA_ONSTACK != 0 && alt.flags_at(ctx.regs.rsp.wrapping_sub(128)) & !sig::SS_AUTODISARM == 0).then_some(alt.sp + alt.size);
         // After rt_sigsuspend, the handler returns to the caller's own mask.
-        let restore = p.sig.saved_mask.take().unwrap_or(p.sig.blocked);
+        let restore = t.saved_mask.take().unwrap_or(t.blocked);
         let frame = sig::build_frame(&ctx, &action, info, restore, on_alt, alt.saved_bytes());
         Client(thread).write(frame.addr, &frame.bytes)?;
         mem::set_context(thread, &frame.handler)?;
         if alt.flags & sig::SS_AUTODISARM != 0 {
-            p.sig.altstack = sig::AltStack::NONE;
+            t.altstack = sig::AltStack::NONE;
         }
         let mut block = action.mask;
         if action.flags & sig::SA_NODEFER == 0 {
             block |= sig::bit(signo);
         }
-        p.sig.blocked = (p.sig.blocked | block) & !sig::UNBLOCKABLE;
+        t.blocked = (t.blocked | block) & !sig::UNBLOCKABLE;
         if action.flags & sig::SA_RESETHAND != 0 {
             p.sig.actions[signo as usize - 1] = Action::default();
         }

@@ -214,10 +214,10 @@ impl Procs {
         self.arm_timer();
     }
 
-    /// A signal for a sleeping process ends its sleep early with EINTR;
-    /// a relative sleep learns, at its `rem`, how much was left.
-    pub(crate) fn interrupt_sleep(&mut self, pid: u32) -> Option<ThreadId> {
-        let i = self.sleepers.iter().position(|s| s.pid == pid && !s.futex)?;
+    /// A signal for a sleeping thread ends its sleep early with EINTR
+    /// (true); a relative sleep learns, at its `rem`, how much was left.
+    pub(crate) fn interrupt_sleep(&mut self, thread: ThreadId) -> bool {
+        let Some(i) = self.sleepers.iter().position(|s| s.thread == thread && !s.futex) else { return false };
         let s = self.sleepers.remove(i);
         self.arm_timer();
         if s.rem != 0 {
@@ -225,6 +225,6 @@ impl Procs {
             // A bad `rem` is the caller's loss: the sleep still ends.
             let _ = Client(s.thread).write(s.rem, &timespec(left));
         }
-        Some(s.thread)
+        true
     }
 }

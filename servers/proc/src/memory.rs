@@ -5,7 +5,6 @@
 use super::*;
 
 const MAP_SHARED: u64 = 0x01;
-const MAP_PRIVATE: u64 = 0x02;
 const MAP_SHARED_VALIDATE: u64 = 0x03;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
@@ -46,63 +45,105 @@ impl Process {
     }
 
     /// mmap(2): anonymous mappings, private or shared (shared ones keep
-    /// their frames shared with the process's forks), and private file
+    /// their frames shared with the process's forks); private file
     /// mappings (a copy of the file's bytes, read through the file server;
-    /// beyond the file's end the pages are zero). Shared file mappings are
-    /// not served yet.
+    /// beyond the file's end the pages are zero); shared file mappings
+    /// (the file server's own pages of the file, granted into the space:
+    /// D28); and /dev/zero, which is anonymous memory either way. The
+    /// errors come in Linux's order, and none unmaps anything.
     #[allow(clippy::too_many_arguments)] // mmap's own argument list, and where the file is
     pub(crate) fn mmap(&mut self, addr: u64, len: u64, prot_bits: u64, flags: u64, fd: i32, offset: u64, fs: Option<u64>) -> Result<u64, Errno> {
-        let kind = flags & MAP_SHARED_VALIDATE;
-        if len == 0 || kind == 0 || offset % PAGE != 0 || prot_bits & !PROT_ALL != 0 {
+        if offset % PAGE != 0 {
             return Err(Errno::EINVAL);
         }
-        let file = flags & MAP_ANONYMOUS == 0;
-        if file && (fd < 0 || fs.is_none()) {
-            return Err(Errno::EBADF);
-        }
-        if file {
-            // The descriptor's errors come first (EBADF, EACCES, ENODEV for
-            // what cannot be mapped), before anything is unmapped.
-            let mut probe = [0u8; 0];
-            read_fd(fs.expect("checked"), self.pid, fd, offset, &mut probe)?;
-            if kind != MAP_PRIVATE {
-                return Err(Errno::ENODEV); // shared file mappings: not yet
-            }
+        let file = if flags & MAP_ANONYMOUS == 0 {
+            let fs = fs.ok_or(Errno::EBADF)?;
+            let fd = u32::try_from(fd).map_err(|_| Errno::EBADF)?;
+            Some((fs, fd, map_info(fs, self.pid, fd)?))
+        } else {
+            None
+        };
+        let kind = flags & MAP_SHARED_VALIDATE;
+        if len == 0 || prot_bits & !PROT_ALL != 0 {
+            return Err(Errno::EINVAL);
         }
         let len = pages(len)?;
-        let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
-        let at = if fixed {
+        let at = self.place(addr, len, flags)?;
+        if kind == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let shared = kind & MAP_SHARED != 0;
+        let backing = match file {
+            None => Backing::Anon,
+            Some((fs, fd, info)) => file_backing(info, shared, prot_bits).map(|k| (k, fs, fd))?.into(),
+        };
+        if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+            for (s, e) in self.map.remove(at, at + len) {
+                self.space.unmap(s, e - s)?;
+            }
+        }
+        match backing {
+            Backing::Anon => self.map_fresh(at, len, prot_bits, shared).map_err(no_room)?,
+            Backing::Private(fs, fd) => {
+                self.map_fresh(at, len, prot_bits, false).map_err(no_room)?;
+                if let Err(e) = self.copy_file(fs, fd, offset, at, len) {
+                    self.unmap_new(at, len);
+                    return Err(e);
+                }
+            }
+            Backing::Shared(fs, fd) => {
+                let req = lstar_abi::fs::FdMap { pid: self.pid.into(), fd: fd.into(), offset, space: self.space.0, addr: at, len, prot: prot_bits };
+                let bytes = req.to_bytes();
+                libsys::call(fs, lstar_abi::fs::MAP_SHARED, [bytes.as_ptr() as u64, 0, 0, 0]).map_err(no_room)?;
+                // Past what the file server mapped (the file's last page)
+                // the range stays empty, recorded as the mapping's.
+                self.map.insert_vma(proc_server::vm::Vma { start: at, end: at + len, prot: prot_bits, shared: true });
+            }
+        }
+        Ok(at)
+    }
+
+    /// Where a new mapping of `len` bytes goes: at `addr` for MAP_FIXED
+    /// (whatever is there goes when it is mapped) and MAP_FIXED_NOREPLACE
+    /// (`EEXIST` if taken), else at the hint if it is free, else the
+    /// highest free gap.
+    fn place(&self, addr: u64, len: u64, flags: u64) -> Result<u64, Errno> {
+        if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
             if addr % PAGE != 0 || addr.checked_add(len).is_none_or(|e| e > STACK_TOP) {
                 return Err(Errno::EINVAL);
             }
             if flags & MAP_FIXED_NOREPLACE != 0 && !self.map.is_free(addr, addr + len) {
                 return Err(Errno::EEXIST);
             }
-            for (s, e) in self.map.remove(addr, addr + len) {
-                self.space.unmap(s, e - s)?;
-            }
-            addr
-        } else if addr != 0 && addr % PAGE == 0 && addr >= self.brk_start + BRK_ROOM && addr.checked_add(len).is_some_and(|e| e <= MMAP_TOP) && self.map.is_free(addr, addr + len) {
-            addr // the hint is free: take it
-        } else {
-            self.map.free_below(len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)?
-        };
-        let shared = !file && kind & MAP_SHARED != 0;
-        self.map_fresh(at, len, prot_bits, shared).map_err(|e| if e == Errno::EEXIST { Errno::ENOMEM } else { e })?;
-        if file {
-            let mut buf = alloc::vec![0u8; 64 * 1024];
-            let mut done = 0u64;
-            while done < len {
-                let want = (len - done).min(buf.len() as u64) as usize;
-                let n = read_fd(fs.expect("checked"), self.pid, fd, offset + done, &mut buf[..want])?;
-                if n == 0 {
-                    break;
-                }
-                self.space.write(at + done, &buf[..n])?;
-                done += n as u64;
-            }
+            return Ok(addr);
         }
-        Ok(at)
+        if addr != 0 && addr % PAGE == 0 && addr >= self.brk_start + BRK_ROOM && addr.checked_add(len).is_some_and(|e| e <= MMAP_TOP) && self.map.is_free(addr, addr + len) {
+            return Ok(addr); // the hint is free: take it
+        }
+        self.map.free_below(len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)
+    }
+
+    /// Fills the fresh private mapping at `[at, at+len)` with the file's
+    /// bytes from `offset`; past the file's end it stays zero.
+    fn copy_file(&mut self, fs: u64, fd: u32, offset: u64, at: u64, len: u64) -> Result<(), Errno> {
+        let mut buf = alloc::vec![0u8; 64 * 1024];
+        let mut done = 0u64;
+        while done < len {
+            let want = (len - done).min(buf.len() as u64) as usize;
+            let n = read_fd(fs, self.pid, fd, offset + done, &mut buf[..want])?;
+            if n == 0 {
+                break;
+            }
+            self.space.write(at + done, &buf[..n])?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Takes back a mapping that failed half way.
+    fn unmap_new(&mut self, at: u64, len: u64) {
+        self.map.remove(at, at + len);
+        let _ = self.space.unmap(at, len);
     }
 
     /// Maps fresh zeroed pages at `[at, at+len)` and records them; `shared`
@@ -222,8 +263,66 @@ impl Process {
     }
 }
 
+/// What a new mapping is made of.
+enum Backing {
+    /// Fresh zeroed pages (MAP_ANONYMOUS, /dev/zero).
+    Anon,
+    /// A copy of a file (file server endpoint, descriptor).
+    Private(u64, u32),
+    /// The file's own pages, from the file server.
+    Shared(u64, u32),
+}
+
+/// How a descriptor's mapping is made, as MAP_INFO describes it.
+enum FileKind {
+    Zero,
+    Private,
+    Shared,
+}
+
+impl From<(FileKind, u64, u32)> for Backing {
+    fn from((kind, fs, fd): (FileKind, u64, u32)) -> Backing {
+        match kind {
+            FileKind::Zero => Backing::Anon,
+            FileKind::Private => Backing::Private(fs, fd),
+            FileKind::Shared => Backing::Shared(fs, fd),
+        }
+    }
+}
+
+/// mmap's checks of the descriptor, in Linux's order: a shared writable
+/// mapping needs it open for writing, every mapping needs it open for
+/// reading (EACCES), and only some files can be mapped at all (ENODEV).
+fn file_backing(info: u64, shared: bool, prot_bits: u64) -> Result<FileKind, Errno> {
+    use lstar_abi::fs::map_info;
+    if shared && prot_bits & prot::WRITE != 0 && info & map_info::WRITE == 0 {
+        return Err(Errno::EACCES);
+    }
+    if info & map_info::READ == 0 {
+        return Err(Errno::EACCES);
+    }
+    match info & map_info::KIND_MASK {
+        map_info::KIND_ZERO => Ok(FileKind::Zero),
+        map_info::KIND_FILE if shared => Ok(FileKind::Shared),
+        map_info::KIND_FILE => Ok(FileKind::Private),
+        _ => Err(Errno::ENODEV),
+    }
+}
+
+/// A space with no room left at an address the map had free is out of
+/// memory, as far as the program can tell.
+fn no_room(e: Errno) -> Errno {
+    if e == Errno::EEXIST { Errno::ENOMEM } else { e }
+}
+
+/// How `pid`'s descriptor `fd` can be mapped (MAP_INFO): a
+/// lstar_abi::fs::map_info word.
+fn map_info(fs: u64, pid: u32, fd: u32) -> Result<u64, Errno> {
+    libsys::call(fs, lstar_abi::fs::MAP_INFO, [pid.into(), fd.into(), 0, 0])
+}
+
 /// Reads part of `pid`'s open file `fd` through the file server (READ_FD).
-fn read_fd(fs: u64, pid: u32, fd: i32, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+fn read_fd(fs: u64, pid: u32, fd: u32, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     let req = lstar_abi::fs::FdRead { pid: pid as u64, fd: fd as u64, offset, buf: buf.as_mut_ptr() as u64, buf_len: buf.len() as u64 }.to_request();
     let bytes = req.to_bytes();
     libsys::call(fs, lstar_abi::fs::READ_FD, [bytes.as_ptr() as u64, 0, 0, 0]).map(|n| n as usize)

@@ -44,20 +44,19 @@ impl SharedMem {
         self.imp.len.next_multiple_of(PAGE_SIZE as usize)
     }
 
-    /// Makes it `len` bytes long: what it grows by reads as zero, and so
-    /// does the rest of the last page when it shrinks. `ENOMEM` when no
-    /// frame or no address space is left (it keeps its old length then).
+    /// Makes it `len` bytes long. New pages are zero; cutting it zeroes
+    /// the rest of its new last page, as Linux's truncate does to a file's
+    /// page. Growing within the last page keeps what is there: zero,
+    /// unless a mapping stored past the end (which Linux's tmpfs keeps
+    /// too). `ENOMEM` when no frame or no address space is left (it keeps
+    /// its old length then).
     pub fn resize(&mut self, len: usize) -> Result<(), Errno> {
         let old = self.imp.len;
         if len > old {
             self.imp.grow(len)?;
-            // The old last page's tail is zero already unless a mapping
-            // wrote there; what the file grows by must read as zero.
-            let tail_end = len.min(old.next_multiple_of(PAGE_SIZE as usize));
-            self.imp.bytes_mut()[old..tail_end].fill(0);
         } else if len < old {
-            let tail_end = old.min(len.next_multiple_of(PAGE_SIZE as usize));
-            self.imp.bytes_mut()[len..tail_end].fill(0);
+            let page_end = len.next_multiple_of(PAGE_SIZE as usize).min(self.capacity());
+            self.imp.bytes_mut()[len..page_end].fill(0);
             self.imp.shrink(len);
         }
         Ok(())
@@ -269,6 +268,12 @@ mod tests {
         assert_eq!(m.bytes(), b"0123");
         m.resize(8).unwrap();
         assert_eq!(m.bytes(), b"0123\0\0\0\0");
+        // A cut clears the rest of its new last page.
+        m.resize(5000).unwrap();
+        m.bytes_mut()[100] = b'x';
+        m.resize(4).unwrap();
+        m.resize(200).unwrap();
+        assert_eq!(m.bytes()[100], 0);
         assert_eq!(m.capacity(), 4096);
         m.resize(5000).unwrap();
         assert_eq!(m.capacity(), 8192);

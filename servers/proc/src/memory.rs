@@ -75,7 +75,7 @@ impl Process {
         let shared = kind & MAP_SHARED != 0;
         let backing = match file {
             None => Backing::Anon,
-            Some((fs, fd, info)) => file_backing(info, shared, prot_bits).map(|k| (k, fs, fd))?.into(),
+            Some((fs, fd, info)) => file_backing(info, shared, prot_bits, fs, fd)?,
         };
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
             for (s, e) in self.map.remove(at, at + len) {
@@ -86,18 +86,28 @@ impl Process {
             Backing::Anon => self.map_fresh(at, len, prot_bits, shared).map_err(no_room)?,
             Backing::Private(fs, fd) => {
                 self.map_fresh(at, len, prot_bits, false).map_err(no_room)?;
-                if let Err(e) = self.copy_file(fs, fd, offset, at, len) {
-                    self.unmap_new(at, len);
-                    return Err(e);
+                match self.copy_file(fs, fd, offset, at, len) {
+                    // Pages wholly past the file's end stay recorded but
+                    // empty: touching them is SIGBUS, as on Linux.
+                    Ok(copied) => {
+                        let file_end = copied.next_multiple_of(PAGE);
+                        if file_end < len {
+                            self.space.unmap(at + file_end, len - file_end)?;
+                        }
+                    }
+                    Err(e) => {
+                        self.unmap_new(at, len);
+                        return Err(e);
+                    }
                 }
             }
-            Backing::Shared(fs, fd) => {
+            Backing::Shared { fs, fd, may_write } => {
                 let req = lstar_abi::fs::FdMap { pid: self.pid.into(), fd: fd.into(), offset, space: self.space.0, addr: at, len, prot: prot_bits };
                 let bytes = req.to_bytes();
                 libsys::call(fs, lstar_abi::fs::MAP_SHARED, [bytes.as_ptr() as u64, 0, 0, 0]).map_err(no_room)?;
                 // Past what the file server mapped (the file's last page)
                 // the range stays empty, recorded as the mapping's.
-                self.map.insert_vma(proc_server::vm::Vma { start: at, end: at + len, prot: prot_bits, shared: true });
+                self.map.insert_vma(proc_server::vm::Vma { start: at, end: at + len, prot: prot_bits, shared: true, may_write });
             }
         }
         Ok(at)
@@ -124,8 +134,9 @@ impl Process {
     }
 
     /// Fills the fresh private mapping at `[at, at+len)` with the file's
-    /// bytes from `offset`; past the file's end it stays zero.
-    fn copy_file(&mut self, fs: u64, fd: u32, offset: u64, at: u64, len: u64) -> Result<(), Errno> {
+    /// bytes from `offset`; past the file's end it stays zero. Returns how
+    /// many bytes the file had for it.
+    fn copy_file(&mut self, fs: u64, fd: u32, offset: u64, at: u64, len: u64) -> Result<u64, Errno> {
         let mut buf = alloc::vec![0u8; 64 * 1024];
         let mut done = 0u64;
         while done < len {
@@ -137,7 +148,7 @@ impl Process {
             self.space.write(at + done, &buf[..n])?;
             done += n as u64;
         }
-        Ok(())
+        Ok(done)
     }
 
     /// Takes back a mapping that failed half way.
@@ -154,7 +165,7 @@ impl Process {
         } else {
             self.space.map(at, len, prot_bits)?;
         }
-        self.map.insert_vma(proc_server::vm::Vma { start: at, end: at + len, prot: prot_bits, shared });
+        self.map.insert_vma(proc_server::vm::Vma { start: at, end: at + len, prot: prot_bits, shared, may_write: true });
         Ok(())
     }
 
@@ -179,9 +190,13 @@ impl Process {
         }
         let end = addr.checked_add(pages(len)?).ok_or(Errno::ENOMEM)?;
         let prot_bits = prot_bits & PROT_ALL;
-        if !self.map.protect(addr, end, prot_bits) {
+        if !self.map.covers(addr, end) {
             return Err(Errno::ENOMEM);
         }
+        if prot_bits & prot::WRITE != 0 && self.map.denies_write(addr, end) {
+            return Err(Errno::EACCES);
+        }
+        self.map.protect(addr, end, prot_bits);
         self.space.protect(addr, end - addr, prot_bits)?;
         Ok(0)
     }
@@ -195,12 +210,12 @@ impl Process {
         if !self.map.covers(old, old_end) {
             return Err(Errno::EFAULT);
         }
-        let (prot_bits, shared) = self.map.find(old).map_or((RW, false), |v| (v.prot, v.shared));
+        let (prot_bits, shared, may_write) = self.map.find(old).map_or((RW, false, true), |v| (v.prot, v.shared, v.may_write));
         if flags & MREMAP_FIXED != 0 {
             if new_addr % PAGE != 0 || (new_addr < old_end && old < new_addr + new_len) {
                 return Err(Errno::EINVAL);
             }
-            return self.move_to(old, old_len, new_addr, new_len, prot_bits, shared);
+            return self.move_to(old, old_len, new_addr, new_len, prot_bits, shared, may_write);
         }
         if new_len <= old_len {
             self.munmap(old + new_len, old_len - new_len)?;
@@ -215,12 +230,13 @@ impl Process {
             return Err(Errno::ENOMEM);
         }
         let to = self.map.free_below(new_len, self.brk_start + BRK_ROOM, MMAP_TOP).ok_or(Errno::ENOMEM)?;
-        self.move_to(old, old_len, to, new_len, prot_bits, shared)
+        self.move_to(old, old_len, to, new_len, prot_bits, shared, may_write)
     }
 
     /// Moves `[old, old+old_len)` to `to`, growing it to `new_len` with
     /// fresh pages (or cutting it short), replacing whatever was at `to`.
-    fn move_to(&mut self, old: u64, old_len: u64, to: u64, new_len: u64, prot_bits: u64, shared: bool) -> Result<u64, Errno> {
+    #[allow(clippy::too_many_arguments)] // the range, where it goes, and the mapping's attributes
+    fn move_to(&mut self, old: u64, old_len: u64, to: u64, new_len: u64, prot_bits: u64, shared: bool, may_write: bool) -> Result<u64, Errno> {
         for (s, e) in self.map.remove(to, to + new_len) {
             self.space.unmap(s, e - s)?;
         }
@@ -230,11 +246,43 @@ impl Process {
             self.space.unmap(old + keep, old_len - keep)?;
         }
         self.map.remove(old, old + old_len);
-        self.map.insert_vma(proc_server::vm::Vma { start: to, end: to + keep, prot: prot_bits, shared });
+        self.map.insert_vma(proc_server::vm::Vma { start: to, end: to + keep, prot: prot_bits, shared, may_write });
         if new_len > keep {
             self.map_fresh(to + keep, new_len - keep, prot_bits, shared)?;
         }
         Ok(to)
+    }
+
+    /// msync(2): the checks only. A shared file mapping is the file
+    /// server's own pages of the file (D28), so there is nothing to write
+    /// back.
+    pub(crate) fn msync(&self, addr: u64, len: u64, flags: u64) -> Result<u64, Errno> {
+        const MS_ASYNC: u64 = 1;
+        const MS_INVALIDATE: u64 = 2;
+        const MS_SYNC: u64 = 4;
+        if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || addr % PAGE != 0 || (flags & MS_ASYNC != 0 && flags & MS_SYNC != 0) {
+            return Err(Errno::EINVAL);
+        }
+        let end = pages(len).ok().and_then(|l| addr.checked_add(l)).ok_or(Errno::ENOMEM)?;
+        if end > addr && !self.map.covers(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(0)
+    }
+
+    /// The signal for a page fault at `addr` that a mapping covers but
+    /// the page tables do not: the pages of a file mapping past the end of
+    /// the file, which Linux answers with SIGBUS (BUS_ADRERR). Every other
+    /// recorded page is mapped (PROT_NONE ones too, so their faults are
+    /// protection faults), so `None` leaves the fault to the usual rule.
+    pub(crate) fn bus_error(&self, vector: u64, error: u64, addr: u64) -> Option<signal::Info> {
+        const PAGE_FAULT: u64 = 14;
+        const PF_PRESENT: u64 = 1;
+        const BUS_ADRERR: i32 = 2;
+        if vector != PAGE_FAULT || error & PF_PRESENT != 0 || self.map.find(addr).is_none() {
+            return None;
+        }
+        Some(signal::Info { signo: signal::SIGBUS, code: BUS_ADRERR, pid_or_addr: addr, ..signal::Info::default() })
     }
 
     pub(crate) fn madvise(&mut self, addr: u64, len: u64, advice: u64) -> Result<u64, Errno> {
@@ -267,44 +315,30 @@ impl Process {
 enum Backing {
     /// Fresh zeroed pages (MAP_ANONYMOUS, /dev/zero).
     Anon,
-    /// A copy of a file (file server endpoint, descriptor).
+    /// A copy of a file: the file server's endpoint, the descriptor.
     Private(u64, u32),
-    /// The file's own pages, from the file server.
-    Shared(u64, u32),
+    /// The file's own pages, from the file server; `may_write` when the
+    /// descriptor is open for writing.
+    Shared { fs: u64, fd: u32, may_write: bool },
 }
 
-/// How a descriptor's mapping is made, as MAP_INFO describes it.
-enum FileKind {
-    Zero,
-    Private,
-    Shared,
-}
-
-impl From<(FileKind, u64, u32)> for Backing {
-    fn from((kind, fs, fd): (FileKind, u64, u32)) -> Backing {
-        match kind {
-            FileKind::Zero => Backing::Anon,
-            FileKind::Private => Backing::Private(fs, fd),
-            FileKind::Shared => Backing::Shared(fs, fd),
-        }
-    }
-}
-
-/// mmap's checks of the descriptor, in Linux's order: a shared writable
-/// mapping needs it open for writing, every mapping needs it open for
-/// reading (EACCES), and only some files can be mapped at all (ENODEV).
-fn file_backing(info: u64, shared: bool, prot_bits: u64) -> Result<FileKind, Errno> {
+/// mmap's checks of the descriptor (`info` from MAP_INFO), in Linux's
+/// order: a shared writable mapping needs it open for writing, every
+/// mapping needs it open for reading (EACCES), and only some files can be
+/// mapped at all (ENODEV).
+fn file_backing(info: u64, shared: bool, prot_bits: u64, fs: u64, fd: u32) -> Result<Backing, Errno> {
     use lstar_abi::fs::map_info;
-    if shared && prot_bits & prot::WRITE != 0 && info & map_info::WRITE == 0 {
+    let may_write = info & map_info::WRITE != 0;
+    if shared && prot_bits & prot::WRITE != 0 && !may_write {
         return Err(Errno::EACCES);
     }
     if info & map_info::READ == 0 {
         return Err(Errno::EACCES);
     }
     match info & map_info::KIND_MASK {
-        map_info::KIND_ZERO => Ok(FileKind::Zero),
-        map_info::KIND_FILE if shared => Ok(FileKind::Shared),
-        map_info::KIND_FILE => Ok(FileKind::Private),
+        map_info::KIND_ZERO => Ok(Backing::Anon),
+        map_info::KIND_FILE if shared => Ok(Backing::Shared { fs, fd, may_write }),
+        map_info::KIND_FILE => Ok(Backing::Private(fs, fd)),
         _ => Err(Errno::ENODEV),
     }
 }

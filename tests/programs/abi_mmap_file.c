@@ -138,6 +138,26 @@ int main(void)
 	T(ftruncate(fd, 13));
 	show_file(fd, 13);
 
+	/* A mapped file that outgrows the memory it started in. */
+	static char big[256 * 1024];
+	memset(big, 'b', sizeof big);
+	int g = open("g", O_CREAT | O_RDWR | O_TRUNC, 0644);
+	T(ftruncate(g, 3 * pg));
+	char *m = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, g, 0);
+	T(pwrite(g, big, sizeof big, 3 * pg));
+	m[2 * pg] = 'M';
+	char one = 0;
+	T(pread(g, &one, 1, 2 * pg));
+	printf("  store after growth: %c\n", one);
+	T(pwrite(g, "W", 1, pg));
+	printf("  write after growth: %c\n", m[pg]);
+	T(ftruncate(g, 2 * pg + 1));
+	printf("  cut: %c %d\n", m[2 * pg], m[2 * pg + 1]);
+	close(g);
+	printf("  after close: %c\n", m[pg]);
+	unlink("g");
+	printf("  after unlink: %c\n", m[2 * pg]);
+
 	/* msync. */
 	T(msync(a, pg, MS_SYNC));
 	T(msync(a, 2 * pg, MS_ASYNC));

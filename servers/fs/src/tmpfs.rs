@@ -134,7 +134,7 @@ pub enum Data {
     /// In shared pages of the server's space, from the first time the file
     /// is mapped MAP_SHARED on: the same frames back every such mapping,
     /// so read and write here and loads and stores there see one file
-    /// (D28 in docs/decisions.md).
+    /// (D23 in docs/decisions.md).
     Shared(SharedMem),
 }
 

@@ -1,4 +1,5 @@
-//! A process's memory calls: brk, mmap, munmap, mprotect, mremap, madvise.
+//! A process's memory calls: brk, mmap, munmap, mprotect, mremap, madvise,
+//! msync.
 //! The [`Map`](proc_server::vm::Map) decides; the kernel's address-space
 //! calls carry it out.
 
@@ -49,7 +50,7 @@ impl Process {
     /// mappings (a copy of the file's bytes, read through the file server;
     /// beyond the file's end the pages are zero); shared file mappings
     /// (the file server's own pages of the file, granted into the space:
-    /// D28); and /dev/zero, which is anonymous memory either way. The
+    /// D23); and /dev/zero, which is anonymous memory either way. The
     /// errors come in Linux's order, and none unmaps anything.
     #[allow(clippy::too_many_arguments)] // mmap's own argument list, and where the file is
     pub(crate) fn mmap(&mut self, addr: u64, len: u64, prot_bits: u64, flags: u64, fd: i32, offset: u64, fs: Option<u64>) -> Result<u64, Errno> {
@@ -254,7 +255,7 @@ impl Process {
     }
 
     /// msync(2): the checks only. A shared file mapping is the file
-    /// server's own pages of the file (D28), so there is nothing to write
+    /// server's own pages of the file (D23), so there is nothing to write
     /// back.
     pub(crate) fn msync(&self, addr: u64, len: u64, flags: u64) -> Result<u64, Errno> {
         const MS_ASYNC: u64 = 1;

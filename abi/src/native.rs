@@ -131,8 +131,8 @@ native_calls! {
     /// could make.
     NotifySend = 31,
     /// (as, addr, len, prot): change the rights of mapped pages (PROT_*
-    /// bits; PROT_NONE keeps the pages but denies user access). `-ENOMEM`
-    /// if any page in the range is not mapped, before anything changes.
+    /// bits; PROT_NONE keeps the pages but denies user access). Pages of
+    /// the range that are not mapped stay unmapped.
     AsProtect = 32,
     /// (as, from, to, len): move the pages of `[from, from+len)` to `to`
     /// (frames and rights, no copy; mremap). `to..to+len` must be free;
@@ -150,6 +150,16 @@ native_calls! {
     /// (thread): how long a thread the caller owns has run, in ns (user
     /// and kernel mode together; getrusage, times and the CPU clocks).
     ThreadTime = 37,
+    /// (client, as, addr, local_addr, len, prot): map the caller's own
+    /// [`map::SHARED`] pages at `[local_addr, local_addr+len)` into `as` at
+    /// `addr` with `prot`, as more counted mappings of the same frames
+    /// (MAP_SHARED of a file whose bytes the caller keeps in such pages).
+    /// `as` must be a space created by the space of `client`, a server
+    /// thread awaiting the caller's reply: that server asked for the
+    /// mapping. Checked before anything is mapped: `-EINVAL` for an
+    /// unaligned range or a source page that is not shared, `-EEXIST` if
+    /// a target page is mapped, `-ESRCH` for a wrong client or space.
+    AsGrant = 38,
 }
 
 /// Flags for [`NativeCall::AsMap`].

@@ -29,6 +29,7 @@ pub mod mem;
 pub mod port;
 pub mod random;
 pub mod raw;
+pub mod shared;
 #[cfg(target_os = "none")]
 mod rt;
 

@@ -329,6 +329,21 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// The [`SHARED`] frame mapped at the user page `va`, if it is one.
+    pub fn shared_frame(&self, va: u64) -> Option<PhysAddr> {
+        let (pa, flags) = self.translate(va)?;
+        flags.contains(SHARED).then_some(PhysAddr(pa.0 - va % PAGE_SIZE))
+    }
+
+    /// Maps the [`SHARED`] frame `pa` (found with
+    /// [`AddressSpace::shared_frame`] in another space) at the free user
+    /// page `va` with the rights `flags`, one more counted mapping of it.
+    pub fn map_shared_frame(&mut self, va: u64, pa: PhysAddr, flags: Flags) -> Result<(), MapError> {
+        self.map_frame(va, pa, flags | SHARED)?;
+        share(pa.0);
+        Ok(())
+    }
+
     /// Maps an existing frame (not owned by this space: it is not freed on
     /// unmap) at the user page `va`.
     pub fn map_shared(&mut self, va: u64, pa: PhysAddr, flags: Flags) -> Result<(), MapError> {

@@ -64,6 +64,7 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         NativeCall::AsProtect => ret(as_protect(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsMove => ret(as_move(k, a[0], a[1], a[2], a[3])),
         NativeCall::AsSelf => ret(my_space(k)),
+        NativeCall::AsGrant => ret(as_grant(k, a)),
         NativeCall::MemInfo => {
             k.current().regs().rdi = crate::mm::frame::total_count() as u64;
             Ok(Next::Return(crate::mm::frame::free_count() as u64))
@@ -402,6 +403,44 @@ fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64, map_fla
     Ok(0)
 }
 
+/// AsGrant: `a` = (client, as, addr, local_addr, len, prot). The
+/// caller's shared pages become shared pages of a space belonging to the
+/// server that asked for them (see lstar_abi::native::NativeCall::AsGrant).
+fn as_grant(k: &mut Kernel, a: [u64; 6]) -> NResult {
+    let [client, id, addr, local, len, prot_bits] = a;
+    let me = k.current;
+    let my = my_space(k)?;
+    let asker = match k.thread(client) {
+        Some(t) if t.state == (State::AwaitingReply { server: me }) => t.space.ok_or(Errno::ESRCH)?,
+        _ => return Err(Errno::ESRCH),
+    };
+    match k.spaces.get(&id) {
+        Some(s) if s.owner == Some(asker) && id != my => {}
+        _ => return Err(Errno::ESRCH),
+    }
+    let dst = page_range(addr, len)?;
+    let src = page_range(local, len)?;
+    let mut frames = vec![];
+    for va in src.step_by(PAGE_SIZE as usize) {
+        frames.push(k.spaces[&my].tables.shared_frame(va).ok_or(Errno::EINVAL)?);
+    }
+    let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
+    if dst.clone().step_by(PAGE_SIZE as usize).any(|va| tables.translate(va).is_some()) {
+        return Err(Errno::EEXIST);
+    }
+    let flags = prot_flags(prot_bits);
+    for (i, (va, pa)) in dst.clone().step_by(PAGE_SIZE as usize).zip(frames).enumerate() {
+        if let Err(e) = tables.map_shared_frame(va, pa, flags) {
+            // Out of page-table memory: take back what was granted.
+            for done in dst.clone().step_by(PAGE_SIZE as usize).take(i) {
+                tables.unmap(done);
+            }
+            return Err(map_errno(e));
+        }
+    }
+    Ok(0)
+}
+
 fn as_move(k: &mut Kernel, id: AsId, from: u64, to: u64, len: u64) -> NResult {
     owned_space(k, id)?;
     let src = page_range(from, len)?;
@@ -423,9 +462,9 @@ fn as_protect(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64) -> 
     owned_space(k, id)?;
     let range = page_range(addr, len)?;
     let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
-    if range.clone().step_by(PAGE_SIZE as usize).any(|va| tables.translate(va).is_none()) {
-        return Err(Errno::ENOMEM);
-    }
+    // Holes stay holes: a file mapping leaves the pages past the file's
+    // end unmapped (an access there is SIGBUS), and the process server
+    // has checked the range against its own record.
     let flags = prot_flags(prot_bits);
     for va in range.step_by(PAGE_SIZE as usize) {
         tables.protect(va, flags);

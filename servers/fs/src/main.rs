@@ -157,6 +157,10 @@ impl Env for Kernel {
     fn mem_info(&mut self) -> Option<(u64, u64)> {
         mem::mem_info().ok()
     }
+
+    fn grant(&mut self, mem: &libsys::shared::SharedMem, space: u64, addr: u64, offset: usize, len: usize, prot: u64) -> Result<(), Errno> {
+        mem.grant(self.client.0, space, addr, offset, len, prot)
+    }
 }
 
 impl Host for Kernel {

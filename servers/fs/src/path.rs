@@ -174,7 +174,7 @@ mod tests {
     use super::*;
     use crate::linux::mode::*;
     use crate::tmpfs::Node;
-    use alloc::borrow::Cow;
+    use crate::tmpfs::Data;
     use alloc::format;
 
     /// /a/b/f (file), /a/up -> .., /a/abs -> /a/b, /a/dangling -> nope,
@@ -185,7 +185,7 @@ mod tests {
         let link = |fs: &mut Tmpfs, at, name: &[u8], to: &[u8]| fs.mknod(at, name, S_IFLNK | 0o777, Node::Symlink(to.to_vec())).unwrap();
         let a = dir(&mut fs, ROOT, b"a");
         let b = dir(&mut fs, a, b"b");
-        fs.mknod(b, b"f", S_IFREG | 0o644, Node::File(Cow::Borrowed(b"x"))).unwrap();
+        fs.mknod(b, b"f", S_IFREG | 0o644, Node::File(Data::Borrowed(b"x"))).unwrap();
         link(&mut fs, a, b"up", b"..");
         link(&mut fs, a, b"abs", b"/a/b");
         link(&mut fs, a, b"dangling", b"nope");
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn forty_links_and_no_more() {
         let mut fs = Tmpfs::new();
-        fs.mknod(ROOT, b"l0", S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+        fs.mknod(ROOT, b"l0", S_IFREG | 0o644, Node::File(Data::Borrowed(b""))).unwrap();
         for i in 1..=41 {
             let to = format!("l{}", i - 1);
             fs.mknod(ROOT, format!("l{i}").as_bytes(), S_IFLNK | 0o777, Node::Symlink(to.into_bytes())).unwrap();

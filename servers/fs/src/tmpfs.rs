@@ -13,10 +13,11 @@
 //! marks with it ([`Tmpfs::stamp`]), so a call that changes nothing costs
 //! no clock reading, and every time one call sets is the same.
 
-use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::Cell;
+use core::ops::Deref;
+use libsys::shared::SharedMem;
 use lstar_abi::errno::Errno;
 
 use crate::linux::{makedev, mode::*, Stat, Timespec};
@@ -90,7 +91,7 @@ impl Inode {
 /// What an inode holds.
 pub enum Node {
     /// A regular file's bytes: the initrd's until first written.
-    File(Cow<'static, [u8]>),
+    File(Data),
     Dir(Dir),
     /// A symbolic link's target.
     Symlink(Vec<u8>),
@@ -120,6 +121,42 @@ impl Node {
         match self {
             Node::Pipe(p) | Node::Fifo(p) => Some(*p),
             _ => None,
+        }
+    }
+}
+
+/// A regular file's bytes, in one of three homes.
+pub enum Data {
+    /// Still in the initrd (or none at all): nothing to free.
+    Borrowed(&'static [u8]),
+    /// On the heap: the common case for a file written since boot.
+    Owned(Vec<u8>),
+    /// In shared pages of the server's space, from the first time the file
+    /// is mapped MAP_SHARED on: the same frames back every such mapping,
+    /// so read and write here and loads and stores there see one file
+    /// (D23 in docs/decisions.md).
+    Shared(SharedMem),
+}
+
+impl Deref for Data {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Data::Borrowed(b) => b,
+            Data::Owned(v) => v,
+            Data::Shared(m) => m.bytes(),
+        }
+    }
+}
+
+impl Data {
+    /// Bytes of the data budget it takes (see `Tmpfs::data_limit`).
+    fn held(&self) -> usize {
+        match self {
+            Data::Borrowed(_) => 0,
+            Data::Owned(v) => v.capacity(),
+            Data::Shared(m) => m.capacity(),
         }
     }
 }
@@ -343,7 +380,7 @@ impl Tmpfs {
         for entry in cpio_reader::iter_files(initrd) {
             let mode = entry.mode().bits();
             let done = match mode & S_IFMT {
-                S_IFREG => self.add_path(entry.name(), mode, Node::File(Cow::Borrowed(entry.file()))).map(|_| loaded.files += 1),
+                S_IFREG => self.add_path(entry.name(), mode, Node::File(Data::Borrowed(entry.file()))).map(|_| loaded.files += 1),
                 S_IFDIR => self.add_path(entry.name(), mode, Node::dir()).map(|_| loaded.dirs += 1),
                 S_IFLNK => self.add_path(entry.name(), mode, Node::Symlink(entry.file().to_vec())).map(|_| loaded.symlinks += 1),
                 _ => Err(Errno::EINVAL),
@@ -771,8 +808,8 @@ impl Tmpfs {
     fn maybe_free(&mut self, ino: Ino) {
         let inode = self.inode(ino);
         if inode.nlink == 0 && inode.refs == 0 {
-            if let Node::File(Cow::Owned(v)) = &inode.node {
-                self.data_bytes -= v.capacity();
+            if let Node::File(data) = &inode.node {
+                self.data_bytes -= data.held();
             }
             self.inodes.remove(&ino);
             self.touched.remove(&ino);
@@ -781,20 +818,25 @@ impl Tmpfs {
 
     /// Makes regular file `ino` `len` bytes long, zero-filling what it
     /// grows by. Bytes still in the initrd are copied out first unless the
-    /// file only shrinks; a file cut to nothing gives its memory back.
+    /// file only shrinks; a file cut to nothing gives its memory back
+    /// (unless it is in shared pages, which mappings may still show).
     /// `ENOSPC`, as a full tmpfs says, past the data limit or when the
     /// heap cannot hold the bytes.
     pub fn resize_file(&mut self, ino: Ino, len: usize) -> Result<(), Errno> {
         let (budget_used, limit) = (self.data_bytes, self.data_limit);
         let Node::File(data) = &mut self.inode_mut(ino).node else { return Err(Errno::EINVAL) };
-        let old_cap = match data {
-            Cow::Owned(v) => v.capacity(),
-            Cow::Borrowed(_) => 0,
-        };
+        let old_held = data.held();
+        let others = budget_used - old_held;
         match data {
-            _ if len == 0 => *data = Cow::Borrowed(&[]),
-            Cow::Borrowed(bytes) if len <= bytes.len() => *data = Cow::Borrowed(&bytes[..len]),
-            Cow::Borrowed(bytes) => {
+            Data::Shared(m) => {
+                if others + len.next_multiple_of(4096) > limit {
+                    return Err(Errno::ENOSPC);
+                }
+                m.resize(len).map_err(|_| Errno::ENOSPC)?;
+            }
+            _ if len == 0 => *data = Data::Borrowed(&[]),
+            Data::Borrowed(bytes) if len <= bytes.len() => *data = Data::Borrowed(&bytes[..len]),
+            Data::Borrowed(bytes) => {
                 if budget_used + len > limit {
                     return Err(Errno::ENOSPC);
                 }
@@ -802,31 +844,27 @@ impl Tmpfs {
                 v.try_reserve_exact(len).map_err(|_| Errno::ENOSPC)?;
                 v.extend_from_slice(bytes);
                 v.resize(len, 0);
-                *data = Cow::Owned(v);
+                *data = Data::Owned(v);
             }
-            Cow::Owned(v) if len > v.capacity() => {
+            Data::Owned(v) if len > v.capacity() => {
                 // Room to grow into, as a Vec would take it, when the limit
                 // and the heap allow; else just enough.
                 let roomy = len.max(2 * v.capacity());
-                let others = budget_used - old_cap;
                 let got = others + roomy <= limit && v.try_reserve_exact(roomy - v.len()).is_ok();
                 if !got && (others + len > limit || v.try_reserve_exact(len - v.len()).is_err()) {
                     return Err(Errno::ENOSPC);
                 }
                 v.resize(len, 0);
             }
-            Cow::Owned(v) => {
+            Data::Owned(v) => {
                 v.resize(len, 0);
                 if v.capacity() > 2 * len + 4096 {
                     v.shrink_to_fit();
                 }
             }
         }
-        let new_cap = match data {
-            Cow::Owned(v) => v.capacity(),
-            Cow::Borrowed(_) => 0,
-        };
-        self.data_bytes = self.data_bytes - old_cap + new_cap;
+        let new_held = data.held();
+        self.data_bytes = others + new_held;
         Ok(())
     }
 
@@ -836,7 +874,7 @@ impl Tmpfs {
     pub fn file_bytes_mut(&mut self, ino: Ino) -> Result<&mut [u8], Errno> {
         let inode = self.inodes.get_mut(&ino).expect("a held inode number names a live inode");
         let Node::File(data) = &mut inode.node else { return Err(Errno::EINVAL) };
-        if let Cow::Borrowed(bytes) = *data {
+        if let Data::Borrowed(bytes) = *data {
             if self.data_bytes + bytes.len() > self.data_limit {
                 return Err(Errno::ENOSPC);
             }
@@ -844,11 +882,36 @@ impl Tmpfs {
             v.try_reserve_exact(bytes.len()).map_err(|_| Errno::ENOSPC)?;
             v.extend_from_slice(bytes);
             self.data_bytes += v.capacity();
-            *data = Cow::Owned(v);
+            *data = Data::Owned(v);
         }
         match data {
-            Cow::Owned(v) => Ok(v.as_mut_slice()),
-            Cow::Borrowed(_) => unreachable!("made owned above"),
+            Data::Owned(v) => Ok(v.as_mut_slice()),
+            Data::Shared(m) => Ok(m.bytes_mut()),
+            Data::Borrowed(_) => unreachable!("made owned above"),
+        }
+    }
+
+    /// The bytes of regular file `ino` in shared pages, moved there first
+    /// if they are not yet (for a MAP_SHARED mapping of it). `ENOMEM` when
+    /// the data limit or the memory does not allow it.
+    pub fn share_file(&mut self, ino: Ino) -> Result<&SharedMem, Errno> {
+        let (budget_used, limit) = (self.data_bytes, self.data_limit);
+        let inode = self.inodes.get_mut(&ino).expect("a held inode number names a live inode");
+        let Node::File(data) = &mut inode.node else { return Err(Errno::ENODEV) };
+        if !matches!(data, Data::Shared(_)) {
+            let others = budget_used - data.held();
+            let mut m = SharedMem::new();
+            if others + data.len().next_multiple_of(4096) > limit {
+                return Err(Errno::ENOMEM);
+            }
+            m.resize(data.len())?;
+            m.bytes_mut().copy_from_slice(data);
+            self.data_bytes = others + m.capacity();
+            *data = Data::Shared(m);
+        }
+        match data {
+            Data::Shared(m) => Ok(m),
+            _ => unreachable!("made shared above"),
         }
     }
 
@@ -959,7 +1022,7 @@ mod tests {
         let d = fs.mknod(ROOT, b"d", S_IFDIR | 0o755, Node::dir()).unwrap();
         assert_eq!(fs.inode(ROOT).nlink, 3);
         assert_eq!(fs.stat(d).size, 40);
-        let f = fs.mknod(d, b"f", S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+        let f = fs.mknod(d, b"f", S_IFREG | 0o644, Node::File(Data::Borrowed(b""))).unwrap();
         assert_eq!(fs.stat(d).size, 60);
         fs.link(ROOT, b"g", f).unwrap();
         assert_eq!(fs.inode(f).nlink, 2);
@@ -977,7 +1040,7 @@ mod tests {
         assert_eq!(fs.count(), before - 1, "freed with its last reference");
         fs.rmdir(ROOT, b"d").unwrap();
         assert_eq!(fs.inode(ROOT).nlink, 2);
-        assert_eq!(fs.mknod(ROOT, b"x", S_IFREG, Node::File(Cow::Borrowed(b""))).map(|_| ()), Ok(()));
+        assert_eq!(fs.mknod(ROOT, b"x", S_IFREG, Node::File(Data::Borrowed(b""))).map(|_| ()), Ok(()));
     }
 
     #[test]
@@ -988,7 +1051,7 @@ mod tests {
         fs.rmdir(ROOT, b"d").unwrap();
         assert!(fs.is_removed(d));
         assert_eq!(fs.path_of(d), Err(Errno::ENOENT));
-        assert_eq!(fs.mknod(d, b"x", S_IFREG, Node::File(Cow::Borrowed(b""))), Err(Errno::ENOENT));
+        assert_eq!(fs.mknod(d, b"x", S_IFREG, Node::File(Data::Borrowed(b""))), Err(Errno::ENOENT));
         fs.release(d);
     }
 
@@ -996,7 +1059,7 @@ mod tests {
     fn positions_survive_removal() {
         let mut fs = Tmpfs::new();
         for name in [&b"c"[..], b"a", b"b"] {
-            fs.mknod(ROOT, name, S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+            fs.mknod(ROOT, name, S_IFREG | 0o644, Node::File(Data::Borrowed(b""))).unwrap();
         }
         let first: Vec<(u64, Vec<u8>)> = fs.dir(ROOT).unwrap().entries_from(0).map(|(p, n, _)| (p, n.to_vec())).collect();
         assert_eq!(first, [(2, b"c".to_vec()), (3, b"a".to_vec()), (4, b"b".to_vec())]);
@@ -1010,7 +1073,7 @@ mod tests {
     fn rename_rules() {
         let mut fs = Tmpfs::new();
         let mk_dir = |fs: &mut Tmpfs, at, name: &[u8]| fs.mknod(at, name, S_IFDIR | 0o755, Node::dir()).unwrap();
-        let mk_file = |fs: &mut Tmpfs, at, name: &[u8]| fs.mknod(at, name, S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+        let mk_file = |fs: &mut Tmpfs, at, name: &[u8]| fs.mknod(at, name, S_IFREG | 0o644, Node::File(Data::Borrowed(b""))).unwrap();
         let a = mk_dir(&mut fs, ROOT, b"a");
         let b = mk_dir(&mut fs, a, b"b");
         let f = mk_file(&mut fs, ROOT, b"f");
@@ -1051,7 +1114,7 @@ mod tests {
     fn exchange_swaps() {
         let mut fs = Tmpfs::new();
         let d = fs.mknod(ROOT, b"d", S_IFDIR | 0o755, Node::dir()).unwrap();
-        let f = fs.mknod(ROOT, b"f", S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+        let f = fs.mknod(ROOT, b"f", S_IFREG | 0o644, Node::File(Data::Borrowed(b""))).unwrap();
         fs.exchange(ROOT, b"d", ROOT, b"f").unwrap();
         assert_eq!(fs.lookup(ROOT, b"d"), Ok(Some(f)));
         assert_eq!(fs.lookup(ROOT, b"f"), Ok(Some(d)));
@@ -1062,7 +1125,7 @@ mod tests {
     #[test]
     fn file_data_copy_on_write_and_the_limit() {
         let mut fs = Tmpfs::new();
-        let f = fs.mknod(ROOT, b"f", S_IFREG | 0o644, Node::File(Cow::Borrowed(b"abc"))).unwrap();
+        let f = fs.mknod(ROOT, b"f", S_IFREG | 0o644, Node::File(Data::Borrowed(b"abc"))).unwrap();
         let bytes = |fs: &Tmpfs| match &fs.inode(f).node {
             Node::File(d) => d.to_vec(),
             _ => unreachable!(),

@@ -42,6 +42,12 @@ pub trait Env {
     fn mem_info(&mut self) -> Option<(u64, u64)> {
         None
     }
+    /// Grants `len` bytes of `mem`'s pages from `offset` to address space
+    /// `space` (one the calling server created) at `addr` with `prot`
+    /// (lstar_abi::fs::MAP_SHARED). `ENODEV` where pages cannot be shared.
+    fn grant(&mut self, _mem: &libsys::shared::SharedMem, _space: u64, _addr: u64, _offset: usize, _len: usize, _prot: u64) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
 }
 
 const PAGE: u64 = 4096;

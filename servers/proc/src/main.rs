@@ -433,6 +433,7 @@ impl Procs {
             nr::MPROTECT => ret(p.mprotect(a[0], a[1], a[2])),
             nr::MREMAP => ret(p.mremap(a[0], a[1], a[2], a[3], a[4])),
             nr::MADVISE => ret(p.madvise(a[0], a[1], a[2])),
+            nr::MSYNC => ret(p.msync(a[0], a[1], a[2])),
             nr::ARCH_PRCTL => ret(p.arch_prctl(msg.client, a[0], a[1])),
             nr::SET_TID_ADDRESS => {
                 let t = p.threads.get_mut(&msg.client).expect("caller's thread");
@@ -962,10 +963,10 @@ impl Procs {
     /// A CPU fault in a program becomes its signal: delivered to a handler
     /// if the program has one and does not block it, else fatal.
     fn fault(&mut self, msg: &Message) -> Outcome {
-        let info = signal::fault_info(msg.nr, msg.args[0], msg.args[1], msg.args[2]);
-        let signo = info.signo;
         let Some(&pid) = self.by_thread.get(&msg.client) else { return Outcome::NoReply };
         let p = self.procs.get_mut(&pid).expect("a thread's process exists");
+        let info = p.bus_error(msg.nr, msg.args[0], msg.args[1]).unwrap_or_else(|| signal::fault_info(msg.nr, msg.args[0], msg.args[1], msg.args[2]));
+        let signo = info.signo;
         let a = p.sig.actions[signo as usize - 1];
         let Some(t) = p.threads.get_mut(&msg.client) else { return Outcome::NoReply };
         let caught = a.handler != signal::SIG_DFL && a.handler != signal::SIG_IGN && t.sig.blocked & signal::bit(signo) == 0;

@@ -15,9 +15,12 @@ pub struct Vma {
     pub end: u64,
     /// Linux PROT_* bits.
     pub prot: u64,
-    /// MAP_SHARED anonymous memory: its frames stay shared with the
-    /// process's forks.
+    /// MAP_SHARED memory (anonymous, /dev/zero or a file's pages): its
+    /// frames stay shared with the process's forks.
     pub shared: bool,
+    /// Whether mprotect may add PROT_WRITE: not for a shared mapping of a
+    /// file not open for writing (Linux's VM_MAYWRITE).
+    pub may_write: bool,
 }
 
 /// The ranges of one address space, without overlaps.
@@ -34,7 +37,7 @@ impl Map {
     /// Records private `[start, end)` with `prot`, replacing whatever was
     /// there.
     pub fn insert(&mut self, start: u64, end: u64, prot: u64) {
-        self.insert_vma(Vma { start, end, prot, shared: false });
+        self.insert_vma(Vma { start, end, prot, shared: false, may_write: true });
     }
 
     /// Records `v`, replacing whatever was in its range.
@@ -88,6 +91,11 @@ impl Map {
         true
     }
 
+    /// Whether some page of `[start, end)` may not be made writable.
+    pub fn denies_write(&self, start: u64, end: u64) -> bool {
+        self.vmas.values().any(|v| v.start < end && v.end > start && !v.may_write)
+    }
+
     /// The range holding `addr`.
     pub fn find(&self, addr: u64) -> Option<&Vma> {
         self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
@@ -127,7 +135,7 @@ mod tests {
         m.insert(0x1000, 0x5000, 3);
         assert_eq!(m.remove(0x2000, 0x3000), [(0x2000, 0x3000)]);
         let v: Vec<_> = m.iter().copied().collect();
-        assert_eq!(v, [Vma { start: 0x1000, end: 0x2000, prot: 3, shared: false }, Vma { start: 0x3000, end: 0x5000, prot: 3, shared: false }]);
+        assert_eq!(v, [Vma { start: 0x1000, end: 0x2000, prot: 3, shared: false, may_write: true }, Vma { start: 0x3000, end: 0x5000, prot: 3, shared: false, may_write: true }]);
         assert!(!m.covers(0x1000, 0x5000));
         assert!(m.covers(0x3000, 0x5000));
     }
@@ -147,15 +155,15 @@ mod tests {
     fn protect_keeps_sharing() {
         let mut m = Map::default();
         m.insert(0x1000, 0x2000, 3);
-        m.insert_vma(Vma { start: 0x2000, end: 0x4000, prot: 3, shared: true });
+        m.insert_vma(Vma { start: 0x2000, end: 0x4000, prot: 3, shared: true, may_write: true });
         assert!(m.protect(0x1000, 0x3000, 1));
         let v: Vec<_> = m.iter().copied().collect();
         assert_eq!(
             v,
             [
-                Vma { start: 0x1000, end: 0x2000, prot: 1, shared: false },
-                Vma { start: 0x2000, end: 0x3000, prot: 1, shared: true },
-                Vma { start: 0x3000, end: 0x4000, prot: 3, shared: true },
+                Vma { start: 0x1000, end: 0x2000, prot: 1, shared: false, may_write: true },
+                Vma { start: 0x2000, end: 0x3000, prot: 1, shared: true, may_write: true },
+                Vma { start: 0x3000, end: 0x4000, prot: 3, shared: true, may_write: true },
             ]
         );
     }

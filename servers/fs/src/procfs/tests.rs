@@ -1,7 +1,7 @@
 //! /proc through whole calls: the process server's requests, then the
 //! syscalls a program would make, and what Linux would answer.
 
-use alloc::borrow::Cow;
+use crate::tmpfs::Data;
 use alloc::string::String;
 use alloc::vec::Vec;
 use libsys::nr;
@@ -34,8 +34,8 @@ impl P {
         let mut s = FileServer::new(fs);
         s.mount_proc().unwrap();
         let bin = s.fs.mknod(crate::tmpfs::ROOT, b"bin", S_IFDIR | 0o755, Node::dir()).unwrap();
-        s.fs.mknod(bin, b"prog", S_IFREG | 0o755, Node::File(Cow::Borrowed(b"\x7fELF"))).unwrap();
-        s.fs.mknod(bin, b"script", S_IFREG | 0o755, Node::File(Cow::Borrowed(b"#!/bin/sh\n"))).unwrap();
+        s.fs.mknod(bin, b"prog", S_IFREG | 0o755, Node::File(Data::Borrowed(b"\x7fELF"))).unwrap();
+        s.fs.mknod(bin, b"script", S_IFREG | 0o755, Node::File(Data::Borrowed(b"#!/bin/sh\n"))).unwrap();
         s.fs.mknod(bin, b"sh", S_IFLNK | 0o777, Node::Symlink(b"prog".to_vec())).unwrap();
         let mut h = FakeHost::new(BASE, 1 << 20);
         h.env.clock_ns = 12_345_000_000;
@@ -366,7 +366,7 @@ fn proc_in_the_initrd() {
     let mut s = FileServer::new(fs);
     assert_eq!(s.mount_proc(), Ok(()));
     let mut fs = Tmpfs::new();
-    fs.mknod(crate::tmpfs::ROOT, b"proc", S_IFREG | 0o644, Node::File(Cow::Borrowed(b""))).unwrap();
+    fs.mknod(crate::tmpfs::ROOT, b"proc", S_IFREG | 0o644, Node::File(Data::Borrowed(b""))).unwrap();
     assert_eq!(FileServer::new(fs).mount_proc(), Err(Errno::EEXIST));
 }
 
@@ -388,7 +388,7 @@ fn first_program_from_the_initrd() {
     // busybox's shell runs); lstar/exec says what it loaded.
     let mut p = P::new();
     let lstar = p.s.fs.mknod(crate::tmpfs::ROOT, b"lstar", S_IFDIR | 0o755, Node::dir()).unwrap();
-    p.s.fs.mknod(lstar, b"exec", S_IFREG | 0o644, Node::File(Cow::Borrowed(b"bin/sh"))).unwrap();
+    p.s.fs.mknod(lstar, b"exec", S_IFREG | 0o644, Node::File(Data::Borrowed(b"bin/sh"))).unwrap();
     p.call(proto::SPAWN, [3, 0, 0]);
     p.exec(3, "sh", &["sh"]);
     assert_eq!(p.readlink("/proc/3/exe").unwrap(), "/bin/prog");

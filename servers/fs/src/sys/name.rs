@@ -2,7 +2,7 @@
 //! link, symlink, readlink, chdir and getcwd. Each checks in the order
 //! Linux does, so that a path with two things wrong gives Linux's error.
 
-use alloc::borrow::Cow;
+use crate::tmpfs::Data;
 use alloc::vec::Vec;
 use lstar_abi::errno::Errno;
 
@@ -100,7 +100,7 @@ impl FileServer {
                 Found::Missing { dir, name } => {
                     let perms = mode & PERMS & !self.proc(pid).umask;
                     created = true;
-                    self.fs.mknod(dir, &name, S_IFREG | perms, Node::File(Cow::Borrowed(&[])))?
+                    self.fs.mknod(dir, &name, S_IFREG | perms, Node::File(Data::Borrowed(&[])))?
                 }
             }
         } else {
@@ -293,7 +293,7 @@ impl FileServer {
             }
             let rdev = u64::from(dev);
             let (kind, node) = match kind {
-                0 | S_IFREG => (S_IFREG, Node::File(Cow::Borrowed(&[]))),
+                0 | S_IFREG => (S_IFREG, Node::File(Data::Borrowed(&[]))),
                 S_IFIFO => (S_IFIFO, Node::Fifo(s.pipes.new_fifo_id())),
                 S_IFCHR => (S_IFCHR, Device::from_rdev(rdev).map_or(Node::Special { rdev }, Node::Device)),
                 S_IFBLK => (S_IFBLK, Node::Special { rdev }),

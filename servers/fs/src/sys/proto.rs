@@ -3,12 +3,12 @@
 //! loads.
 
 use lstar_abi::errno::Errno;
-use lstar_abi::fs::{self as proto, ExecRead};
+use lstar_abi::fs::{self as proto, map_info, ExecRead};
 
 use crate::files::{FileServer, Pid};
 use crate::linux::{mode::EXEC_ANY, NR_OPEN, PATH_MAX};
 use crate::path::{self, Links};
-use crate::tmpfs::{Node, ROOT};
+use crate::tmpfs::{Device, Node, ROOT};
 use crate::user::{self, Env};
 
 impl FileServer {
@@ -41,6 +41,8 @@ impl FileServer {
             }
             proto::READ_EXEC => self.read_exec(env, a[0]),
             proto::READ_FD => self.read_fd(env, a[0]),
+            proto::MAP_INFO => self.map_info(a[0], a[1]),
+            proto::MAP_SHARED => self.map_shared(env, a[0]),
             proto::NOFILE => {
                 // The process server keeps the soft limit at or below the
                 // hard one, which is at most NR_OPEN; clamping keeps a
@@ -71,6 +73,55 @@ impl FileServer {
             user::write_exact(env, req.buf, &data[start..start + n])?;
         }
         Ok(n as u64)
+    }
+
+    /// MAP_INFO: what mmap may make of a descriptor, and its access mode.
+    fn map_info(&mut self, pid: Pid, fd: u64) -> Result<u64, Errno> {
+        let pid: Pid = if pid == 0 { 1 } else { pid };
+        let fd = i32::try_from(fd).map_err(|_| Errno::EBADF)?;
+        let id = self.io_ofd(pid, fd)?;
+        let ofd = self.ofd(id);
+        let mut info = 0;
+        if ofd.readable() {
+            info |= map_info::READ;
+        }
+        if ofd.writable() {
+            info |= map_info::WRITE;
+        }
+        let inode = self.fs.inode(ofd.ino);
+        info |= match &inode.node {
+            // /proc's files are made when read: nothing to map.
+            Node::File(_) if !inode.proc => map_info::KIND_FILE,
+            Node::Device(Device::Zero) => map_info::KIND_ZERO,
+            _ => map_info::KIND_NONE,
+        };
+        Ok(info)
+    }
+
+    /// MAP_SHARED: grants the pages of a regular file to a mapping.
+    fn map_shared(&mut self, env: &mut dyn Env, request: u64) -> Result<u64, Errno> {
+        let mut raw = [0u8; proto::FdMap::SIZE];
+        user::read_exact(env, request, &mut raw)?;
+        let req = proto::FdMap::from_bytes(&raw);
+        let pid: Pid = if req.pid == 0 { 1 } else { req.pid };
+        let fd = i32::try_from(req.fd).map_err(|_| Errno::EBADF)?;
+        let id = self.io_ofd(pid, fd)?;
+        let ofd = self.ofd(id);
+        if !ofd.readable() || (req.prot & lstar_abi::native::prot::WRITE != 0 && !ofd.writable()) {
+            return Err(Errno::EACCES);
+        }
+        let ino = ofd.ino;
+        if !matches!(self.fs.inode(ino).node, Node::File(_)) || self.fs.inode(ino).proc {
+            return Err(Errno::ENODEV);
+        }
+        let offset = usize::try_from(req.offset).map_err(|_| Errno::EINVAL)?;
+        let want = usize::try_from(req.len).map_err(|_| Errno::EINVAL)?;
+        let mem = self.fs.share_file(ino)?;
+        // The pages that hold the file from `offset`: past them the
+        // mapping stays empty (SIGBUS, as past a file's end on Linux).
+        let len = mem.capacity().saturating_sub(offset).min(want);
+        env.grant(mem, req.space, req.addr, offset, len, req.prot)?;
+        Ok(len as u64)
     }
 
     /// READ_EXEC: copies the file to execute into the caller's buffer and

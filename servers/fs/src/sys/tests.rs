@@ -673,6 +673,50 @@ fn read_exec() {
 }
 
 #[test]
+fn map_info_and_shared_files() {
+    use lstar_abi::fs::map_info as mi;
+    let mut t = T::new();
+    let rw = t.open("/tmp/f", o::CREAT | o::RDWR, 0o644).unwrap();
+    t.write_str(rw, "file contents").unwrap();
+    let ro = t.open("/tmp/f", o::RDONLY, 0).unwrap();
+    let wo = t.open("/tmp/f", o::WRONLY, 0).unwrap();
+    let path = t.open("/tmp/f", o::PATH, 0).unwrap();
+    let dir = t.open("/tmp", o::RDONLY, 0).unwrap();
+    let zero = t.open("/dev/zero", o::RDONLY, 0).unwrap();
+    let null = t.open("/dev/null", o::RDWR, 0).unwrap();
+    let info = |t: &mut T, fd: u64| t.s.call(&mut t.env, proto::MAP_INFO, [1, fd, 0, 0, 0, 0]);
+    assert_eq!(info(&mut t, rw), Ok(mi::KIND_FILE | mi::READ | mi::WRITE));
+    assert_eq!(info(&mut t, ro), Ok(mi::KIND_FILE | mi::READ));
+    assert_eq!(info(&mut t, wo), Ok(mi::KIND_FILE | mi::WRITE));
+    assert_eq!(info(&mut t, dir), Ok(mi::KIND_NONE | mi::READ));
+    assert_eq!(info(&mut t, zero), Ok(mi::KIND_ZERO | mi::READ));
+    assert_eq!(info(&mut t, null), Ok(mi::KIND_NONE | mi::READ | mi::WRITE));
+    assert_eq!(info(&mut t, path), Err(Errno::EBADF));
+    assert_eq!(info(&mut t, 99), Err(Errno::EBADF));
+
+    // MAP_SHARED checks the descriptor, then moves the file to shared
+    // pages (granting needs the kernel, which the fake has not).
+    let req = |fd: u64, prot: u64| proto::FdMap { pid: 1, fd, offset: 0, space: 5, addr: 0x1000_0000, len: 0x2000, prot }.to_bytes();
+    let r = t.bytes(&req(ro, 3));
+    assert_eq!(t.s.call(&mut t.env, proto::MAP_SHARED, [r, 0, 0, 0, 0, 0]), Err(Errno::EACCES));
+    let r = t.bytes(&req(wo, 2));
+    assert_eq!(t.s.call(&mut t.env, proto::MAP_SHARED, [r, 0, 0, 0, 0, 0]), Err(Errno::EACCES));
+    let r = t.bytes(&req(dir, 1));
+    assert_eq!(t.s.call(&mut t.env, proto::MAP_SHARED, [r, 0, 0, 0, 0, 0]), Err(Errno::ENODEV));
+    let r = t.bytes(&req(rw, 3));
+    assert_eq!(t.s.call(&mut t.env, proto::MAP_SHARED, [r, 0, 0, 0, 0, 0]), Err(Errno::ENODEV));
+
+    // The file in shared pages reads, writes, grows and shrinks as before.
+    t.sys(nr::LSEEK, &[rw, 0, 2]).unwrap();
+    t.write_str(rw, ", more").unwrap();
+    assert_eq!(t.read_vec(ro, 64).unwrap(), b"file contents, more");
+    t.sys(nr::FTRUNCATE, &[rw, 4]).unwrap();
+    t.sys(nr::FTRUNCATE, &[rw, 6]).unwrap();
+    t.sys(nr::LSEEK, &[ro, 0, 0]).unwrap();
+    assert_eq!(t.read_vec(ro, 64).unwrap(), b"file\0\0");
+}
+
+#[test]
 fn unknown_syscall() {
     let mut t = T::new();
     assert_eq!(t.sys(nr::GETPID, &[]), Err(Errno::ENOSYS));

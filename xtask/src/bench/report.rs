@@ -227,7 +227,7 @@ pub fn markdown(results: &Results) -> String {
     if !parts.is_empty() {
         s.push_str(
             "\n## Where a null call's cycles go\n\nDerived by subtracting one measured \
-             figure from another (minimum cycles), not from probes inside the kernel.\n\n",
+             figure from another (minimum cycles); the probe section below measures them directly.\n\n",
         );
         s.push_str(&header(&["part", unit, "derived as"]));
         for p in &parts {

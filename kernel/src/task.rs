@@ -471,13 +471,9 @@ impl Kernel {
     /// to a waiting receiver (fast path), or through the scheduler.
     pub fn send_current(&mut self, ep: EndpointId, out: Outgoing) -> Option<Switch> {
         let me = self.current;
-        {
-            let t = self.current();
-            t.outgoing = Some(out);
-            t.state = State::Sending(ep);
-        }
         match self.endpoints[ep].receiver.take() {
             Some(r) => {
+                self.current().outgoing = Some(out);
                 self.deliver(r, me);
                 if self.options.fastpath {
                     self.switch_to(r)
@@ -487,6 +483,9 @@ impl Kernel {
                 }
             }
             None => {
+                let t = self.current();
+                t.outgoing = Some(out);
+                t.state = State::Sending(ep);
                 self.endpoints[ep].senders.push_back(me);
                 self.schedule()
             }

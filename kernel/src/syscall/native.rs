@@ -270,28 +270,30 @@ fn debug_write(k: &mut Kernel, ptr: u64, len: u64, console: bool) -> NResult {
 
 fn recv(k: &mut Kernel, ep: usize) -> Result<Next, Errno> {
     let me = k.current;
-    let space = my_space(k)?;
-    match k.endpoints.get(ep) {
-        Some(e) if e.server_space == space => {}
+    let kernel = &mut *k;
+    let t = kernel.threads.get_mut(&me).expect("current thread exists");
+    let e = match kernel.endpoints.get_mut(ep) {
+        Some(e) if t.space == Some(e.server_space) => e,
         _ => return Err(Errno::EBADF),
-    }
-    let bits = core::mem::take(&mut k.endpoints[ep].notify);
-    if bits != 0 {
+    };
+    // What is already waiting, in order: notifications, cancels, senders.
+    if e.notify != 0 {
+        let bits = core::mem::take(&mut e.notify);
         let msg = lstar_abi::Message { kind: lstar_abi::MessageKind::Notify, client: 0, nr: 0, args: [bits, 0, 0, 0, 0, 0], tag: 0 };
-        task::write_message(k.current().regs(), &msg);
+        task::write_message(t.regs(), &msg);
         return Ok(Next::ReturnAsIs);
     }
-    if let Some(client) = k.endpoints[ep].cancels.pop_front() {
+    if let Some(client) = e.cancels.pop_front() {
         let msg = lstar_abi::Message { kind: lstar_abi::MessageKind::Cancel, client, nr: 0, args: [0; 6], tag: 0 };
-        task::write_message(k.current().regs(), &msg);
+        task::write_message(t.regs(), &msg);
         return Ok(Next::ReturnAsIs);
     }
-    if let Some(sender) = k.endpoints[ep].senders.pop_front() {
+    if let Some(sender) = e.senders.pop_front() {
         k.deliver(me, sender);
         return Ok(Next::ReturnAsIs);
     }
-    k.endpoints[ep].receiver = Some(me);
-    k.current().state = State::Receiving(ep);
+    e.receiver = Some(me);
+    t.state = State::Receiving(ep);
     Ok(match k.take_reply_target() {
         // ReplyRecv fast path: straight back to the client just answered.
         Some(client) if k.options.fastpath => k.switch_to(client).map(Next::Switch).unwrap_or(Next::ReturnAsIs),

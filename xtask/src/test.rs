@@ -121,6 +121,9 @@ const CASES: &[Case] = &[
     Case::new("hello_pie", "hello_pie", Check::Differential),
     // The same ABI checks with KPTI off: one CR3 per address space.
     Case::new("syscall_abi_nokpti", "syscall_abi", Check::Expect(syscall_abi)).cmdline(&["kpti=off"]),
+    // Hostile arguments to every call a child may make; afterwards the
+    // system must still work (no panic, no server lost).
+    Case::new("fuzz_syscalls", "fuzz_syscalls", Check::Expect(fuzz_syscalls)),
     Case::new("fork_wait", "fork_wait", Check::Differential),
     Case::new("signals", "signals", Check::Differential),
     Case::new("time_sleep", "time_sleep", Check::Differential),
@@ -404,6 +407,15 @@ fn syscall_abi(seen: &Seen) -> Result<(), String> {
     let out = String::from_utf8_lossy(seen.serial);
     if out.contains("FAIL") || !out.contains("all ok") {
         return Err("the program reported a failed check".into());
+    }
+    Ok(())
+}
+
+fn fuzz_syscalls(seen: &Seen) -> Result<(), String> {
+    seen.status_is(0)?;
+    let out = String::from_utf8_lossy(seen.serial);
+    if !out.contains("fuzz: system ok") {
+        return Err("the system did not pass its checks after the fuzzing".into());
     }
     Ok(())
 }

@@ -18,28 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "abi.h"
+
 #define DIR_NAME "/tmp/lstar-abi-mmap-file"
-
-#define E(x) case x: return #x;
-static const char *ename(int e)
-{
-	switch (e) {
-	E(EPERM) E(ENOENT) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST)
-	E(ENODEV) E(EINVAL) E(EOVERFLOW)
-	}
-	return "E?";
-}
-
-/* Prints a call and its result: the value, or -1 and errno's name. */
-static void report(const char *what, long r)
-{
-	int e = errno;
-	if (r < 0)
-		printf("%s = -1 %s\n", what, ename(e));
-	else
-		printf("%s = %ld\n", what, r);
-}
-#define T(expr) report(#expr, (long)(expr))
 
 static sigjmp_buf back;
 static volatile int got_sig, got_code;

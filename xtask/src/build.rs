@@ -139,6 +139,13 @@ fn programs(ctx: &Ctx) -> Result<Vec<(String, PathBuf)>> {
     let out_dir = ctx.out().join("programs");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("create {}", out_dir.display()))?;
     let include = deps::kernel_header_dir(ctx)?;
+    // The programs' shared headers (tests/programs/*.h): a program is
+    // rebuilt when it or any of them is newer than its binary.
+    let headers: Vec<PathBuf> = std::fs::read_dir(&src_dir)
+        .with_context(|| format!("read {}", src_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|ext| ext == "h"))
+        .collect();
     let mut programs = Vec::new();
     for entry in
         std::fs::read_dir(&src_dir).with_context(|| format!("read {}", src_dir.display()))?
@@ -151,7 +158,7 @@ fn programs(ctx: &Ctx) -> Result<Vec<(String, PathBuf)>> {
             continue;
         };
         let out = out_dir.join(stem);
-        if !is_newer(&out, &src) {
+        if !is_newer(&out, &src) || headers.iter().any(|h| !is_newer(&out, h)) {
             if stem.ends_with("_pie") {
                 static_pie(ctx, &include, &src, &out)
             } else {

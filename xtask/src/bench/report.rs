@@ -299,77 +299,39 @@ fn unsupported(results: &Results) -> Vec<String> {
 pub struct Part {
     pub part: &'static str,
     pub cycles: i64,
-    pub how: &'static str,
+    pub how: String,
 }
 
 /// The null call taken apart by differences between measured figures.
 pub fn breakdown(results: &Results) -> Vec<Part> {
-    let min = |v: &str, op: &str| results.measured(v, op).map(|m| m.min_cycles as i64);
-    let rows: [(&'static str, &'static str, Option<i64>); 9] = [
-        (
-            "the measurement (rdtsc … rdtscp)",
-            "fast:timer",
-            min("fast", "timer"),
-        ),
-        (
-            "Lstar: SYSCALL entry and exit with KPTI (to -ENOSYS)",
-            "fast:enosys − fast:timer",
-            min("fast", "enosys")
-                .zip(min("fast", "timer"))
-                .map(|(a, b)| a - b),
-        ),
-        (
-            "Lstar: dispatch to a kernel handler, and getpid",
-            "kernel:getpid − kernel:enosys",
-            min("kernel", "getpid")
-                .zip(min("kernel", "enosys"))
-                .map(|(a, b)| a - b),
-        ),
-        (
-            "Lstar: forwarding (message, server, reply, its entry and exit)",
-            "fast:getpid − kernel:getpid",
-            min("fast", "getpid")
-                .zip(min("kernel", "getpid"))
-                .map(|(a, b)| a - b),
-        ),
-        (
-            "Lstar: KPTI's share of a forwarded call",
-            "fast:getpid − fast-nokpti:getpid",
-            min("fast", "getpid")
-                .zip(min("fast-nokpti", "getpid"))
-                .map(|(a, b)| a - b),
-        ),
-        (
-            "Lstar: KPTI's share of an in-kernel call",
-            "kernel:getpid − kernel-nokpti:getpid",
-            min("kernel", "getpid")
-                .zip(min("kernel-nokpti", "getpid"))
-                .map(|(a, b)| a - b),
-        ),
-        (
-            "Lstar: the scheduler instead of the direct switch",
-            "slow:getpid − fast:getpid",
-            min("slow", "getpid")
-                .zip(min("fast", "getpid"))
-                .map(|(a, b)| a - b),
-        ),
-        (
-            "Linux: SYSCALL entry and exit with PTI (to -ENOSYS)",
-            "linux-pti:enosys − linux-pti:timer",
-            min("linux-pti", "enosys")
-                .zip(min("linux-pti", "timer"))
-                .map(|(a, b)| a - b),
-        ),
-        (
-            "Linux: dispatch and getpid",
-            "linux-pti:getpid − linux-pti:enosys",
-            min("linux-pti", "getpid")
-                .zip(min("linux-pti", "enosys"))
-                .map(|(a, b)| a - b),
-        ),
+    let min = |at: &str| {
+        let (v, op) = at.split_once(':').expect("variant:operation");
+        results.measured(v, op).map(|m| m.min_cycles as i64)
+    };
+    // (what, the figure, and the figure subtracted from it if any)
+    let rows: [(&'static str, &'static str, Option<&'static str>); 9] = [
+        ("the measurement (rdtsc … rdtscp)", "fast:timer", None),
+        ("Lstar: SYSCALL entry and exit with KPTI (to -ENOSYS)", "fast:enosys", Some("fast:timer")),
+        ("Lstar: dispatch to a kernel handler, and getpid", "kernel:getpid", Some("kernel:enosys")),
+        ("Lstar: forwarding (message, server, reply, its entry and exit)", "fast:getpid", Some("kernel:getpid")),
+        ("Lstar: KPTI's share of a forwarded call", "fast:getpid", Some("fast-nokpti:getpid")),
+        ("Lstar: KPTI's share of an in-kernel call", "kernel:getpid", Some("kernel-nokpti:getpid")),
+        ("Lstar: the scheduler instead of the direct switch", "slow:getpid", Some("fast:getpid")),
+        ("Linux: SYSCALL entry and exit with PTI (to -ENOSYS)", "linux-pti:enosys", Some("linux-pti:timer")),
+        ("Linux: dispatch and getpid", "linux-pti:getpid", Some("linux-pti:enosys")),
     ];
     rows.into_iter()
-        .filter_map(|(part, how, c)| c.map(|cycles| Part { part, cycles, how }))
+        .filter_map(|(part, of, minus)| {
+            let cycles = match minus {
+                None => min(of)?,
+                Some(m) => min(of)? - min(m)?,
+            };
+            let how = match minus {
+                None => of.to_string(),
+                Some(m) => format!("{of} − {m}"),
+            };
+            Some(Part { part, cycles, how })
+        })
         .collect()
 }
 

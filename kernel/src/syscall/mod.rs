@@ -146,13 +146,24 @@ fn linux(mut k: task::Guard, nr: u64, args: [u64; 6]) {
     }
 }
 
-/// Logs an unrouted syscall once per number.
+/// Logs an unrouted syscall once per number. A bitmap answers "seen
+/// already?" for the numbers of both tables without a lock; numbers past
+/// them (any 64-bit value) are logged once, together.
 fn warn_unrouted(nr: u64, name: &str) {
-    use spin::Mutex;
-    static SEEN: Mutex<alloc::collections::BTreeSet<u64>> = Mutex::new(alloc::collections::BTreeSet::new());
-    if SEEN.lock().insert(nr) {
+    use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    const WORDS: usize = 2048 / 64;
+    static SEEN: [AtomicU64; WORDS] = [const { AtomicU64::new(0) }; WORDS];
+    static SEEN_OTHER: AtomicBool = AtomicBool::new(false);
+    let index = (nr as u32 & !(lstar_abi::X32_SYSCALL_BIT as u32)) as usize + if nr as u32 & lstar_abi::X32_SYSCALL_BIT as u32 != 0 { 512 } else { 0 };
+    let first = if name.is_empty() || index >= WORDS * 64 {
+        !SEEN_OTHER.swap(true, Ordering::Relaxed)
+    } else {
+        let bit = 1 << (index % 64);
+        SEEN[index / 64].fetch_or(bit, Ordering::Relaxed) & bit == 0
+    };
+    if first {
         if name.is_empty() {
-            log::warn!("syscall {nr:#x}: no such syscall, -ENOSYS");
+            log::warn!("syscall {nr:#x}: no such syscall, -ENOSYS (logged once for all such numbers)");
         } else {
             log::warn!("syscall {name} ({nr}): not routed, -ENOSYS");
         }

@@ -443,8 +443,9 @@ impl AddressSpace {
     pub fn clone_user(&self) -> Option<AddressSpace> {
         let copy = AddressSpace::new()?;
         let (src, dst) = (table(self.pair), table(copy.pair));
-        // Entries of this space's are write-protected below, and it is not
-        // the space in CR3 (its owner is running): its next load flushes.
+        // This space's entries are write-protected below while it is not
+        // loaded (AsClone never clones the caller's own space): its next
+        // load flushes what its TLB still holds writable.
         self.changed();
         for i in 0..KERNEL_HALF {
             if src[i].is_unused() {

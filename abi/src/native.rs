@@ -86,7 +86,9 @@ native_calls! {
     /// (thread, tag): label a thread this server owns; every message the
     /// thread sends carries the tag (the process server uses the pid).
     ThreadSetTag = 19,
-    /// (as): a new address space with a copy of every page of `as`.
+    /// (as): a new address space with a copy of every page of `as` (a
+    /// space the caller created, not its own: `EINVAL`). Private pages are
+    /// copied when first written (copy-on-write), shared ones stay shared.
     AsClone = 20,
     /// (thread, as, rsp, fs_base, tag): a new thread in `as` with a copy of
     /// the waiting `thread`'s registers, RAX = 0 (fork's child); RSP

@@ -8,6 +8,9 @@ use lstar_abi::native::Personality;
 use lstar_abi::MessageKind;
 
 const PAGE_FAULT: u8 = 14;
+/// Page-fault error bits: the page was present (P) and the access a
+/// write (W).
+const PF_PRESENT_WRITE: u64 = 0b11;
 
 pub fn handle(f: TrapFrame) {
     handle_one(f);
@@ -77,6 +80,9 @@ fn timer(f: TrapFrame) {
 fn user_fault(f: TrapFrame) {
     let cr2 = if f.vector == PAGE_FAULT { crate::arch::x86_64::read_cr2() } else { 0 };
     let mut k = task::lock();
+    if f.vector == PAGE_FAULT && f.error & PF_PRESENT_WRITE == PF_PRESENT_WRITE && copy_on_write(&mut k, cr2) {
+        return; // the write runs again, on the thread's own copy
+    }
     let (id, personality, owner) = {
         let t = k.current();
         (t.id, t.personality, t.owner)
@@ -102,4 +108,13 @@ fn user_fault(f: TrapFrame) {
             crate::boot::poweroff(255);
         }
     }
+}
+
+/// A write to a present page: if it is copy-on-write in a writable
+/// mapping, the kernel copies it here (D24), with no message to the
+/// thread's owner, whose record of the mapping the page's rights already
+/// carry. Any other write fault is the owner's to answer.
+fn copy_on_write(k: &mut task::Kernel, addr: u64) -> bool {
+    let Some(space) = k.current().space else { return false };
+    k.spaces.get(&space).is_some_and(|s| s.tables.write_fault(addr))
 }

@@ -296,6 +296,7 @@ const CASES: &[Case] = &[
     Case::new("abi_nanosleep", "abi_nanosleep", Check::Differential),
     Case::new("abi_rusage", "abi_rusage", Check::Differential),
     Case::new("abi_vfork", "abi_vfork", Check::Differential),
+    Case::new("abi_cow", "abi_cow", Check::Differential),
     Case::new("abi_affinity", "abi_affinity", Check::Differential),
     Case::new("abi_cpuclock", "abi_cpuclock", Check::Differential),
 ];

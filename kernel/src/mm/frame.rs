@@ -7,6 +7,7 @@
 
 use super::PhysAddr;
 use lstar_abi::PAGE_SIZE;
+use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;
 
 /// Frames the bitmap can describe: 4 GiB of RAM.
@@ -21,9 +22,11 @@ struct Bitmap {
     free: usize,
     /// Frames of RAM, in use or not.
     total: usize,
+    /// One past the highest frame of RAM.
+    top: usize,
 }
 
-static FRAMES: Mutex<Bitmap> = Mutex::new(Bitmap { used: [u64::MAX; MAX_FRAMES / 64], hint: 0, free: 0, total: 0 });
+static FRAMES: Mutex<Bitmap> = Mutex::new(Bitmap { used: [u64::MAX; MAX_FRAMES / 64], hint: 0, free: 0, total: 0, top: 0 });
 
 impl Bitmap {
     fn set(&mut self, frame: usize, used: bool) {
@@ -56,6 +59,7 @@ pub fn add_ram(start: u64, end: u64) {
         map.set(f, false);
     }
     map.total += last.saturating_sub(first);
+    map.top = map.top.max(last);
 }
 
 /// Marks `[start, end)` as in use (boot data, the kernel image, modules).
@@ -135,4 +139,42 @@ pub fn free_count() -> usize {
 /// Number of frames of RAM the boot memory map gave.
 pub fn total_count() -> usize {
     FRAMES.lock().total
+}
+
+/// How many page-table entries map each frame that more than one entry
+/// may map: a `MAP_SHARED` frame, or a private frame that forked spaces
+/// share until one writes to it (copy-on-write, D24). 0 for every other
+/// frame, which has at most one owner and is freed with it. Counts change
+/// only under the kernel lock; atomics give the table interior
+/// mutability without a second lock.
+static COUNTS: spin::Once<alloc::boxed::Box<[AtomicU32]>> = spin::Once::new();
+
+/// The count of the frame at `pa`. The table is made on first use, once
+/// the heap exists, with one slot per frame of RAM.
+fn count(pa: PhysAddr) -> &'static AtomicU32 {
+    let counts = COUNTS.call_once(|| (0..FRAMES.lock().top).map(|_| AtomicU32::new(0)).collect());
+    &counts[(pa.0 / PAGE_SIZE) as usize]
+}
+
+/// One more page-table entry maps the frame at `pa` as a counted frame.
+/// (The count cannot overflow: there are fewer than 2^32 page-table
+/// entries in 4 GiB.)
+pub fn share(pa: PhysAddr) {
+    count(pa).fetch_add(1, Ordering::Relaxed);
+}
+
+/// One entry fewer maps the counted frame at `pa`; the last one frees it.
+pub fn unshare(pa: PhysAddr) {
+    let c = count(pa);
+    let before = c.fetch_sub(1, Ordering::Relaxed);
+    debug_assert!(before > 0, "unshare of an uncounted frame {:#x}", pa.0);
+    if before == 1 {
+        free(pa, 1);
+    }
+}
+
+/// If exactly one entry still maps the counted frame at `pa`, it becomes
+/// that entry's own frame (count 0) and this returns true.
+pub fn take_sole(pa: PhysAddr) -> bool {
+    count(pa).compare_exchange(1, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok()
 }

@@ -180,41 +180,55 @@ pub fn kernel_root() -> u64 {
     MASTER.get().expect("paging not initialised").0
 }
 
-/// The page-table mark of a frame shared between spaces by count
-/// (MAP_SHARED memory): mapped by [`AddressSpace::map_zeroed_shared`],
-/// mapped again, not copied, by [`AddressSpace::clone_user`], and freed when
-/// its last mapping goes. (BIT_9 marks a frame no space owns, such as a
-/// server's initrd, which is never freed through a page table.)
+/// Software marks in user leaf entries (bits the CPU ignores). A leaf
+/// with none of [`UNOWNED`], [`SHARED`] and [`COW`] owns its frame alone:
+/// the frame is freed when the entry goes.
+///
+/// A frame no space owns, such as a server's initrd or the counters page:
+/// never freed through a page table.
+const UNOWNED: Flags = Flags::BIT_9;
+/// A frame shared between spaces by count (MAP_SHARED memory): mapped by
+/// [`AddressSpace::map_zeroed_shared`], mapped again, not copied, by
+/// [`AddressSpace::clone_user`], and freed when its last mapping goes
+/// (the counts are [`frame::share`]'s).
 const SHARED: Flags = Flags::BIT_10;
+/// A private frame that clones of a space share until one of them writes
+/// to it (copy-on-write, D24). Counted like a [`SHARED`] frame; the entry
+/// is never writable while it has this mark, and a write copies the
+/// frame first ([`AddressSpace::unshare_page`]).
+const COW: Flags = Flags::BIT_11;
+/// With [`COW`]: the mapping itself is writable (its PROT_WRITE), so a
+/// write fault copies the frame and proceeds instead of being the
+/// program's fault. A copy-on-write page of a read-only mapping lacks it
+/// and keeps faulting as before.
+const COW_WRITE: Flags = Flags::BIT_52;
 
-/// How many page-table entries map each [`SHARED`] frame, by physical
-/// address.
-static SHARED_FRAMES: spin::Mutex<alloc::collections::BTreeMap<u64, u32>> = spin::Mutex::new(alloc::collections::BTreeMap::new());
-
-/// One more mapping of the shared frame `pa`.
-fn share(pa: u64) {
-    *SHARED_FRAMES.lock().entry(pa).or_insert(0) += 1;
-}
-
-/// One mapping of the shared frame `pa` fewer; the last frees it.
-fn unshare(pa: u64) {
-    let mut frames = SHARED_FRAMES.lock();
-    let Some(n) = frames.get_mut(&pa) else { return };
-    *n -= 1;
-    if *n == 0 {
-        frames.remove(&pa);
-        frame::free(PhysAddr(pa), 1);
-    }
-}
+/// The marks [`AddressSpace::protect`] keeps: they say who owns the frame,
+/// not what the program may do.
+const OWNERSHIP: Flags = UNOWNED.union(SHARED).union(COW);
 
 /// Frees the frame behind a user leaf entry that is going away, as its
-/// marks say: owned (freed), shared by count (released), or neither.
+/// marks say: owned (freed), counted (released), or neither.
 fn release_leaf(pa: u64, flags: Flags) {
-    if flags.contains(SHARED) {
-        unshare(pa);
-    } else if !flags.contains(Flags::BIT_9) {
+    if flags.intersects(SHARED | COW) {
+        frame::unshare(PhysAddr(pa));
+    } else if !flags.contains(UNOWNED) {
         frame::free(PhysAddr(pa), 1);
     }
+}
+
+/// The rights `flags` as a copy-on-write entry holds them: not writable
+/// in the hardware's view, writable in the mapping's ([`COW_WRITE`]).
+fn cow_rights(flags: Flags) -> Flags {
+    if flags.contains(Flags::WRITABLE) { (flags - Flags::WRITABLE) | COW_WRITE } else { flags - COW_WRITE }
+}
+
+/// The rights of a copy-on-write entry once it owns its frame again.
+fn owned_rights(flags: Flags) -> Flags {
+    let writable = flags.contains(COW_WRITE);
+    let mut flags = flags - COW - COW_WRITE;
+    flags.set(Flags::WRITABLE, writable);
+    flags
 }
 
 /// Why a mapping request failed.
@@ -297,13 +311,6 @@ impl AddressSpace {
         self.map_fresh(va, flags, |f| frame::zero(f, 1))
     }
 
-    /// Maps a fresh frame holding a copy of the frame at `src`.
-    pub fn map_copy(&mut self, va: u64, flags: Flags, src: PhysAddr) -> Result<(), MapError> {
-        // SAFETY: both are whole frames reached through the direct map;
-        // `new` was just allocated and nothing else refers to it.
-        self.map_fresh(va, flags, |new| unsafe { core::ptr::copy_nonoverlapping(src.virt(), new.virt(), PAGE_SIZE as usize) })
-    }
-
     /// Maps a new frame at the user page `va`, filled by `fill` (it holds
     /// garbage before).
     fn map_fresh(&mut self, va: u64, flags: Flags, fill: impl FnOnce(PhysAddr)) -> Result<(), MapError> {
@@ -325,7 +332,7 @@ impl AddressSpace {
     pub fn map_zeroed_shared(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
         self.map_zeroed(va, flags | SHARED)?;
         let (pa, _) = self.translate(va).expect("just mapped");
-        share(pa.0);
+        frame::share(pa);
         Ok(())
     }
 
@@ -340,14 +347,14 @@ impl AddressSpace {
     /// page `va` with the rights `flags`, one more counted mapping of it.
     pub fn map_shared_frame(&mut self, va: u64, pa: PhysAddr, flags: Flags) -> Result<(), MapError> {
         self.map_frame(va, pa, flags | SHARED)?;
-        share(pa.0);
+        frame::share(pa);
         Ok(())
     }
 
     /// Maps an existing frame (not owned by this space: it is not freed on
     /// unmap) at the user page `va`.
     pub fn map_shared(&mut self, va: u64, pa: PhysAddr, flags: Flags) -> Result<(), MapError> {
-        self.map_frame(va, pa, flags | Flags::USER_ACCESSIBLE | Flags::BIT_9)
+        self.map_frame(va, pa, flags | Flags::USER_ACCESSIBLE | UNOWNED)
     }
 
     /// Maps frame `pa` at the free user page `va` with exactly `flags`
@@ -365,16 +372,22 @@ impl AddressSpace {
     }
 
     /// Sets the rights of the mapped user page `va` to exactly `flags`
-    /// (plus PRESENT and the shared-frame mark it had). False if unmapped.
+    /// (plus PRESENT and the ownership mark it had). False if unmapped. A
+    /// copy-on-write page made writable stays write-protected until a
+    /// write copies it.
     pub fn protect(&mut self, va: u64, flags: Flags) -> bool {
         if va >= USER_END {
             return false;
         }
         match self.walk(va, false) {
             Some((t, i)) if !t[i].is_unused() => {
-                let keep = t[i].flags() & (Flags::BIT_9 | SHARED);
+                let keep = t[i].flags() & OWNERSHIP;
+                let mut flags = flags | keep | Flags::PRESENT;
+                if keep.contains(COW) {
+                    flags = cow_rights(flags);
+                }
                 let pa = t[i].addr();
-                t[i].set_addr(pa, flags | keep | Flags::PRESENT);
+                t[i].set_addr(pa, flags);
                 crate::arch::x86_64::invlpg(va);
                 self.changed();
                 true
@@ -421,32 +434,88 @@ impl AddressSpace {
         }
     }
 
-    /// A new space with a copy of every user page of this one (pages shared
-    /// with BIT_9, such as a server's initrd, stay shared, and [`SHARED`]
-    /// frames gain a mapping). Fork's eager copy; copy-on-write can replace
-    /// it when measurements ask for it.
+    /// A new space with the user pages of this one, for fork (D24): the
+    /// page tables are copied, the frames are not. Private frames become
+    /// copy-on-write in both spaces ([`COW`], counted, write-protected),
+    /// [`SHARED`] frames gain a mapping, [`UNOWNED`] ones (a server's
+    /// initrd) are mapped again. The kernel half is the master's, linked
+    /// by [`AddressSpace::new`], not copied.
     pub fn clone_user(&self) -> Option<AddressSpace> {
-        let mut copy = AddressSpace::new()?;
-        for (start, end, flags) in leaf_runs(self.pair, 0..KERNEL_HALF) {
-            let leaf = flags & (Flags::WRITABLE | Flags::NO_EXECUTE | Flags::USER_ACCESSIBLE);
-            for va in (start..end).step_by(PAGE_SIZE as usize) {
-                let (pa, f) = self.translate(va)?;
-                if f.contains(SHARED) {
-                    copy.map_frame(va, pa, leaf | SHARED).ok()?;
-                    share(pa.0);
-                    continue;
-                }
-                if f.contains(Flags::BIT_9) {
-                    copy.map_shared(va, pa, leaf).ok()?;
-                    copy.protect(va, leaf);
-                    continue;
-                }
-                copy.map_copy(va, leaf, pa).ok()?;
-                // Exactly the source's rights: PROT_NONE pages lack USER.
-                copy.protect(va, leaf);
+        let copy = AddressSpace::new()?;
+        let (src, dst) = (table(self.pair), table(copy.pair));
+        // This space's entries are write-protected below while it is not
+        // loaded (AsClone never clones the caller's own space): its next
+        // load flushes what its TLB still holds writable.
+        self.changed();
+        for i in 0..KERNEL_HALF {
+            if src[i].is_unused() {
+                continue;
             }
+            // On failure, the copy so far is a consistent space whose drop
+            // releases what it took.
+            let t = frame::alloc_zeroed()?;
+            dst[i].set_addr(x86_64::PhysAddr::new(t.0), src[i].flags());
+            table(PhysAddr(copy.pair.0 + PAGE_SIZE))[i] = dst[i].clone();
+            clone_level(PhysAddr(src[i].addr().as_u64()), t, 3)?;
         }
         Some(copy)
+    }
+
+    /// Gives the page at `va` its own frame if it is copy-on-write: the
+    /// frame itself when no other entry maps it any more, else a copy. Its
+    /// rights become the mapping's own (writable if [`COW_WRITE`]). Takes
+    /// `&self` like the user copies that call it, which hold two spaces
+    /// (maybe the same one) at once: the tables are edited through the
+    /// direct map under the kernel lock, as every edit is.
+    pub fn unshare_page(&self, va: u64) -> Result<(), MapError> {
+        let Some((t, i)) = self.walk(va, false) else { return Ok(()) };
+        let (pa, flags) = (PhysAddr(t[i].addr().as_u64()), t[i].flags());
+        if !flags.contains(COW) || !flags.contains(Flags::PRESENT) {
+            return Ok(());
+        }
+        let mine = if frame::take_sole(pa) {
+            pa
+        } else {
+            let new = frame::alloc_contiguous(1, 1).ok_or(MapError::NoMemory)?;
+            // SAFETY: both are whole frames reached through the direct map;
+            // `new` was just allocated and nothing else refers to it.
+            unsafe { core::ptr::copy_nonoverlapping(pa.virt(), new.virt(), PAGE_SIZE as usize) };
+            frame::unshare(pa);
+            new
+        };
+        t[i].set_addr(x86_64::PhysAddr::new(mine.0), owned_rights(flags));
+        // The old entry may be cached: for the current PCID invlpg drops
+        // it, for the others the next load of this space flushes. (A write
+        // fault has already dropped the faulting address's entry from the
+        // PCID it ran on: the CPU does that on every page fault.)
+        crate::arch::x86_64::invlpg(va);
+        self.changed();
+        Ok(())
+    }
+
+    /// Readies the page holding `va` for the kernel to write into it
+    /// through the direct map: false unless it is present and, when the
+    /// write is on the program's behalf (`as_user`), user-accessible and
+    /// writable by it. A copy-on-write page gets its own frame first, or
+    /// the write would reach every space sharing it; out of memory for
+    /// that, false too.
+    pub fn prepare_write(&self, va: u64, as_user: bool) -> bool {
+        let Some((_, f)) = self.translate(va) else { return false };
+        if as_user && !(f.contains(Flags::USER_ACCESSIBLE) && f.intersects(Flags::WRITABLE | COW_WRITE)) {
+            return false;
+        }
+        !f.contains(COW) || self.unshare_page(va & !(PAGE_SIZE - 1)).is_ok()
+    }
+
+    /// A user write faulted on the present page holding `va`: resolves it
+    /// if the page is copy-on-write in a writable mapping. False leaves
+    /// the fault to the thread's owner (a read-only mapping's SIGSEGV, or
+    /// no memory left for the copy).
+    pub fn write_fault(&self, va: u64) -> bool {
+        match self.translate(va) {
+            Some((_, f)) if f.contains(COW | COW_WRITE | Flags::USER_ACCESSIBLE) => self.unshare_page(va & !(PAGE_SIZE - 1)).is_ok(),
+            _ => false,
+        }
     }
 
     /// The frame and rights behind the user page holding `va`.
@@ -463,11 +532,43 @@ impl AddressSpace {
     }
 }
 
+/// Fills the fresh table `dst` (at `level`, 3 = PDPT) with copies of
+/// `src`'s entries: new tables below, and at level 1 the same frames,
+/// private ones turned copy-on-write in both entries.
+fn clone_level(src: PhysAddr, dst: PhysAddr, level: u32) -> Option<()> {
+    let (s, d) = (table(src), table(dst));
+    for i in 0..512 {
+        if s[i].is_unused() {
+            continue;
+        }
+        let (pa, flags) = (PhysAddr(s[i].addr().as_u64()), s[i].flags());
+        if level > 1 {
+            // User halves hold 4 KiB pages only (every map is a page).
+            debug_assert!(!flags.contains(Flags::HUGE_PAGE));
+            let t = frame::alloc_zeroed()?;
+            d[i].set_addr(x86_64::PhysAddr::new(t.0), flags);
+            clone_level(pa, t, level - 1)?;
+            continue;
+        }
+        if flags.intersects(SHARED | COW) {
+            frame::share(pa); // the copy's mapping
+        } else if !flags.contains(UNOWNED) {
+            // A private frame, copy-on-write from now on: this entry and
+            // the copy's both count.
+            s[i].set_flags(COW | cow_rights(flags));
+            frame::share(pa);
+            frame::share(pa);
+        }
+        d[i] = s[i].clone();
+    }
+    Some(())
+}
+
 /// Walks a tree and lists its present leaves in `slots` of the PML4.
 pub fn leaf_runs(root: PhysAddr, slots: core::ops::Range<usize>) -> alloc::vec::Vec<(u64, u64, Flags)> {
     let mut runs: alloc::vec::Vec<(u64, u64, Flags)> = alloc::vec::Vec::new();
     let mut push = |va: u64, size: u64, flags: Flags| {
-        let flags = flags & (Flags::WRITABLE | Flags::USER_ACCESSIBLE | Flags::NO_EXECUTE | Flags::GLOBAL | Flags::BIT_9 | SHARED);
+        let flags = flags & (Flags::WRITABLE | Flags::USER_ACCESSIBLE | Flags::NO_EXECUTE | Flags::GLOBAL | OWNERSHIP | COW_WRITE);
         match runs.last_mut() {
             Some(last) if last.1 == va && last.2 == flags => last.1 += size,
             _ => runs.push((va, va + size, flags)),

@@ -11,7 +11,8 @@ use super::paging::{AddressSpace, Flags};
 use lstar_abi::PAGE_SIZE;
 
 /// A user range that failed the check: unmapped, not user-accessible, not
-/// writable for a write, or outside the user half.
+/// writable for a write, or outside the user half (or, for a write to a
+/// copy-on-write page, no memory left to copy it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadUserAddress;
 
@@ -102,20 +103,23 @@ fn chunks(space: &AddressSpace, addr: u64, len: usize, access: Access, mut f: im
     Ok(())
 }
 
-/// Whether every page of `[addr, addr+len)` allows `access`.
+/// Whether every page of `[addr, addr+len)` allows `access`. For a write,
+/// each page is also readied for it (a copy-on-write page gets its own
+/// frame), so a range that fails part way may have had some pages copied:
+/// harmless, they hold the same bytes.
 fn check(space: &AddressSpace, addr: u64, len: usize, access: Access) -> Result<(), BadUserAddress> {
-    let need = match access {
-        Access::UserWrite => Flags::USER_ACCESSIBLE | Flags::WRITABLE,
-        Access::Read | Access::Fill => Flags::USER_ACCESSIBLE,
-    };
-    let mut check = addr & !(PAGE_SIZE - 1);
+    let mut page = addr & !(PAGE_SIZE - 1);
     let end = addr.checked_add(len as u64).ok_or(BadUserAddress)?;
-    while check < end {
-        let (_, flags) = space.translate(check).ok_or(BadUserAddress)?;
-        if !flags.contains(need) {
+    while page < end {
+        let ok = match access {
+            Access::Read => space.translate(page).is_some_and(|(_, f)| f.contains(Flags::USER_ACCESSIBLE)),
+            Access::UserWrite => space.prepare_write(page, true),
+            Access::Fill => space.prepare_write(page, false),
+        };
+        if !ok {
             return Err(BadUserAddress);
         }
-        check += PAGE_SIZE;
+        page += PAGE_SIZE;
     }
     Ok(())
 }

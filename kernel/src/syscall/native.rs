@@ -197,6 +197,11 @@ fn lookup(k: &mut Kernel, ptr: u64, len: u64) -> NResult {
 fn as_clone(k: &mut Kernel, id: AsId) -> NResult {
     owned_space(k, id)?;
     let me = my_space(k)?;
+    // The caller's own space is loaded: the write protection copy-on-write
+    // gives its pages would not reach the TLB entries it runs on (D24).
+    if id == me {
+        return Err(Errno::EINVAL);
+    }
     let copy = k.spaces[&id].tables.clone_user().ok_or(Errno::ENOMEM)?;
     Ok(k.add_space(copy, Some(me)))
 }

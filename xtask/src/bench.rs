@@ -609,7 +609,7 @@ fn boot_lstar(
             Echo::Nothing
         },
     };
-    initrd::write(&boot.initrd, &plan.built.servers, &payload)?;
+    initrd::write(&boot.initrd, plan.built, &payload)?;
     let done = qemu::boot(ctx, &boot)?;
     let serial = String::from_utf8_lossy(&done.serial).into_owned();
     let Output { start, ops, phases, done: finished } = parse_output(&serial);

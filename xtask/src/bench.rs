@@ -223,7 +223,7 @@ pub const OPS: &[(&str, &str)] = &[
     ),
     (
         "clock_gettime_libc",
-        "the same through libc (Linux's vDSO, no syscall)",
+        "the same through libc (the vDSO on both systems, no syscall)",
     ),
     ("read_zero", "read 1 byte from /dev/zero"),
     ("write_null", "write 1 byte to /dev/null"),

@@ -44,7 +44,7 @@ pub fn start(start_info: u64) -> ! {
     arch::ioapic::init(&platform);
     let hz = arch::apic::init(platform.local_apic);
     let epoch = arch::rtc::epoch_seconds();
-    BOOT_EPOCH_NS.call_once(|| epoch * 1_000_000_000);
+    arch::cpu::set_clock(|c| c.realtime_base = epoch * 1_000_000_000);
     log::info!("RTC: {epoch} s since the epoch");
     log::info!("LAPIC timer: {} ticks/s, preemption at {} Hz", hz, arch::apic::TICK_HZ);
 
@@ -106,9 +106,8 @@ pub fn poweroff(status: u8) -> ! {
     arch::halt_forever()
 }
 
-static BOOT_EPOCH_NS: spin::Once<u64> = spin::Once::new();
-
-/// CLOCK_REALTIME: the RTC at boot plus the monotonic clock since.
+/// CLOCK_REALTIME: the RTC at boot plus the monotonic clock since, as the
+/// vDSO computes it from the same clock data.
 pub fn realtime_ns() -> u64 {
-    BOOT_EPOCH_NS.get().copied().unwrap_or(0) + arch::apic::monotonic_ns()
+    arch::cpu::clock().realtime_ns(arch::rdtsc())
 }

@@ -112,7 +112,7 @@ pub fn run(ctx: &Ctx, applets: &[String], timeout: Duration, work: &Path) -> Res
     let payload = initrd::Payload::busybox(&binary, &argv, &[]);
     let initrd_path = work.join("initrd.cpio");
     let extras = initrd::Extras { busybox: Some((binary.clone(), applet_paths)), overlays: vec![guest_root] };
-    initrd::write_with(&initrd_path, &built.servers, &payload, &extras)?;
+    initrd::write_with(&initrd_path, &built, &payload, &extras)?;
     let boot = qemu::Boot {
         kernel: built.kernel.clone(),
         initrd: initrd_path,

@@ -223,7 +223,7 @@ pub const OPS: &[(&str, &str)] = &[
     ),
     (
         "clock_gettime_libc",
-        "the same through libc (Linux's vDSO, no syscall)",
+        "the same through libc (the vDSO on both systems, no syscall)",
     ),
     ("read_zero", "read 1 byte from /dev/zero"),
     ("write_null", "write 1 byte to /dev/null"),
@@ -609,7 +609,7 @@ fn boot_lstar(
             Echo::Nothing
         },
     };
-    initrd::write(&boot.initrd, &plan.built.servers, &payload)?;
+    initrd::write(&boot.initrd, plan.built, &payload)?;
     let done = qemu::boot(ctx, &boot)?;
     let serial = String::from_utf8_lossy(&done.serial).into_owned();
     let Output { start, ops, phases, done: finished } = parse_output(&serial);

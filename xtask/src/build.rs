@@ -1,6 +1,6 @@
-//! Builds the three kinds of binaries that go into a boot: the kernel, the
-//! servers (both `x86_64-unknown-none`, with the RUSTFLAGS each needs) and
-//! the C test programs (static musl).
+//! Builds the four kinds of binaries that go into a boot: the kernel, the
+//! servers, the vDSO (all `x86_64-unknown-none`, with the RUSTFLAGS each
+//! needs) and the C test programs (static musl).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,11 +19,31 @@ const KERNEL_RUSTFLAGS: &str =
 /// Servers are static user programs in the low half.
 const SERVER_RUSTFLAGS: &str = "-C relocation-model=static -C force-frame-pointers=yes";
 
+/// The vDSO is a shared object: position-independent code (small model,
+/// anywhere in the address space), linked `-shared` (the target's default
+/// static PIE turned off) by its own linker script and version script, with
+/// the symbol tables musl's lookup reads (both hash styles), without debug
+/// information or unwind tables to keep the image within a page. See
+/// vdso/src/main.rs and docs/decisions.md D26.
+fn vdso_rustflags(root: &Path) -> String {
+    let dir = root.join("vdso");
+    format!(
+        "-C relocation-model=pic -C code-model=small -C force-unwind-tables=no -C strip=debuginfo \
+         -C link-arg=--no-pie -C link-arg=-shared -C link-arg=-soname=linux-vdso.so.1 \
+         -C link-arg=--version-script={} -C link-arg=-T{} -C link-arg=--hash-style=both \
+         -C link-arg=--build-id=none",
+        dir.join("vdso.map").display(),
+        dir.join("vdso.ld").display()
+    )
+}
+
 /// Everything one boot is made of, as host paths.
 pub struct Built {
     pub kernel: PathBuf,
     /// (binary name, path) of every server, sorted by name.
     pub servers: Vec<(String, PathBuf)>,
+    /// The vDSO image (`lstar/vdso` in the initrd).
+    pub vdso: PathBuf,
     /// (stem, path) of every C test program, sorted by stem.
     pub programs: Vec<(String, PathBuf)>,
 }
@@ -41,10 +61,12 @@ impl Built {
 pub fn all(ctx: &Ctx) -> Result<Built> {
     let kernel = kernel(ctx)?;
     let servers = servers(ctx)?;
+    let vdso = vdso(ctx)?;
     let programs = programs(ctx)?;
     Ok(Built {
         kernel,
         servers,
+        vdso,
         programs,
     })
 }
@@ -131,6 +153,48 @@ fn servers(ctx: &Ctx) -> Result<Vec<(String, PathBuf)>> {
         .into_iter()
         .map(|name| (name.clone(), out.join(name)))
         .collect())
+}
+
+fn vdso(ctx: &Ctx) -> Result<PathBuf> {
+    let flags = vdso_rustflags(&ctx.root);
+    ctx.run(cargo_bare(ctx, "target/vdso", &flags).args(["-p", "lstar-vdso"]))
+        .context("building the vDSO")?;
+    let path = release_dir(ctx, "target/vdso").join("vdso");
+    let image = std::fs::read(&path).with_context(|| format!("read {}", path.display()))?;
+    check_vdso(&image).with_context(|| format!("{} is not a usable vDSO", path.display()))?;
+    Ok(path)
+}
+
+/// What the process server relies on when it copies the vDSO file into a
+/// process as it is: a shared object whose one loadable segment starts at
+/// file offset and address 0, not writable, with nothing to relocate (no
+/// loader ever looks at it).
+fn check_vdso(image: &[u8]) -> Result<()> {
+    use xmas_elf::program::Type;
+    use xmas_elf::sections::SectionData;
+    let elf = xmas_elf::ElfFile::new(image).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if elf.header.pt2.type_().as_type() != xmas_elf::header::Type::SharedObject {
+        bail!("not a shared object");
+    }
+    let loads: Vec<_> = elf
+        .program_iter()
+        .filter(|p| p.get_type() == Ok(Type::Load))
+        .collect();
+    match loads.as_slice() {
+        [p] if p.offset() == 0 && p.virtual_addr() == 0 && !p.flags().is_write() => {}
+        _ => bail!("wants one read-only PT_LOAD at offset and address 0"),
+    }
+    if let Some(dynamic) = elf.find_section_by_name(".dynamic") {
+        if let Ok(SectionData::Dynamic64(entries)) = dynamic.get_data(&elf) {
+            use xmas_elf::dynamic::Tag;
+            for d in entries {
+                if matches!(d.get_tag(), Ok(Tag::Rela | Tag::Rel | Tag::JmpRel | Tag::TextRel)) {
+                    bail!("has dynamic relocations");
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Compiles every `tests/programs/*.c` into `target/lstar/programs/<stem>`.

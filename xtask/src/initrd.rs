@@ -4,6 +4,8 @@
 //!
 //! Layout:
 //! - `servers/<name>`: every server binary;
+//! - `lstar/vdso`: the vDSO image (`vdso/`), which the process server maps
+//!   into every Linux process;
 //! - `bin/<basename>`: the program;
 //! - `lstar/exec`: the initrd path of the program (`bin/hello`), no newline;
 //! - `lstar/argv`: each argument followed by a NUL byte; argv[0] is the
@@ -149,13 +151,14 @@ pub struct Extras {
     pub overlays: Vec<PathBuf>,
 }
 
-/// Writes the initrd for `payload` with `servers` to `out`.
-pub fn write(out: &Path, servers: &[(String, PathBuf)], payload: &Payload) -> Result<()> {
-    write_with(out, servers, payload, &Extras::default())
+/// Writes the initrd for `payload` with `built`'s servers and vDSO to `out`.
+pub fn write(out: &Path, built: &Built, payload: &Payload) -> Result<()> {
+    write_with(out, built, payload, &Extras::default())
 }
 
-/// Writes the initrd for `payload` with `servers` and `extras` to `out`.
-pub fn write_with(out: &Path, servers: &[(String, PathBuf)], payload: &Payload, extras: &Extras) -> Result<()> {
+/// Writes the initrd for `payload` with `built`'s servers and vDSO and
+/// `extras` to `out`.
+pub fn write_with(out: &Path, built: &Built, payload: &Payload, extras: &Extras) -> Result<()> {
     let read = |p: &Path| std::fs::read(p).with_context(|| format!("read {}", p.display()));
     let mut cpio = Cpio::default();
     if let Some((busybox, applets)) = &extras.busybox {
@@ -178,7 +181,7 @@ pub fn write_with(out: &Path, servers: &[(String, PathBuf)], payload: &Payload, 
         overlay(&mut cpio, dir, dir)?;
     }
     cpio.dir("servers");
-    for (name, path) in servers {
+    for (name, path) in &built.servers {
         cpio.file(&format!("servers/{name}"), 0o755, &read(path)?);
     }
     cpio.dir("bin");
@@ -188,6 +191,7 @@ pub fn write_with(out: &Path, servers: &[(String, PathBuf)], payload: &Payload, 
         &read(&payload.host_path)?,
     );
     cpio.dir("lstar");
+    cpio.file("lstar/vdso", 0o644, &read(&built.vdso)?);
     cpio.file(
         "lstar/exec",
         0o644,

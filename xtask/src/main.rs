@@ -194,7 +194,7 @@ fn build_command(ctx: &Ctx) -> Result<u8> {
     deps::ensure(ctx, &[deps::Need::RustTargets, deps::Need::Musl])?;
     let built = build::all(ctx)?;
     let payload = initrd::Payload::default_program(&built, &[])?;
-    initrd::write(&ctx.initrd(), &built.servers, &payload)?;
+    initrd::write(&ctx.initrd(), &built, &payload)?;
     eprintln!(
         "built {} and {}",
         built.kernel.display(),
@@ -217,7 +217,7 @@ fn run_command(ctx: &Ctx, args: RunArgs) -> Result<u8> {
     };
     let applets = busybox::applet_paths(ctx, &busybox)?;
     let extras = initrd::Extras { busybox: Some((busybox, applets)), overlays: args.overlay.clone() };
-    initrd::write_with(&ctx.initrd(), &built.servers, &payload, &extras)?;
+    initrd::write_with(&ctx.initrd(), &built, &payload, &extras)?;
 
     let accel = match args.accel {
         qemu::Accel::Kvm => qemu::probe_kvm(ctx, &built)?,

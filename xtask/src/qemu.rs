@@ -505,7 +505,7 @@ pub fn probe_kvm(ctx: &Ctx, built: &Built) -> Result<Accel> {
     };
     initrd::write(
         &probe.initrd,
-        &built.servers,
+        built,
         &initrd::Payload::default_program(built, &[])?,
     )?;
     let done = boot(ctx, &probe)?;

@@ -256,6 +256,7 @@ const CASES: &[Case] = &[
     Case::new("abi_sa_restart", "abi_sa_restart", Check::Differential),
     Case::new("abi_sigaction", "abi_sigaction", Check::Differential),
     Case::new("abi_clock", "abi_clock", Check::Differential),
+    Case::new("abi_vdso", "abi_vdso", Check::Differential),
     Case::new("abi_mmap", "abi_mmap", Check::Differential),
     Case::new("abi_mmap_shared", "abi_mmap_shared", Check::Differential),
     Case::new("abi_mmap_file", "abi_mmap_file", Check::Differential),
@@ -546,7 +547,7 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
     let built = build::all(ctx)?;
     initrd::write(
         &ctx.initrd(),
-        &built.servers,
+        &built,
         &Payload::default_program(&built, &[])?,
     )?;
     let busybox = if CASES.iter().any(|c| c.busybox && (filter.is_empty() || filter.iter().any(|f| c.name.contains(f.as_str())))) {
@@ -664,7 +665,7 @@ fn run_case(ctx: &Ctx, built: &Built, busybox: Option<&(std::path::PathBuf, Vec<
             Echo::Nothing
         },
     };
-    initrd::write_with(&boot.initrd, &built.servers, &payload, &extras).map_err(|e| format!("{e:#}"))?;
+    initrd::write_with(&boot.initrd, built, &payload, &extras).map_err(|e| format!("{e:#}"))?;
     let done = qemu::boot(ctx, &boot).map_err(|e| format!("{e:#}"))?;
     let serial = qemu::crlf_to_lf(&done.serial);
 

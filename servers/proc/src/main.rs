@@ -33,6 +33,9 @@ const STACK_SIZE: u64 = 1 << 20;
 const MMAP_TOP: u64 = 0x7f00_0000_0000;
 /// Where every process sees the kernel's counters page (read-only).
 const COUNTERS_ADDR: u64 = 0x7fff_f000_0000;
+/// Where every process sees the vDSO: right after the counters page, from
+/// which it reads the clock at a fixed distance from its own code (D26).
+const VDSO_ADDR: u64 = COUNTERS_ADDR + 4096;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 
@@ -134,6 +137,9 @@ struct Procs {
     /// The file server, told about forks, execs, exits and RLIMIT_NOFILE.
     fs: Option<u64>,
     initrd: &'static [u8],
+    /// The vDSO image (`lstar/vdso` in the initrd; empty if none), copied
+    /// into every program's address space.
+    vdso: &'static [u8],
 }
 
 /// Sends a held thread its reply, unless it ended meanwhile.
@@ -153,7 +159,7 @@ enum Outcome {
 
 fn main(boot: Boot) -> ! {
     let fs = libsys::lookup("fs").ok();
-    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), suspended: Vec::new(), sigwaiters: Vec::new(), next_pid: 1, fs, initrd: boot.initrd };
+    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), suspended: Vec::new(), sigwaiters: Vec::new(), next_pid: 1, fs, initrd: boot.initrd, vdso: file(boot.initrd, "lstar/vdso").unwrap_or(&[]) };
     if let Err((why, status)) = procs.start_init() {
         println!("proc: cannot start the program: {why}");
         lstar_console_line(&why);
@@ -224,7 +230,7 @@ struct Loaded {
 
 /// Loads `image` (an ELF file) into a new address space with its initial
 /// stack. Errors are Linux's execve errors.
-fn load(image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<Loaded, Errno> {
+fn load(image: &[u8], vdso: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<Loaded, Errno> {
     let plan = elf::plan(image).map_err(|e| {
         println!("proc: cannot execute: {}", e.0);
         Errno::ENOEXEC
@@ -254,7 +260,8 @@ fn load(image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<L
         map.insert(STACK_TOP - STACK_SIZE, STACK_TOP, prot::READ | prot::WRITE);
         space.map_counters(COUNTERS_ADDR)?;
         map.insert(COUNTERS_ADDR, COUNTERS_ADDR + 4096, prot::READ);
-        let info = stack::ProgramInfo { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry, hwcap: hwcap(), counters: COUNTERS_ADDR };
+        let vdso_at = map_vdso(&space, &mut map, vdso)?;
+        let info = stack::ProgramInfo { phdr: plan.phdr, phent: plan.phent, phnum: plan.phnum, entry: plan.entry, hwcap: hwcap(), counters: COUNTERS_ADDR, vdso: vdso_at };
         let st = stack::build(STACK_TOP, argv, envp, execfn, libsys::random::bytes(), &info, (STACK_SIZE / 4) as usize).map_err(|_| Errno::E2BIG)?;
         space.write(st.base, &st.bytes)?;
         Ok(st.rsp)
@@ -266,6 +273,21 @@ fn load(image: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]) -> Result<L
             Err(e)
         }
     }
+}
+
+/// Copies the vDSO image into `space` at VDSO_ADDR, readable and
+/// executable, as the file is: its one segment starts at offset and address
+/// 0 (xtask checks). Returns where it is, or 0 without a vDSO.
+fn map_vdso(space: &Space, map: &mut proc_server::vm::Map, vdso: &[u8]) -> Result<u64, Errno> {
+    if vdso.is_empty() {
+        return Ok(0);
+    }
+    let len = (vdso.len() as u64).next_multiple_of(4096);
+    space.map(VDSO_ADDR, len, prot::READ | prot::WRITE)?;
+    space.write(VDSO_ADDR, vdso)?;
+    space.protect(VDSO_ADDR, len, prot::READ | prot::EXEC)?;
+    map.insert(VDSO_ADDR, VDSO_ADDR + len, prot::READ | prot::EXEC);
+    Ok(VDSO_ADDR)
 }
 
 impl Procs {
@@ -284,7 +306,7 @@ impl Procs {
         let words = libsys::aligned_copy(image);
         let image = libsys::aligned_bytes(&words, image.len());
         let execfn = argv.first().copied().unwrap_or(path.as_bytes());
-        let loaded = load(image, &argv, &envp, execfn).map_err(|e| {
+        let loaded = load(image, self.vdso, &argv, &envp, execfn).map_err(|e| {
             let why = if e == Errno::ENOEXEC { "cannot execute (see the log)" } else { e.text() };
             (alloc::format!("{path}: {why}"), CANNOT_EXECUTE)
         })?;
@@ -879,7 +901,7 @@ impl Procs {
             let bytes = libsys::aligned_bytes(&image.0, image.1);
             let argv_refs: Vec<&[u8]> = argv.iter().map(|v| v.as_slice()).collect();
             let envp_refs: Vec<&[u8]> = envp.iter().map(|v| v.as_slice()).collect();
-            let loaded = load(bytes, &argv_refs, &envp_refs, &path)?;
+            let loaded = load(bytes, self.vdso, &argv_refs, &envp_refs, &path)?;
             let caller = client.0;
             let others: Vec<ThreadId> = self.procs[&pid].threads.keys().copied().filter(|&t| t != caller).collect();
             mem::set_space(caller, loaded.space)?;

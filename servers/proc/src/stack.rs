@@ -23,6 +23,7 @@ pub const AT_CLKTCK: u64 = 17;
 pub const AT_SECURE: u64 = 23;
 pub const AT_RANDOM: u64 = 25;
 pub const AT_EXECFN: u64 = 31;
+pub const AT_SYSINFO_EHDR: u64 = 33;
 
 /// What the loader knows about the program, for the auxiliary vector.
 #[derive(Clone, Copy, Debug, Default)]
@@ -34,6 +35,8 @@ pub struct ProgramInfo {
     pub hwcap: u64,
     /// Where the kernel's counters page is mapped (AT_LSTAR_COUNTERS).
     pub counters: u64,
+    /// Where the vDSO's ELF header is (AT_SYSINFO_EHDR), or 0 for none.
+    pub vdso: u64,
 }
 
 /// A built stack: `bytes` go at `[base, top)`, and the program starts
@@ -72,7 +75,8 @@ pub fn build(top: u64, argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8], random: [u
     let random_at = put(&random, false, &mut cursor);
     cursor &= !15;
 
-    let auxv: [(u64, u64); 18] = [
+    let auxv: [(u64, u64); 19] = [
+        (AT_SYSINFO_EHDR, info.vdso),
         (AT_PHDR, info.phdr),
         (AT_PHENT, info.phent),
         (AT_PHNUM, info.phnum),
@@ -98,7 +102,9 @@ pub fn build(top: u64, argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8], random: [u
     words.push(0);
     words.extend(&env_at);
     words.push(0);
-    for (k, v) in auxv {
+    // Without a vDSO there is no AT_SYSINFO_EHDR at all (libc then makes
+    // the syscalls), rather than one that says 0.
+    for (k, v) in auxv.into_iter().filter(|&(k, v)| k != AT_SYSINFO_EHDR || v != 0) {
         words.push(k);
         words.push(v);
     }
@@ -140,7 +146,7 @@ mod tests {
     #[test]
     fn layout_reads_back_like_a_program_would() {
         let top = 0x7fff_ffff_f000;
-        let info = ProgramInfo { phdr: 0x400040, phent: 56, phnum: 7, entry: 0x401000, hwcap: 0, counters: 0x7fff_f000_0000 };
+        let info = ProgramInfo { phdr: 0x400040, phent: 56, phnum: 7, entry: 0x401000, hwcap: 0, counters: 0x7fff_f000_0000, vdso: 0x7fff_f000_1000 };
         let s = build(top, &[b"/bin/prog", b"a", b"bc"], &[b"HOME=/", b"TERM=linux"], b"/bin/prog", [7; 16], &info, 1 << 20).unwrap();
         assert_eq!(s.rsp % 16, 0);
         assert_eq!(s.base + s.bytes.len() as u64, top);
@@ -166,11 +172,22 @@ mod tests {
         assert_eq!(seen[&AT_ENTRY], 0x401000);
         assert_eq!(seen[&AT_PAGESZ], 4096);
         assert_eq!(seen[&lstar_abi::counters::AT_LSTAR_COUNTERS], 0x7fff_f000_0000);
+        assert_eq!(seen[&AT_SYSINFO_EHDR], 0x7fff_f000_1000);
         let random = seen[&AT_RANDOM];
         assert_eq!(random % 16, 0);
         assert_eq!(&s.bytes[(random - s.base) as usize..][..16], &[7; 16]);
         assert_eq!(c_string(&s, seen[&AT_PLATFORM]), b"x86_64");
         assert_eq!(c_string(&s, seen[&AT_EXECFN]), b"/bin/prog");
+    }
+
+    #[test]
+    fn no_vdso_no_sysinfo_ehdr() {
+        let s = build(0x7fff_ffff_f000, &[b"p"], &[], b"p", [0; 16], &ProgramInfo::default(), 1 << 20).unwrap();
+        let mut aux = s.rsp + 8 * 4; // argc, argv[0], NULL, envp's NULL
+        while word(&s, aux) != AT_NULL {
+            assert_ne!(word(&s, aux), AT_SYSINFO_EHDR);
+            aux += 16;
+        }
     }
 
     #[test]

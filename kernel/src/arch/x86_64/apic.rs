@@ -36,19 +36,16 @@ fn read(offset: u64) -> u32 {
     unsafe { reg(offset).read_volatile() }
 }
 
-/// TSC ticks per second, measured at boot.
-static TSC_HZ: spin::Once<u64> = spin::Once::new();
-static TSC_BOOT: spin::Once<u64> = spin::Once::new();
-
-/// Nanoseconds since boot, from the TSC.
+/// Nanoseconds since boot, from the TSC, through the clock data the vDSO
+/// reads too (lstar_abi::counters::ClockData): the same formula on both
+/// sides, so the syscall and the vDSO agree to the nanosecond (D26).
 pub fn monotonic_ns() -> u64 {
-    tsc_to_ns(super::rdtsc().saturating_sub(*TSC_BOOT.get().unwrap_or(&0)))
+    super::cpu::clock().monotonic_ns(super::rdtsc())
 }
 
 /// A span of TSC ticks in nanoseconds (thread run times).
 pub fn tsc_to_ns(ticks: u64) -> u64 {
-    let hz = *TSC_HZ.get().unwrap_or(&1_000_000_000);
-    (ticks as u128 * 1_000_000_000 / hz as u128) as u64
+    super::cpu::clock().ticks_to_ns(ticks)
 }
 
 /// Masks the legacy PICs, enables the LAPIC at physical `base` and starts
@@ -105,8 +102,8 @@ fn calibrate() -> u64 {
     let ticks = u32::MAX - read(REG_TIMER_CURRENT);
     let tsc = super::rdtsc() - tsc0;
     write(REG_TIMER_INIT, 0);
-    TSC_HZ.call_once(|| (tsc as u128 * PIT_HZ as u128 / elapsed as u128) as u64);
-    TSC_BOOT.call_once(|| tsc0);
+    let tsc_hz = (tsc as u128 * PIT_HZ as u128 / elapsed as u128) as u64;
+    super::cpu::set_clock(|c| *c = lstar_abi::counters::ClockData { seq: c.seq, ..lstar_abi::counters::ClockData::calibrated(tsc_hz, tsc0, c.realtime_base) });
     ticks as u64 * PIT_HZ / elapsed
 }
 

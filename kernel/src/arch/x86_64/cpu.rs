@@ -7,8 +7,8 @@
 
 use core::arch::asm;
 use core::mem::size_of;
-use core::ptr::addr_of_mut;
-use lstar_abi::counters::{Counters, ProbeLog, ProbePoint, PROBES_OFFSET};
+use core::ptr::{addr_of, addr_of_mut};
+use lstar_abi::counters::{ClockData, Counters, ProbeLog, ProbePoint, CLOCK_OFFSET, PROBES_OFFSET};
 use x86_64::registers::model_specific::Msr;
 
 pub const KERNEL_CS: u16 = 0x10;
@@ -72,11 +72,14 @@ struct Tss {
 
 /// The event counters (lstar_abi::counters), one page of their own in
 /// `.entry.data`: the exit path counts its CR3 write on the user CR3, and
-/// the process server maps the page read-only into Linux processes.
+/// the process server maps the page read-only into Linux processes. The
+/// clock data in it is what the vDSO reads the time from (D26).
 #[repr(C, align(4096))]
 pub struct CountersPage {
     pub counters: Counters,
-    _pad: [u8; PROBES_OFFSET - size_of::<Counters>()],
+    _pad0: [u8; CLOCK_OFFSET - size_of::<Counters>()],
+    pub clock: ClockData,
+    _pad: [u8; PROBES_OFFSET - CLOCK_OFFSET - size_of::<ClockData>()],
     /// Phase stamps, written only by a kernel built with `probes`.
     pub probes: ProbeLog,
     _pad2: [u8; 4096 - PROBES_OFFSET - size_of::<ProbeLog>()],
@@ -86,7 +89,9 @@ pub struct CountersPage {
 #[no_mangle]
 pub static mut COUNTERS: CountersPage = CountersPage {
     counters: Counters { entries: 0, syscalls: 0, cr3_writes: 0, tlb_flushes: 0, ipc_messages: 0, switches: 0 },
-    _pad: [0; PROBES_OFFSET - size_of::<Counters>()],
+    _pad0: [0; CLOCK_OFFSET - size_of::<Counters>()],
+    clock: ClockData::UNCALIBRATED,
+    _pad: [0; PROBES_OFFSET - CLOCK_OFFSET - size_of::<ClockData>()],
     probes: ProbeLog::new(cfg!(feature = "probes")),
     _pad2: [0; 4096 - PROBES_OFFSET - size_of::<ProbeLog>()],
 };
@@ -96,6 +101,31 @@ pub fn count(f: impl FnOnce(&mut Counters)) {
     // SAFETY: one CPU, interrupts off: only this code and the entry
     // assembly's increments touch the page, never at the same time.
     f(unsafe { &mut (*addr_of_mut!(COUNTERS)).counters });
+}
+
+/// The published clock: the one copy the kernel's own clocks and the
+/// vDSO's compute from.
+#[inline(always)]
+pub fn clock() -> ClockData {
+    // SAFETY: one CPU, interrupts off in the kernel: `set_clock` cannot
+    // run in the middle of this read.
+    unsafe { (*addr_of!(COUNTERS)).clock }
+}
+
+/// Publishes a new clock under the sequence count (ClockData's protocol):
+/// a user thread preempted in the middle of reading it retries.
+pub fn set_clock(update: impl FnOnce(&mut ClockData)) {
+    use core::sync::atomic::{compiler_fence, Ordering::SeqCst};
+    // SAFETY: as in `count`; user code only reads the page.
+    let clock = unsafe { &mut (*addr_of_mut!(COUNTERS)).clock };
+    let odd = clock.seq | 1;
+    clock.seq = odd;
+    // x86 keeps stores in order; the fences keep the compiler from moving
+    // the fields' stores outside the odd stretch.
+    compiler_fence(SeqCst);
+    update(clock);
+    compiler_fence(SeqCst);
+    clock.seq = odd + 1;
 }
 
 /// Stamps a phase boundary into the probe log (docs/benchmarking.md);

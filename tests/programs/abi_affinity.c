@@ -4,7 +4,9 @@
  * with CPU 0 in the mask; an unknown or negative pid is ESRCH; a bad
  * pointer EFAULT; setting a mask with no CPU in it (or a zero size) is
  * EINVAL, a mask naming CPU 0 is fine, even in fewer bytes than a long.
- * Prints nothing that depends on the number of CPUs. Differential test. */
+ * getcpu, once pinned to CPU 0, says CPU 0 node 0; null pointers are
+ * skipped, bad ones EFAULT. Prints nothing that depends on the number of
+ * CPUs. Differential test. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -45,5 +47,14 @@ int main(void)
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
 	T(sched_setaffinity(0, sizeof set, &set));
+
+	/* Pinned to CPU 0 now, so getcpu must say 0 on any machine. */
+	unsigned cpu = 99, node = 99;
+	T(syscall(SYS_getcpu, &cpu, &node, 0));
+	printf("getcpu: cpu %u node %u\n", cpu, node);
+	T(syscall(SYS_getcpu, 0, 0, 0));
+	T(syscall(SYS_getcpu, 8, 0, 0));
+	T(syscall(SYS_getcpu, 0, 8, 0));
+	T(sched_getcpu());
 	return 0;
 }

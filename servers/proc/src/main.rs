@@ -443,6 +443,7 @@ impl Procs {
             nr::TIMES => return ret(self.times(client, a[0])),
             nr::SYSINFO => return ret(self.sysinfo(client, a[0])),
             nr::SCHED_GETAFFINITY => return ret(self.sched_getaffinity(client, pid, a[0] as i32, a[1], a[2])),
+            nr::GETCPU => return ret(self.getcpu(client, a[0], a[1])),
             nr::SCHED_SETAFFINITY => return ret(self.sched_setaffinity(client, pid, a[0] as i32, a[1], a[2])),
             _ => {}
         }

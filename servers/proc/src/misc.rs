@@ -214,6 +214,17 @@ impl Procs {
         Ok(0)
     }
 
+    /// getcpu: one CPU and one NUMA node, both numbered 0; each pointer
+    /// may be null (the third argument, a cache, is ignored since 2.6.24).
+    pub(crate) fn getcpu(&self, client: Client, cpu: u64, node: u64) -> Result<u64, Errno> {
+        for at in [cpu, node] {
+            if at != 0 {
+                client.write(at, &0u32.to_le_bytes())?;
+            }
+        }
+        Ok(0)
+    }
+
     /// The thread a scheduling call names: 0 for the caller, else a thread
     /// id of a live process.
     fn affinity_target(&self, caller: u32, tid: i32) -> Result<(), Errno> {

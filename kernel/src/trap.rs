@@ -3,6 +3,7 @@
 
 use crate::arch::x86_64::ioapic::IRQ_BASE;
 use crate::arch::x86_64::{apic, TrapFrame};
+use crate::mm::paging::DemandFault;
 use crate::task::{self, Outgoing};
 use lstar_abi::native::Personality;
 use lstar_abi::MessageKind;
@@ -10,6 +11,7 @@ use lstar_abi::MessageKind;
 const PAGE_FAULT: u8 = 14;
 /// Page-fault error bits: the page was present (P) and the access a
 /// write (W).
+const PF_PRESENT: u64 = 0b01;
 const PF_PRESENT_WRITE: u64 = 0b11;
 
 pub fn handle(f: TrapFrame) {
@@ -83,13 +85,24 @@ fn user_fault(f: TrapFrame) {
     if f.vector == PAGE_FAULT && f.error & PF_PRESENT_WRITE == PF_PRESENT_WRITE && copy_on_write(&mut k, cr2) {
         return; // the write runs again, on the thread's own copy
     }
+    let mut error = f.error;
+    if f.vector == PAGE_FAULT && f.error & PF_PRESENT == 0 {
+        match demand_zero(&mut k, cr2, f.error) {
+            DemandFault::Resolved => return, // the access runs again, on a zeroed page
+            // What the program sees is the protection fault a mapped
+            // page would give (PROT_NONE: SIGSEGV, SEGV_ACCERR).
+            DemandFault::Denied => error |= PF_PRESENT,
+            DemandFault::NoMemory => error |= lstar_abi::native::FAULT_NO_MEMORY,
+            DemandFault::NotReserved => {}
+        }
+    }
     let (id, personality, owner) = {
         let t = k.current();
         (t.id, t.personality, t.owner)
     };
     match owner {
         Some(ep) if personality == Personality::Linux => {
-            let out = Outgoing { kind: MessageKind::Fault, nr: f.vector as u64, args: [f.error, cr2, f.rip, f.rsp, 0, 0] };
+            let out = Outgoing { kind: MessageKind::Fault, nr: f.vector as u64, args: [error, cr2, f.rip, f.rsp, 0, 0] };
             match k.send_current(ep, out) {
                 Some(sw) => sw.run(k),
                 None => drop(k),
@@ -100,7 +113,7 @@ fn user_fault(f: TrapFrame) {
             log::error!(
                 "server {name} (thread {id}) crashed: exception {} error {:#x} at rip {:#x} (address {cr2:#x})",
                 f.vector,
-                f.error,
+                error,
                 f.rip
             );
             crate::protocol!("lstar: server {name} crashed (exception {} at {:#x})", f.vector, f.rip);
@@ -117,4 +130,18 @@ fn user_fault(f: TrapFrame) {
 fn copy_on_write(k: &mut task::Kernel, addr: u64) -> bool {
     let Some(space) = k.current().space else { return false };
     k.spaces.get(&space).is_some_and(|s| s.tables.write_fault(addr))
+}
+
+/// A fault on a page that is not present: if the current space reserved
+/// it as demand zero (D25) and its rights allow the access, the kernel
+/// maps a zeroed frame here, with no message to the thread's owner. A
+/// program's fault leaves the last frames to the kernel and the servers
+/// ([`crate::mm::frame::USER_RESERVE`]); a server's may take them.
+fn demand_zero(k: &mut task::Kernel, addr: u64, error: u64) -> DemandFault {
+    let t = k.current();
+    let (Some(space), program) = (t.space, t.owner.is_some()) else { return DemandFault::NotReserved };
+    match k.spaces.get(&space) {
+        Some(s) => s.tables.demand_fault(addr, error, program),
+        None => DemandFault::NotReserved,
+    }
 }

@@ -82,19 +82,20 @@ fn timer(f: TrapFrame) {
 fn user_fault(f: TrapFrame) {
     let cr2 = if f.vector == PAGE_FAULT { crate::arch::x86_64::read_cr2() } else { 0 };
     let mut k = task::lock();
-    if f.vector == PAGE_FAULT && f.error & PF_PRESENT_WRITE == PF_PRESENT_WRITE && copy_on_write(&mut k, cr2) {
-        return; // the write runs again, on the thread's own copy
-    }
     let mut error = f.error;
-    if f.vector == PAGE_FAULT && f.error & PF_PRESENT == 0 {
-        match demand_zero(&mut k, cr2, f.error) {
-            DemandFault::Resolved => return, // the access runs again, on a zeroed page
-            // What the program sees is the protection fault a mapped
-            // page would give (PROT_NONE: SIGSEGV, SEGV_ACCERR).
-            DemandFault::Denied => error |= PF_PRESENT,
-            DemandFault::NoMemory => error |= lstar_abi::native::FAULT_NO_MEMORY,
-            DemandFault::NotReserved => {}
-        }
+    let resolved = match f.vector {
+        PAGE_FAULT if f.error & PF_PRESENT_WRITE == PF_PRESENT_WRITE => copy_on_write(&mut k, cr2),
+        PAGE_FAULT if f.error & PF_PRESENT == 0 => demand_zero(&mut k, cr2, f.error),
+        _ => DemandFault::NotReserved,
+    };
+    match resolved {
+        // The access runs again, on a zeroed page or the thread's own copy.
+        DemandFault::Resolved => return,
+        // What the program sees is the protection fault a mapped page
+        // would give (PROT_NONE: SIGSEGV, SEGV_ACCERR).
+        DemandFault::Denied => error |= PF_PRESENT,
+        DemandFault::NoMemory => error |= lstar_abi::native::FAULT_NO_MEMORY,
+        DemandFault::NotReserved => {}
     }
     let (id, personality, owner) = {
         let t = k.current();
@@ -126,10 +127,12 @@ fn user_fault(f: TrapFrame) {
 /// A write to a present page: if it is copy-on-write in a writable
 /// mapping, the kernel copies it here (D24), with no message to the
 /// thread's owner, whose record of the mapping the page's rights already
-/// carry. Any other write fault is the owner's to answer.
-fn copy_on_write(k: &mut task::Kernel, addr: u64) -> bool {
-    let Some(space) = k.current().space else { return false };
-    k.spaces.get(&space).is_some_and(|s| s.tables.write_fault(addr))
+/// carry. Any other write fault is the owner's to answer, as is a copy
+/// with no frame left for it (reported as out of memory).
+fn copy_on_write(k: &mut task::Kernel, addr: u64) -> DemandFault {
+    let t = k.current();
+    let (Some(space), program) = (t.space, t.owner.is_some()) else { return DemandFault::NotReserved };
+    k.spaces.get(&space).map_or(DemandFault::NotReserved, |s| s.tables.write_fault(addr, program))
 }
 
 /// A fault on a page that is not present: if the current space reserved
@@ -140,8 +143,5 @@ fn copy_on_write(k: &mut task::Kernel, addr: u64) -> bool {
 fn demand_zero(k: &mut task::Kernel, addr: u64, error: u64) -> DemandFault {
     let t = k.current();
     let (Some(space), program) = (t.space, t.owner.is_some()) else { return DemandFault::NotReserved };
-    match k.spaces.get(&space) {
-        Some(s) => s.tables.demand_fault(addr, error, program),
-        None => DemandFault::NotReserved,
-    }
+    k.spaces.get(&space).map_or(DemandFault::NotReserved, |s| s.tables.demand_fault(addr, error, program))
 }

@@ -561,8 +561,9 @@ impl AddressSpace {
     /// rights become the mapping's own (writable if [`COW_WRITE`]). Takes
     /// `&self` like the user copies that call it, which hold two spaces
     /// (maybe the same one) at once: the tables are edited through the
-    /// direct map under the kernel lock, as every edit is.
-    pub fn unshare_page(&self, va: u64) -> Result<(), MapError> {
+    /// direct map under the kernel lock, as every edit is. `reserve` as
+    /// for [`AddressSpace::populate`].
+    pub fn unshare_page(&self, va: u64, reserve: bool) -> Result<(), MapError> {
         let Some((t, i)) = self.walk(va, false) else { return Ok(()) };
         let (pa, flags) = (PhysAddr(t[i].addr().as_u64()), t[i].flags());
         if !flags.contains(COW) || !flags.contains(Flags::PRESENT) {
@@ -571,7 +572,7 @@ impl AddressSpace {
         let mine = if frame::take_sole(pa) {
             pa
         } else {
-            let new = frame::alloc_contiguous(1, 1).ok_or(MapError::NoMemory)?;
+            let new = if reserve { frame::alloc_user() } else { frame::alloc_contiguous(1, 1) }.ok_or(MapError::NoMemory)?;
             // SAFETY: both are whole frames reached through the direct map;
             // `new` was just allocated and nothing else refers to it.
             unsafe { core::ptr::copy_nonoverlapping(pa.virt(), new.virt(), PAGE_SIZE as usize) };
@@ -599,17 +600,22 @@ impl AddressSpace {
         if as_user && !(f.contains(Flags::USER_ACCESSIBLE) && f.intersects(Flags::WRITABLE | COW_WRITE)) {
             return false;
         }
-        !f.contains(COW) || self.unshare_page(va & !(PAGE_SIZE - 1)).is_ok()
+        !f.contains(COW) || self.unshare_page(va & !(PAGE_SIZE - 1), false).is_ok()
     }
 
     /// A user write faulted on the present page holding `va`: resolves it
-    /// if the page is copy-on-write in a writable mapping. False leaves
-    /// the fault to the thread's owner (a read-only mapping's SIGSEGV, or
-    /// no memory left for the copy).
-    pub fn write_fault(&self, va: u64) -> bool {
+    /// if the page is copy-on-write in a writable mapping. Anything else
+    /// (a read-only mapping's SIGSEGV) is the thread owner's
+    /// ([`DemandFault::NotReserved`]), as is a copy with no frame left for
+    /// it ([`DemandFault::NoMemory`]). `reserve` as for
+    /// [`AddressSpace::populate`].
+    pub fn write_fault(&self, va: u64, reserve: bool) -> DemandFault {
         match self.translate(va) {
-            Some((_, f)) if f.contains(COW | COW_WRITE | Flags::USER_ACCESSIBLE) => self.unshare_page(va & !(PAGE_SIZE - 1)).is_ok(),
-            _ => false,
+            Some((_, f)) if f.contains(COW | COW_WRITE | Flags::USER_ACCESSIBLE) => match self.unshare_page(va & !(PAGE_SIZE - 1), reserve) {
+                Ok(()) => DemandFault::Resolved,
+                Err(_) => DemandFault::NoMemory,
+            },
+            _ => DemandFault::NotReserved,
         }
     }
 
@@ -665,17 +671,19 @@ fn clone_level(src: PhysAddr, dst: PhysAddr, level: u32) -> Option<()> {
     Some(())
 }
 
-/// What [`AddressSpace::demand_fault`] made of a fault.
+/// What [`AddressSpace::demand_fault`] (or [`AddressSpace::write_fault`])
+/// made of a fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DemandFault {
-    /// Not a reserved page: the fault is the thread owner's.
+    /// Not a reserved (or copy-on-write) page: the fault is the thread
+    /// owner's.
     NotReserved,
     /// The page has its frame; the access runs again.
     Resolved,
     /// Reserved, but its rights forbid the access (PROT_NONE, a write to
     /// a read-only page, a fetch from a no-exec page).
     Denied,
-    /// Reserved, but no frame was left for it.
+    /// Reserved (or copy-on-write), but no frame was left for it.
     NoMemory,
 }
 

@@ -158,8 +158,9 @@ impl Process {
         let _ = self.space.unmap(at, len);
     }
 
-    /// Maps fresh zeroed pages at `[at, at+len)` and records them; `shared`
-    /// for MAP_SHARED memory.
+    /// Maps zeroed pages at `[at, at+len)` and records them; `shared` for
+    /// MAP_SHARED memory. Private pages are only reserved: the kernel gives
+    /// each its frame on first touch (D25).
     fn map_fresh(&mut self, at: u64, len: u64, prot_bits: u64, shared: bool) -> Result<(), Errno> {
         if shared {
             self.space.map_shared(at, len, prot_bits)?;
@@ -309,8 +310,9 @@ impl Process {
             return Err(Errno::ENOMEM);
         }
         if advice == MADV_DONTNEED {
-            // Anonymous private memory reads back as zeroes afterwards;
-            // shared memory keeps what it holds.
+            // Anonymous private memory reads back as zeroes afterwards
+            // (the pages are reserved again, D25); shared memory keeps
+            // what it holds.
             let pieces: Vec<(u64, u64, u64)> = self.map.iter().filter(|v| v.start < end && v.end > addr && !v.shared).map(|v| (v.start.max(addr), v.end.min(end), v.prot)).collect();
             for (s, e, p) in pieces {
                 self.space.unmap(s, e - s)?;

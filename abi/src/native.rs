@@ -48,10 +48,13 @@ native_calls! {
     CopyToClient = 5,
     /// (): create an empty user address space; returns its id.
     AsCreate = 6,
-    /// (as, addr, len, prot, flags): map fresh zeroed pages. With
-    /// [`map::SHARED`] in `flags` the frames are shared: [`NativeCall::AsClone`]
-    /// maps the same frames into the copy instead of copying them, and a
-    /// frame is freed when its last mapping goes (MAP_SHARED memory).
+    /// (as, addr, len, prot, flags): map zeroed pages. Private pages are
+    /// only reserved: the first access to one gets it a fresh zeroed frame,
+    /// in the kernel, with no message (demand zero, D25). With
+    /// [`map::SHARED`] in `flags` the frames are allocated at once and
+    /// shared: [`NativeCall::AsClone`] maps the same frames into the copy
+    /// instead of copying them, and a frame is freed when its last mapping
+    /// goes (MAP_SHARED memory).
     AsMap = 7,
     /// (as, addr, len): unmap pages and free their frames.
     AsUnmap = 8,
@@ -171,6 +174,11 @@ pub mod map {
     pub const SHARED: u64 = 1;
 }
 
+/// Added to a page fault's error code ([`MessageKind::Fault`]) when the
+/// fault was on a demand-zero page and no frame was left for it: the
+/// program is out of memory, not at a bad address.
+pub const FAULT_NO_MEMORY: u64 = 1 << 32;
+
 /// Clocks for [`NativeCall::Clock`].
 pub mod clock {
     pub const MONOTONIC: u64 = 0;
@@ -256,7 +264,11 @@ pub enum MessageKind {
     /// `args` as the caller passed them.
     Syscall = 0,
     /// A fault in a thread the server owns: `nr` is the vector, `args` are
-    /// [error code, faulting address (CR2), rip, rsp, 0, 0].
+    /// [error code, faulting address (CR2), rip, rsp, 0, 0]. The error
+    /// code is the CPU's, with [`FAULT_NO_MEMORY`] added when the kernel
+    /// could not give a demand-zero page a frame; an access a reserved
+    /// page's rights forbid comes with the present bit set, as the fault
+    /// on a mapped page would.
     Fault = 1,
     /// A request from another server ([`NativeCall::Call`]): `nr` and
     /// `args` are the callee's protocol.

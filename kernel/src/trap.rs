@@ -3,6 +3,7 @@
 
 use crate::arch::x86_64::ioapic::IRQ_BASE;
 use crate::arch::x86_64::{apic, TrapFrame};
+use crate::mm::paging::DemandFault;
 use crate::task::{self, Outgoing};
 use lstar_abi::native::Personality;
 use lstar_abi::MessageKind;
@@ -10,6 +11,7 @@ use lstar_abi::MessageKind;
 const PAGE_FAULT: u8 = 14;
 /// Page-fault error bits: the page was present (P) and the access a
 /// write (W).
+const PF_PRESENT: u64 = 0b01;
 const PF_PRESENT_WRITE: u64 = 0b11;
 
 pub fn handle(f: TrapFrame) {
@@ -80,8 +82,20 @@ fn timer(f: TrapFrame) {
 fn user_fault(f: TrapFrame) {
     let cr2 = if f.vector == PAGE_FAULT { crate::arch::x86_64::read_cr2() } else { 0 };
     let mut k = task::lock();
-    if f.vector == PAGE_FAULT && f.error & PF_PRESENT_WRITE == PF_PRESENT_WRITE && copy_on_write(&mut k, cr2) {
-        return; // the write runs again, on the thread's own copy
+    let mut error = f.error;
+    let resolved = match f.vector {
+        PAGE_FAULT if f.error & PF_PRESENT_WRITE == PF_PRESENT_WRITE => copy_on_write(&mut k, cr2),
+        PAGE_FAULT if f.error & PF_PRESENT == 0 => demand_zero(&mut k, cr2, f.error),
+        _ => DemandFault::NotReserved,
+    };
+    match resolved {
+        // The access runs again, on a zeroed page or the thread's own copy.
+        DemandFault::Resolved => return,
+        // What the program sees is the protection fault a mapped page
+        // would give (PROT_NONE: SIGSEGV, SEGV_ACCERR).
+        DemandFault::Denied => error |= PF_PRESENT,
+        DemandFault::NoMemory => error |= lstar_abi::native::FAULT_NO_MEMORY,
+        DemandFault::NotReserved => {}
     }
     let (id, personality, owner) = {
         let t = k.current();
@@ -89,7 +103,7 @@ fn user_fault(f: TrapFrame) {
     };
     match owner {
         Some(ep) if personality == Personality::Linux => {
-            let out = Outgoing { kind: MessageKind::Fault, nr: f.vector as u64, args: [f.error, cr2, f.rip, f.rsp, 0, 0] };
+            let out = Outgoing { kind: MessageKind::Fault, nr: f.vector as u64, args: [error, cr2, f.rip, f.rsp, 0, 0] };
             match k.send_current(ep, out) {
                 Some(sw) => sw.run(k),
                 None => drop(k),
@@ -100,7 +114,7 @@ fn user_fault(f: TrapFrame) {
             log::error!(
                 "server {name} (thread {id}) crashed: exception {} error {:#x} at rip {:#x} (address {cr2:#x})",
                 f.vector,
-                f.error,
+                error,
                 f.rip
             );
             crate::protocol!("lstar: server {name} crashed (exception {} at {:#x})", f.vector, f.rip);
@@ -113,8 +127,21 @@ fn user_fault(f: TrapFrame) {
 /// A write to a present page: if it is copy-on-write in a writable
 /// mapping, the kernel copies it here (D24), with no message to the
 /// thread's owner, whose record of the mapping the page's rights already
-/// carry. Any other write fault is the owner's to answer.
-fn copy_on_write(k: &mut task::Kernel, addr: u64) -> bool {
-    let Some(space) = k.current().space else { return false };
-    k.spaces.get(&space).is_some_and(|s| s.tables.write_fault(addr))
+/// carry. Any other write fault is the owner's to answer, as is a copy
+/// with no frame left for it (reported as out of memory).
+fn copy_on_write(k: &mut task::Kernel, addr: u64) -> DemandFault {
+    let t = k.current();
+    let (Some(space), program) = (t.space, t.owner.is_some()) else { return DemandFault::NotReserved };
+    k.spaces.get(&space).map_or(DemandFault::NotReserved, |s| s.tables.write_fault(addr, program))
+}
+
+/// A fault on a page that is not present: if the current space reserved
+/// it as demand zero (D25) and its rights allow the access, the kernel
+/// maps a zeroed frame here, with no message to the thread's owner. A
+/// program's fault leaves the last frames to the kernel and the servers
+/// ([`crate::mm::frame::USER_RESERVE`]); a server's may take them.
+fn demand_zero(k: &mut task::Kernel, addr: u64, error: u64) -> DemandFault {
+    let t = k.current();
+    let (Some(space), program) = (t.space, t.owner.is_some()) else { return DemandFault::NotReserved };
+    k.spaces.get(&space).map_or(DemandFault::NotReserved, |s| s.tables.demand_fault(addr, error, program))
 }

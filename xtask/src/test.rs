@@ -260,6 +260,7 @@ const CASES: &[Case] = &[
     Case::new("abi_mmap", "abi_mmap", Check::Differential),
     Case::new("abi_mmap_shared", "abi_mmap_shared", Check::Differential),
     Case::new("abi_mmap_file", "abi_mmap_file", Check::Differential),
+    Case::new("abi_demand_zero", "abi_demand_zero", Check::Differential),
     Case::new("abi_brk", "abi_brk", Check::Differential),
     Case::new("abi_ids", "abi_ids", Check::Differential),
     Case::new("abi_rlimit", "abi_rlimit", Check::Differential),

@@ -107,6 +107,22 @@ pub fn alloc_contiguous(count: usize, align: usize) -> Option<PhysAddr> {
     None
 }
 
+/// Frames a program's demand-zero fault leaves free: the kernel (page
+/// tables, its heap) and the servers must still be able to work when a
+/// program has touched more memory than there is, so the program is
+/// stopped (the process server kills it, like Linux's OOM killer) while
+/// some remain. 1 MiB.
+pub const USER_RESERVE: usize = 256;
+
+/// Allocates one frame (not zeroed) for a program's page, unless fewer
+/// than [`USER_RESERVE`] are free.
+pub fn alloc_user() -> Option<PhysAddr> {
+    if free_count() <= USER_RESERVE {
+        return None;
+    }
+    alloc_contiguous(1, 1)
+}
+
 /// Allocates one zeroed frame.
 pub fn alloc_zeroed() -> Option<PhysAddr> {
     let frame = alloc_contiguous(1, 1)?;

@@ -203,6 +203,20 @@ const COW: Flags = Flags::BIT_11;
 /// and keeps faulting as before.
 const COW_WRITE: Flags = Flags::BIT_52;
 
+/// A reserved page (demand zero, D25): a leaf with PRESENT clear, no
+/// frame, and the mapping's rights ([`RIGHTS`]) kept in the entry. The
+/// first access to it maps a fresh zeroed frame with those rights
+/// ([`AddressSpace::demand_fault`], [`AddressSpace::populate`]). The CPU
+/// ignores every bit of a not-present entry, so the rights are stored as
+/// they will be used.
+const DEMAND_ZERO: Flags = Flags::BIT_53;
+/// The rights a reserved page keeps for its frame.
+const RIGHTS: Flags = Flags::WRITABLE.union(Flags::USER_ACCESSIBLE).union(Flags::NO_EXECUTE);
+
+fn is_reserved(flags: Flags) -> bool {
+    flags.contains(DEMAND_ZERO) && !flags.contains(Flags::PRESENT)
+}
+
 /// The marks [`AddressSpace::protect`] keeps: they say who owns the frame,
 /// not what the program may do.
 const OWNERSHIP: Flags = UNOWNED.union(SHARED).union(COW);
@@ -210,7 +224,9 @@ const OWNERSHIP: Flags = UNOWNED.union(SHARED).union(COW);
 /// Frees the frame behind a user leaf entry that is going away, as its
 /// marks say: owned (freed), counted (released), or neither.
 fn release_leaf(pa: u64, flags: Flags) {
-    if flags.intersects(SHARED | COW) {
+    if !flags.contains(Flags::PRESENT) {
+        // A reservation: no frame behind it.
+    } else if flags.intersects(SHARED | COW) {
         frame::unshare(PhysAddr(pa));
     } else if !flags.contains(UNOWNED) {
         frame::free(PhysAddr(pa), 1);
@@ -327,6 +343,77 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Reserves the free user page `va` as demand zero with the rights
+    /// `flags` ([`DEMAND_ZERO`]): no frame until the page is first used.
+    pub fn reserve_zeroed(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
+        if !va.is_multiple_of(PAGE_SIZE) || va >= USER_END {
+            return Err(MapError::BadAddress);
+        }
+        let (t, i) = self.walk(va, true).ok_or(MapError::NoMemory)?;
+        if !t[i].is_unused() {
+            return Err(MapError::Exists);
+        }
+        t[i].set_addr(x86_64::PhysAddr::new(0), (flags & RIGHTS) | DEMAND_ZERO);
+        Ok(())
+    }
+
+    /// The rights of the reserved (demand-zero) page holding `va`, if it
+    /// is one.
+    fn reservation(&self, va: u64) -> Option<Flags> {
+        if va >= USER_END {
+            return None;
+        }
+        let (t, i) = self.walk(va, false)?;
+        let f = t[i].flags();
+        is_reserved(f).then_some(f & RIGHTS)
+    }
+
+    /// Whether nothing is mapped or reserved at the user page `va`.
+    pub fn is_free(&self, va: u64) -> bool {
+        va < USER_END && self.walk(va, false).is_none_or(|(t, i)| t[i].is_unused())
+    }
+
+    /// Gives the page holding `va` its frame if it is reserved and its
+    /// rights include `needs` (the kernel is about to reach it through
+    /// the direct map; a page whose rights forbid the access is left for
+    /// the caller's check to refuse). A fresh frame is zeroed, which is
+    /// what the page held. `reserve`: leave [`frame::USER_RESERVE`] frames
+    /// free, as a program's own fault must. Takes `&self` for the reason
+    /// [`AddressSpace::unshare_page`] does.
+    pub fn populate(&self, va: u64, needs: Flags, reserve: bool) -> Result<(), MapError> {
+        match self.reservation(va) {
+            Some(rights) if rights.contains(needs) => {
+                let f = if reserve { frame::alloc_user() } else { frame::alloc_contiguous(1, 1) }.ok_or(MapError::NoMemory)?;
+                frame::zero(f, 1);
+                let (t, i) = self.walk(va, false).expect("reserved above");
+                // Not present before, so no TLB holds the entry.
+                t[i].set_addr(x86_64::PhysAddr::new(f.0), rights | Flags::PRESENT);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A user access faulted on the not-present page holding `va`, with
+    /// the CPU's error code `error`: if the page is reserved and its
+    /// rights allow the access, it gets its frame here. `reserve` as for
+    /// [`AddressSpace::populate`].
+    pub fn demand_fault(&self, va: u64, error: u64, reserve: bool) -> DemandFault {
+        const WRITE: u64 = 1 << 1;
+        const FETCH: u64 = 1 << 4;
+        let Some(rights) = self.reservation(va) else { return DemandFault::NotReserved };
+        let allowed = rights.contains(Flags::USER_ACCESSIBLE)
+            && (error & WRITE == 0 || rights.contains(Flags::WRITABLE))
+            && (error & FETCH == 0 || !rights.contains(Flags::NO_EXECUTE));
+        if !allowed {
+            return DemandFault::Denied;
+        }
+        match self.populate(va & !(PAGE_SIZE - 1), Flags::empty(), reserve) {
+            Ok(()) => DemandFault::Resolved,
+            Err(_) => DemandFault::NoMemory,
+        }
+    }
+
     /// Maps a fresh zeroed frame at the user page `va` as a [`SHARED`]
     /// frame: copies of this space map the same frame.
     pub fn map_zeroed_shared(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
@@ -374,12 +461,17 @@ impl AddressSpace {
     /// Sets the rights of the mapped user page `va` to exactly `flags`
     /// (plus PRESENT and the ownership mark it had). False if unmapped. A
     /// copy-on-write page made writable stays write-protected until a
-    /// write copies it.
+    /// write copies it; a reserved page stays reserved, with the new
+    /// rights for its frame.
     pub fn protect(&mut self, va: u64, flags: Flags) -> bool {
         if va >= USER_END {
             return false;
         }
         match self.walk(va, false) {
+            Some((t, i)) if is_reserved(t[i].flags()) => {
+                t[i].set_addr(x86_64::PhysAddr::new(0), (flags & RIGHTS) | DEMAND_ZERO);
+                true
+            }
             Some((t, i)) if !t[i].is_unused() => {
                 let keep = t[i].flags() & OWNERSHIP;
                 let mut flags = flags | keep | Flags::PRESENT;
@@ -419,13 +511,16 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Unmaps the user page `va`, freeing its frame if the space owns it.
+    /// Unmaps the user page `va`, freeing its frame if the space owns it
+    /// (a reservation just goes).
     pub fn unmap(&mut self, va: u64) {
         if va >= USER_END {
             return;
         }
         if let Some((t, i)) = self.walk(va, false) {
-            if !t[i].is_unused() {
+            if is_reserved(t[i].flags()) {
+                t[i].set_unused(); // no frame, and no TLB entry for it
+            } else if !t[i].is_unused() {
                 release_leaf(t[i].addr().as_u64(), t[i].flags());
                 t[i].set_unused();
                 crate::arch::x86_64::invlpg(va);
@@ -466,8 +561,9 @@ impl AddressSpace {
     /// rights become the mapping's own (writable if [`COW_WRITE`]). Takes
     /// `&self` like the user copies that call it, which hold two spaces
     /// (maybe the same one) at once: the tables are edited through the
-    /// direct map under the kernel lock, as every edit is.
-    pub fn unshare_page(&self, va: u64) -> Result<(), MapError> {
+    /// direct map under the kernel lock, as every edit is. `reserve` as
+    /// for [`AddressSpace::populate`].
+    pub fn unshare_page(&self, va: u64, reserve: bool) -> Result<(), MapError> {
         let Some((t, i)) = self.walk(va, false) else { return Ok(()) };
         let (pa, flags) = (PhysAddr(t[i].addr().as_u64()), t[i].flags());
         if !flags.contains(COW) || !flags.contains(Flags::PRESENT) {
@@ -476,7 +572,7 @@ impl AddressSpace {
         let mine = if frame::take_sole(pa) {
             pa
         } else {
-            let new = frame::alloc_contiguous(1, 1).ok_or(MapError::NoMemory)?;
+            let new = if reserve { frame::alloc_user() } else { frame::alloc_contiguous(1, 1) }.ok_or(MapError::NoMemory)?;
             // SAFETY: both are whole frames reached through the direct map;
             // `new` was just allocated and nothing else refers to it.
             unsafe { core::ptr::copy_nonoverlapping(pa.virt(), new.virt(), PAGE_SIZE as usize) };
@@ -504,17 +600,22 @@ impl AddressSpace {
         if as_user && !(f.contains(Flags::USER_ACCESSIBLE) && f.intersects(Flags::WRITABLE | COW_WRITE)) {
             return false;
         }
-        !f.contains(COW) || self.unshare_page(va & !(PAGE_SIZE - 1)).is_ok()
+        !f.contains(COW) || self.unshare_page(va & !(PAGE_SIZE - 1), false).is_ok()
     }
 
     /// A user write faulted on the present page holding `va`: resolves it
-    /// if the page is copy-on-write in a writable mapping. False leaves
-    /// the fault to the thread's owner (a read-only mapping's SIGSEGV, or
-    /// no memory left for the copy).
-    pub fn write_fault(&self, va: u64) -> bool {
+    /// if the page is copy-on-write in a writable mapping. Anything else
+    /// (a read-only mapping's SIGSEGV) is the thread owner's
+    /// ([`DemandFault::NotReserved`]), as is a copy with no frame left for
+    /// it ([`DemandFault::NoMemory`]). `reserve` as for
+    /// [`AddressSpace::populate`].
+    pub fn write_fault(&self, va: u64, reserve: bool) -> DemandFault {
         match self.translate(va) {
-            Some((_, f)) if f.contains(COW | COW_WRITE | Flags::USER_ACCESSIBLE) => self.unshare_page(va & !(PAGE_SIZE - 1)).is_ok(),
-            _ => false,
+            Some((_, f)) if f.contains(COW | COW_WRITE | Flags::USER_ACCESSIBLE) => match self.unshare_page(va & !(PAGE_SIZE - 1), reserve) {
+                Ok(()) => DemandFault::Resolved,
+                Err(_) => DemandFault::NoMemory,
+            },
+            _ => DemandFault::NotReserved,
         }
     }
 
@@ -542,6 +643,12 @@ fn clone_level(src: PhysAddr, dst: PhysAddr, level: u32) -> Option<()> {
             continue;
         }
         let (pa, flags) = (PhysAddr(s[i].addr().as_u64()), s[i].flags());
+        if level == 1 && !flags.contains(Flags::PRESENT) {
+            // A reservation: the copy reserves the same page, and each
+            // space zeroes its own when it is first used.
+            d[i] = s[i].clone();
+            continue;
+        }
         if level > 1 {
             // User halves hold 4 KiB pages only (every map is a page).
             debug_assert!(!flags.contains(Flags::HUGE_PAGE));
@@ -562,6 +669,22 @@ fn clone_level(src: PhysAddr, dst: PhysAddr, level: u32) -> Option<()> {
         d[i] = s[i].clone();
     }
     Some(())
+}
+
+/// What [`AddressSpace::demand_fault`] (or [`AddressSpace::write_fault`])
+/// made of a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemandFault {
+    /// Not a reserved (or copy-on-write) page: the fault is the thread
+    /// owner's.
+    NotReserved,
+    /// The page has its frame; the access runs again.
+    Resolved,
+    /// Reserved, but its rights forbid the access (PROT_NONE, a write to
+    /// a read-only page, a fetch from a no-exec page).
+    Denied,
+    /// Reserved (or copy-on-write), but no frame was left for it.
+    NoMemory,
 }
 
 /// Walks a tree and lists its present leaves in `slots` of the PML4.

@@ -11,8 +11,8 @@ use super::paging::{AddressSpace, Flags};
 use lstar_abi::PAGE_SIZE;
 
 /// A user range that failed the check: unmapped, not user-accessible, not
-/// writable for a write, or outside the user half (or, for a write to a
-/// copy-on-write page, no memory left to copy it).
+/// writable for a write, or outside the user half (or no memory left to
+/// copy a copy-on-write page or fill a demand-zero one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadUserAddress;
 
@@ -103,14 +103,23 @@ fn chunks(space: &AddressSpace, addr: u64, len: usize, access: Access, mut f: im
     Ok(())
 }
 
-/// Whether every page of `[addr, addr+len)` allows `access`. For a write,
-/// each page is also readied for it (a copy-on-write page gets its own
-/// frame), so a range that fails part way may have had some pages copied:
-/// harmless, they hold the same bytes.
+/// Whether every page of `[addr, addr+len)` allows `access`. A reserved
+/// (demand-zero) page the access may reach gets its zeroed frame first,
+/// and for a write each page is also readied for it (a copy-on-write page
+/// gets its own frame), so a range that fails part way may have had some
+/// pages filled in or copied: harmless, they hold the same bytes. Out of
+/// memory for that: refused too. A copy into a space being built (`Fill`)
+/// may use the frames a program's own faults leave free.
 fn check(space: &AddressSpace, addr: u64, len: usize, access: Access) -> Result<(), BadUserAddress> {
     let mut page = addr & !(PAGE_SIZE - 1);
     let end = addr.checked_add(len as u64).ok_or(BadUserAddress)?;
+    let needs = match access {
+        Access::Read => Flags::USER_ACCESSIBLE,
+        Access::UserWrite => Flags::USER_ACCESSIBLE | Flags::WRITABLE,
+        Access::Fill => Flags::empty(),
+    };
     while page < end {
+        space.populate(page, needs, access != Access::Fill).map_err(|_| BadUserAddress)?;
         let ok = match access {
             Access::Read => space.translate(page).is_some_and(|(_, f)| f.contains(Flags::USER_ACCESSIBLE)),
             Access::UserWrite => space.prepare_write(page, true),

@@ -400,11 +400,13 @@ fn as_map(k: &mut Kernel, id: AsId, addr: u64, len: u64, prot_bits: u64, map_fla
     for va in range.step_by(PAGE_SIZE as usize) {
         if shared {
             tables.map_zeroed_shared(va, flags).map_err(map_errno)?;
+            if !flags.contains(Flags::USER_ACCESSIBLE) {
+                tables.protect(va, flags);
+            }
         } else {
-            tables.map_zeroed(va, flags).map_err(map_errno)?;
-        }
-        if !flags.contains(Flags::USER_ACCESSIBLE) {
-            tables.protect(va, flags);
+            // Private memory is only reserved: its first use maps a zeroed
+            // frame (D25), so memory a program never touches costs none.
+            tables.reserve_zeroed(va, flags).map_err(map_errno)?;
         }
     }
     Ok(0)
@@ -432,7 +434,7 @@ fn as_grant(k: &mut Kernel, a: [u64; 6]) -> NResult {
         frames.push(k.spaces[&my].tables.shared_frame(va).ok_or(Errno::EINVAL)?);
     }
     let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
-    if dst.clone().step_by(PAGE_SIZE as usize).any(|va| tables.translate(va).is_some()) {
+    if !dst.clone().step_by(PAGE_SIZE as usize).all(|va| tables.is_free(va)) {
         return Err(Errno::EEXIST);
     }
     let flags = prot_flags(prot_bits);
@@ -456,7 +458,7 @@ fn as_move(k: &mut Kernel, id: AsId, from: u64, to: u64, len: u64) -> NResult {
         return Err(Errno::EINVAL);
     }
     let tables = &mut k.spaces.get_mut(&id).unwrap().tables;
-    if dst.clone().step_by(PAGE_SIZE as usize).any(|va| tables.translate(va).is_some()) {
+    if !dst.clone().step_by(PAGE_SIZE as usize).all(|va| tables.is_free(va)) {
         return Err(Errno::EEXIST);
     }
     for off in (0..src.end - src.start).step_by(PAGE_SIZE as usize) {

@@ -241,16 +241,21 @@ fn load(image: &[u8], vdso: &[u8], argv: &[&[u8]], envp: &[&[u8]], execfn: &[u8]
         for seg in &plan.segments {
             let start = seg.vaddr & !0xfff;
             let end = (seg.vaddr + seg.memsz).next_multiple_of(4096);
-            // Segments may share a page; map what is not mapped yet.
-            for page in (start..end).step_by(4096) {
-                match space.map(page, 4096, seg.prot) {
-                    Ok(()) | Err(Errno::EEXIST) => {}
-                    Err(e) => return Err(e),
+            // Segments may share a page with one loaded before: those get
+            // the rights of both, the rest is mapped in one call (its bss
+            // as demand-zero pages, D25) with the segment's own.
+            let shared: Vec<u64> = (start..end).step_by(4096).filter(|&p| map.find(p).is_some()).collect();
+            let mut page = start;
+            while page < end {
+                let run = (page..end).step_by(4096).find(|p| shared.contains(p)).unwrap_or(end);
+                if run > page {
+                    space.map(page, run - page, seg.prot)?;
+                    map.insert(page, run, seg.prot);
                 }
+                page = run + 4096;
             }
             space.write(seg.vaddr, &image[seg.offset as usize..(seg.offset + seg.filesz) as usize])?;
-            // Pages shared by two segments get the rights of both.
-            for page in (start..end).step_by(4096) {
+            for &page in &shared {
                 let prot = map.find(page).map_or(0, |v| v.prot) | seg.prot;
                 map.insert(page, page + 4096, prot);
                 space.protect(page, 4096, prot)?;

@@ -158,8 +158,9 @@ impl Process {
         let _ = self.space.unmap(at, len);
     }
 
-    /// Maps fresh zeroed pages at `[at, at+len)` and records them; `shared`
-    /// for MAP_SHARED memory.
+    /// Maps zeroed pages at `[at, at+len)` and records them; `shared` for
+    /// MAP_SHARED memory. Private pages are only reserved: the kernel gives
+    /// each its frame on first touch (D25).
     fn map_fresh(&mut self, at: u64, len: u64, prot_bits: u64, shared: bool) -> Result<(), Errno> {
         if shared {
             self.space.map_shared(at, len, prot_bits)?;
@@ -274,12 +275,21 @@ impl Process {
     /// The signal for a page fault at `addr` that a mapping covers but
     /// the page tables do not: the pages of a file mapping past the end of
     /// the file, which Linux answers with SIGBUS (BUS_ADRERR). Every other
-    /// recorded page is mapped (PROT_NONE ones too, so their faults are
-    /// protection faults), so `None` leaves the fault to the usual rule.
+    /// recorded page is mapped or reserved (the kernel reports a reserved
+    /// page's forbidden access as a protection fault), so `None` leaves
+    /// the fault to the usual rule.
+    ///
+    /// A fault the kernel marks [`lstar_abi::native::FAULT_NO_MEMORY`] (a
+    /// demand-zero page with no frame left for it, D25) is SIGKILL: Linux's
+    /// OOM killer ends the program that touched more memory than there is
+    /// the same way, with a signal it cannot catch.
     pub(crate) fn bus_error(&self, vector: u64, error: u64, addr: u64) -> Option<signal::Info> {
         const PAGE_FAULT: u64 = 14;
         const PF_PRESENT: u64 = 1;
         const BUS_ADRERR: i32 = 2;
+        if vector == PAGE_FAULT && error & lstar_abi::native::FAULT_NO_MEMORY != 0 {
+            return Some(signal::Info { signo: signal::SIGKILL, pid_or_addr: addr, ..signal::Info::default() });
+        }
         if vector != PAGE_FAULT || error & PF_PRESENT != 0 || self.map.find(addr).is_none() {
             return None;
         }
@@ -300,8 +310,9 @@ impl Process {
             return Err(Errno::ENOMEM);
         }
         if advice == MADV_DONTNEED {
-            // Anonymous private memory reads back as zeroes afterwards;
-            // shared memory keeps what it holds.
+            // Anonymous private memory reads back as zeroes afterwards
+            // (the pages are reserved again, D25); shared memory keeps
+            // what it holds.
             let pieces: Vec<(u64, u64, u64)> = self.map.iter().filter(|v| v.start < end && v.end > addr && !v.shared).map(|v| (v.start.max(addr), v.end.min(end), v.prot)).collect();
             for (s, e, p) in pieces {
                 self.space.unmap(s, e - s)?;

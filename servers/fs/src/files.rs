@@ -10,13 +10,15 @@ use alloc::collections::BTreeMap;
 use lstar_abi::errno::Errno;
 
 use crate::linux::{o, Termios, Winsize, NOFILE};
+use crate::slab::Slab;
 use crate::tmpfs::{Ino, Tmpfs, ROOT};
 
 /// A process, named by the tag the process server gives its threads.
 pub type Pid = u64;
 
-/// An open file description's number (internal, never shown to programs).
-pub type OfdId = u64;
+/// An open file description's key in the server's table of them
+/// (internal, never shown to programs).
+pub type OfdId = crate::slab::Key;
 
 /// An open file description.
 #[derive(Debug)]
@@ -102,8 +104,7 @@ pub struct Console {
 /// Everything the file server holds.
 pub struct FileServer {
     pub fs: Tmpfs,
-    pub(crate) ofds: BTreeMap<OfdId, Ofd>,
-    next_ofd: OfdId,
+    pub(crate) ofds: Slab<Ofd>,
     pub(crate) procs: BTreeMap<Pid, Proc>,
     pub(crate) console: Console,
     pub(crate) pipes: crate::pipe::Pipes,
@@ -119,8 +120,7 @@ impl FileServer {
     pub fn new(fs: Tmpfs) -> FileServer {
         FileServer {
             fs,
-            ofds: BTreeMap::new(),
-            next_ofd: 1,
+            ofds: Slab::new(),
             procs: BTreeMap::new(),
             console: Console { termios: Termios::console(), winsize: Winsize([24, 80, 0, 0]) },
             pipes: Default::default(),
@@ -157,18 +157,15 @@ impl FileServer {
     /// A new open file description of `ino`, named by no descriptor yet.
     pub(crate) fn open_ofd(&mut self, ino: Ino, flags: u32) -> OfdId {
         self.fs.hold(ino);
-        let id = self.next_ofd;
-        self.next_ofd += 1;
-        self.ofds.insert(id, Ofd { ino, offset: 0, flags, writers_seen: 0, refs: 0 });
-        id
+        self.ofds.insert(Ofd { ino, offset: 0, flags, writers_seen: 0, refs: 0 })
     }
 
     pub(crate) fn ofd(&self, id: OfdId) -> &Ofd {
-        self.ofds.get(&id).expect("a descriptor names a live description")
+        self.ofds.get(id).expect("a descriptor names a live description")
     }
 
     pub(crate) fn ofd_mut(&mut self, id: OfdId) -> &mut Ofd {
-        self.ofds.get_mut(&id).expect("a descriptor names a live description")
+        self.ofds.get_mut(id).expect("a descriptor names a live description")
     }
 
     /// The descriptor `fd` of `pid`, or `EBADF`.
@@ -217,7 +214,7 @@ impl FileServer {
     /// Frees a description no descriptor names yet.
     fn drop_unused_ofd(&mut self, id: OfdId) {
         if self.ofd(id).refs == 0 {
-            let ofd = self.ofds.remove(&id).expect("live");
+            let ofd = self.ofds.remove(id).expect("live");
             // A FIFO's end counted as open when the description was made.
             self.ofd_closed(&ofd);
             self.fs.release(ofd.ino);
@@ -229,7 +226,7 @@ impl FileServer {
         let ofd = self.ofd_mut(id);
         ofd.refs -= 1;
         if ofd.refs == 0 {
-            let ofd = self.ofds.remove(&id).expect("live");
+            let ofd = self.ofds.remove(id).expect("live");
             self.ofd_closed(&ofd);
             self.fs.release(ofd.ino);
         }

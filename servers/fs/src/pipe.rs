@@ -13,7 +13,14 @@
 //!
 //! Each slot is a page of the file server's heap. The syscalls take it
 //! from the budget that file contents share (`Tmpfs::reserve`), so that
-//! many full pipes make writers wait instead of exhausting the heap.
+//! many full pipes make writers wait instead of exhausting the heap. A
+//! pipe keeps the last page it emptied for its next slot (as Linux keeps
+//! one spare page per pipe), so that bytes going back and forth through
+//! an empty pipe cost no allocation.
+//!
+//! The syscalls copy between the caller's memory and the slots directly:
+//! [`PipeBuf::unread`] shows the bytes in place, and a write fills a slot
+//! through a closure ([`PipeBuf::push_with`], [`PipeBuf::merge_with`]).
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
@@ -43,6 +50,8 @@ struct Slot {
 pub struct PipeBuf {
     slots: VecDeque<Slot>,
     max_slots: usize,
+    /// An emptied page kept for the next slot (not counted as used).
+    spare: Option<Vec<u8>>,
 }
 
 impl Default for PipeBuf {
@@ -53,7 +62,7 @@ impl Default for PipeBuf {
 
 impl PipeBuf {
     pub fn new() -> PipeBuf {
-        PipeBuf { slots: VecDeque::new(), max_slots: SLOTS }
+        PipeBuf { slots: VecDeque::new(), max_slots: SLOTS, spare: None }
     }
 
     /// Bytes waiting to be read (FIONREAD).
@@ -91,22 +100,49 @@ impl PipeBuf {
         self.slots.back().is_some_and(|s| s.bytes.len() + n <= PAGE)
     }
 
-    /// Appends `data` to the newest slot; the caller checked
+    /// Appends `n` bytes to the newest slot, all or none: `fill` is given
+    /// room for them and says how many it filled; unless that is all, the
+    /// slot is left as it was and the answer is false. The caller checked
     /// [`PipeBuf::can_merge`].
-    pub fn merge(&mut self, data: &[u8]) {
+    pub fn merge_with(&mut self, n: usize, fill: impl FnOnce(&mut [u8]) -> usize) -> bool {
         let slot = self.slots.back_mut().expect("checked by can_merge");
-        debug_assert!(slot.bytes.len() + data.len() <= PAGE);
-        slot.bytes.extend_from_slice(data);
+        let old = slot.bytes.len();
+        debug_assert!(old + n <= PAGE);
+        slot.bytes.resize(old + n, 0);
+        let whole = fill(&mut slot.bytes[old..]) == n;
+        if !whole {
+            slot.bytes.truncate(old);
+        }
+        whole
     }
 
-    /// Puts `data` (at most a page, not empty) in a fresh slot: a page
-    /// of the heap, which the caller accounts for. The caller checked that
-    /// the pipe is not full.
+    /// Fills a fresh slot with up to `n` bytes (at most a page): `fill` is
+    /// given room for them and says how many it filled, the first ones. A
+    /// slot is a page of the heap, which the caller accounts for; none is
+    /// taken if `fill` filled nothing. The caller checked that the pipe is
+    /// not full. Returns the bytes filled.
+    pub fn push_with(&mut self, n: usize, fill: impl FnOnce(&mut [u8]) -> usize) -> usize {
+        debug_assert!(!self.is_full() && n <= PAGE);
+        let mut bytes = self.spare.take().unwrap_or_else(|| Vec::with_capacity(PAGE));
+        bytes.resize(n, 0);
+        let got = fill(&mut bytes);
+        bytes.truncate(got);
+        if got == 0 {
+            self.spare = Some(bytes);
+        } else {
+            self.slots.push_back(Slot { bytes, read: 0 });
+        }
+        got
+    }
+
+    /// Puts `data` (at most a page, not empty) in a fresh slot, as
+    /// [`PipeBuf::push_with`] does.
     pub fn push(&mut self, data: &[u8]) {
-        debug_assert!(!self.is_full() && !data.is_empty() && data.len() <= PAGE);
-        let mut bytes = Vec::with_capacity(PAGE);
-        bytes.extend_from_slice(data);
-        self.slots.push_back(Slot { bytes, read: 0 });
+        debug_assert!(!data.is_empty());
+        self.push_with(data.len(), |page| {
+            page.copy_from_slice(data);
+            data.len()
+        });
     }
 
     /// Slots holding bytes (each a page of the heap).
@@ -114,17 +150,16 @@ impl PipeBuf {
         self.slots.len()
     }
 
+    /// The unread bytes in place, oldest first, a slot's at a time.
+    pub fn unread(&self) -> impl Iterator<Item = &[u8]> {
+        self.slots.iter().map(|s| &s.bytes[s.read..])
+    }
+
     /// A copy of the first `max` unread bytes (fewer if fewer wait).
+    #[cfg(test)]
     pub fn peek(&self, max: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(max.min(self.len()));
-        for s in &self.slots {
-            let left = max - out.len();
-            if left == 0 {
-                break;
-            }
-            let unread = &s.bytes[s.read..];
-            out.extend_from_slice(&unread[..unread.len().min(left)]);
-        }
+        let mut out: Vec<u8> = self.unread().flatten().copied().collect();
+        out.truncate(max);
         out
     }
 
@@ -138,7 +173,11 @@ impl PipeBuf {
             s.read += take;
             n -= take;
             if s.read == s.bytes.len() {
-                self.slots.pop_front();
+                let mut page = self.slots.pop_front().expect("the front slot").bytes;
+                if self.spare.is_none() {
+                    page.clear();
+                    self.spare = Some(page);
+                }
             }
         }
         before - self.slots.len()
@@ -251,7 +290,10 @@ mod tests {
     fn write(b: &mut PipeBuf, data: &[u8]) -> usize {
         let tail = data.len() % PAGE;
         if tail != 0 && !b.is_empty() && b.can_merge(tail) {
-            b.merge(&data[..tail]);
+            assert!(b.merge_with(tail, |room| {
+                room.copy_from_slice(&data[..tail]);
+                tail
+            }));
             if data.len() == tail {
                 return tail;
             }

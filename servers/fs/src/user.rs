@@ -146,6 +146,22 @@ pub fn copy_in(env: &mut dyn Env, addr: u64, buf: &mut [u8]) -> Result<u64, Errn
     partial(done)
 }
 
+/// A page of zeros, for /dev/zero.
+static ZEROS: [u8; PAGE as usize] = [0; PAGE as usize];
+
+/// Sends `len` zero bytes to the caller, a page at a time (/dev/zero's
+/// reads, with nothing to fill).
+pub fn zero_out(env: &mut dyn Env, addr: u64, len: u64) -> Result<u64, Errno> {
+    let mut done = 0;
+    for (at, n) in pieces(addr, len) {
+        if env.write(at, &ZEROS[..n]).is_err() {
+            break;
+        }
+        done += n;
+    }
+    partial(done)
+}
+
 /// Sends `len` bytes made by `fill` to the caller, a page at a time (for
 /// devices that make their bytes: /dev/zero, /dev/urandom).
 pub fn fill_out(env: &mut dyn Env, addr: u64, len: u64, mut fill: impl FnMut(&mut dyn Env, &mut [u8])) -> Result<u64, Errno> {

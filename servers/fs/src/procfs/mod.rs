@@ -316,7 +316,7 @@ impl FileServer {
     /// What /proc/<pid>/fd/<n> shows for description `ofd`.
     fn fd_target(&self, ofd: &Ofd, paths: &BTreeMap<Ino, Vec<u8>>) -> Vec<u8> {
         match &self.fs.inode(ofd.ino).node {
-            Node::Pipe(_) => format!("pipe:[{}]", ofd.ino).into_bytes(),
+            Node::Pipe(_) => format!("pipe:[{}]", self.fs.number(ofd.ino)).into_bytes(),
             Node::Dir(_) => dir_path(&self.fs, ofd.ino),
             _ => paths.get(&ofd.ino).cloned().unwrap_or_else(|| b"(deleted)".to_vec()),
         }

@@ -113,9 +113,11 @@ impl FileServer {
         self.stamp_times(host);
     }
 
-    /// What the loop must do now that the message is handled, in order.
-    pub fn take_effects(&mut self) -> Vec<Effect> {
-        core::mem::take(&mut self.waits.effects)
+    /// What the loop must do now that the message is handled, in order
+    /// (drained in place, so that the list's memory serves the next
+    /// message).
+    pub fn take_effects(&mut self) -> alloc::vec::Drain<'_, Effect> {
+        self.waits.effects.drain(..)
     }
 
     /// Calls held (for tests and the log).
@@ -132,7 +134,10 @@ impl FileServer {
             nr::CREAT => self.open_or_hold(host, pid, AT_FDCWD, a[0], o::CREAT | o::WRONLY | o::TRUNC, uint(a[1])),
             nr::PIPE => self.pipe2(host, pid, a[0], 0).map(Some),
             nr::PIPE2 => self.pipe2(host, pid, a[0], uint(a[1])).map(Some),
-            nr::READ | nr::WRITE | nr::READV | nr::WRITEV if self.pipe_of(pid, int(a[0])).is_some() => self.pipe_io(host, pid, nr, a),
+            nr::READ | nr::WRITE | nr::READV | nr::WRITEV => match self.pipe_of(pid, int(a[0])) {
+                Some(end) => self.pipe_io(host, pid, end, nr, a),
+                None => self.syscall(host, pid, nr, a).map(Some),
+            },
             nr::POLL => self.poll(host, pid, a[0], a[1], int(a[2])),
             nr::PPOLL => self.ppoll(host, pid, a[0], a[1], a[2], a[3], a[4]),
             nr::SELECT => self.select(host, pid, int(a[0]), [a[1], a[2], a[3]], a[4]),
@@ -177,23 +182,23 @@ impl FileServer {
         let mut now = None;
         loop {
             let mut moved = false;
-            let held = core::mem::take(&mut self.waits.held);
-            let mut still = Vec::with_capacity(held.len());
-            for mut h in held {
-                match self.resume(host, &mut h, &mut now) {
-                    Step::Done(value) => {
-                        self.effect(Effect::Reply { thread: h.thread, value });
-                        self.release(&h.call);
-                        moved = true;
-                    }
-                    Step::Progress => {
-                        moved = true;
-                        still.push(h);
-                    }
-                    Step::Wait => still.push(h),
+            // Out of `self` while they are tried (trying one holds none).
+            let mut held = core::mem::take(&mut self.waits.held);
+            held.retain_mut(|h| match self.resume(host, h, &mut now) {
+                Step::Done(value) => {
+                    self.effect(Effect::Reply { thread: h.thread, value });
+                    self.release(&h.call);
+                    moved = true;
+                    false
                 }
-            }
-            self.waits.held = still;
+                Step::Progress => {
+                    moved = true;
+                    true
+                }
+                Step::Wait => true,
+            });
+            debug_assert!(self.waits.held.is_empty());
+            self.waits.held = held;
             if !moved {
                 return;
             }

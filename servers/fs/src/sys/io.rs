@@ -381,7 +381,7 @@ fn read_device(env: &mut dyn Env, dev: Device, buf: u64, count: u64) -> Result<u
     }
     match dev {
         Device::Null => Ok(0),
-        Device::Zero | Device::Full => user::fill_out(env, buf, count, |_, chunk| chunk.fill(0)),
+        Device::Zero | Device::Full => user::zero_out(env, buf, count),
         Device::Random | Device::Urandom => user::fill_out(env, buf, count, |env, chunk| env.random(chunk)),
         // No console input until a console server exists: end of file.
         Device::Console | Device::Tty => Ok(0),

@@ -6,13 +6,12 @@
 //! Waiting calls are held (`sys::held`) and tried again after every
 //! message.
 
-use alloc::vec;
 use alloc::vec::Vec;
+use core::ops::Deref;
 use lstar_abi::errno::Errno;
 use libsys::nr;
 
 use super::held::Waiting;
-use super::int;
 use crate::files::{FileServer, Ofd, OfdId, Pid};
 use crate::host::{Effect, Host, SIGPIPE};
 use crate::linux::{mode::S_IFIFO, o, MAX_RW_COUNT};
@@ -42,14 +41,32 @@ pub(crate) struct FifoOpen {
     pub since: u64,
 }
 
+/// The caller's buffers of a read or write on a pipe, (address, length)
+/// in order: one for read and write (kept inline, so that the common call
+/// allocates nothing), the iovecs for readv and writev.
+pub(crate) enum Segs {
+    One([(u64, u64); 1]),
+    Many(Vec<(u64, u64)>),
+}
+
+impl Deref for Segs {
+    type Target = [(u64, u64)];
+
+    fn deref(&self) -> &[(u64, u64)] {
+        match self {
+            Segs::One(one) => one,
+            Segs::Many(v) => v,
+        }
+    }
+}
+
 /// A read or write on a pipe, kept while it waits.
 pub(crate) struct PipeIo {
     /// The end it uses, held open while the call waits (another thread
     /// of the process may close the descriptor meanwhile).
     pub ofd: OfdId,
     pub pipe: PipeId,
-    /// The caller's buffers, (address, length), in order.
-    pub segs: Vec<(u64, u64)>,
+    pub segs: Segs,
     pub total: u64,
     /// Bytes already moved: a large write goes on after a wait.
     pub done: u64,
@@ -174,9 +191,9 @@ impl FileServer {
         Ok((slots * PAGE) as u64)
     }
 
-    /// read, readv, write or writev on pipe end `fd`. `Ok(None)`: held.
-    pub(super) fn pipe_io(&mut self, host: &mut dyn Host, pid: Pid, nr: u64, a: [u64; 6]) -> Result<Option<u64>, Errno> {
-        let (ofd, pipe) = self.pipe_of(pid, int(a[0])).ok_or(Errno::EBADF)?;
+    /// read, readv, write or writev on a pipe end (`pipe_of` the call's
+    /// descriptor). `Ok(None)`: held.
+    pub(super) fn pipe_io(&mut self, host: &mut dyn Host, pid: Pid, (ofd, pipe): (OfdId, PipeId), nr: u64, a: [u64; 6]) -> Result<Option<u64>, Errno> {
         let reading = matches!(nr, nr::READ | nr::READV);
         let end = self.ofd(ofd);
         if (reading && !end.readable()) || (!reading && !end.writable()) {
@@ -186,9 +203,9 @@ impl FileServer {
         let segs = match nr {
             nr::READ | nr::WRITE => {
                 user::access_ok(a[1], a[2])?;
-                vec![(a[1], a[2])]
+                Segs::One([(a[1], a[2])])
             }
-            _ => super::io::iovecs(host, a[1], a[2])?,
+            _ => Segs::Many(super::io::iovecs(host, a[1], a[2])?),
         };
         let total = segs.iter().map(|s| s.1).sum::<u64>().min(MAX_RW_COUNT);
         let mut io = PipeIo { ofd, pipe, segs, total, done: 0 };
@@ -209,12 +226,26 @@ impl FileServer {
         }
         let pipe = self.pipes.get_mut(io.pipe);
         if !pipe.buf.is_empty() {
-            let data = pipe.buf.peek(usize::try_from(io.total).unwrap_or(usize::MAX));
+            // Straight from the slots to the caller's buffers.
+            let mut done = 0;
+            for chunk in pipe.buf.unread() {
+                let want = chunk.len().min(usize::try_from(io.total).unwrap_or(usize::MAX) - done);
+                if want == 0 {
+                    break;
+                }
+                let got = scatter(env, &io.segs, done as u64, &chunk[..want]);
+                done += got;
+                if got < want {
+                    break;
+                }
+            }
+            if done == 0 {
+                return Err(Errno::EFAULT);
+            }
             // Bytes that could not be copied stay in the pipe.
-            let n = scatter(env, &io.segs, &data)?;
-            let freed = pipe.buf.consume(n);
+            let freed = pipe.buf.consume(done);
             self.fs.unreserve(freed * PAGE);
-            return Ok(Some(n as u64));
+            return Ok(Some(done as u64));
         }
         if pipe.writers == 0 {
             return Ok(Some(0));
@@ -236,13 +267,11 @@ impl FileServer {
         }
         let tail = (io.total % PAGE as u64) as usize;
         if first && self.pipes.get(io.pipe).readers > 0 && tail != 0 {
-            let buf = &self.pipes.get(io.pipe).buf;
+            let buf = &mut self.pipes.get_mut(io.pipe).buf;
             if !buf.is_empty() && buf.can_merge(tail) {
-                let mut chunk = vec![0u8; tail];
-                if gather(env, &io.segs, 0, &mut chunk) < tail {
+                if !buf.merge_with(tail, |room| gather(env, &io.segs, 0, room)) {
                     return Err(Errno::EFAULT);
                 }
-                self.pipes.get_mut(io.pipe).buf.merge(&chunk);
                 io.done = tail as u64;
             }
         }
@@ -263,11 +292,9 @@ impl FileServer {
                 return if nonblock { partial(io.done, Errno::EAGAIN) } else { Ok(None) };
             }
             let n = (io.total - io.done).min(PAGE as u64) as usize;
-            let mut chunk = vec![0u8; n];
-            let got = gather(env, &io.segs, io.done, &mut chunk);
-            if got > 0 {
-                pipe.buf.push(&chunk[..got]);
-            } else {
+            // Straight from the caller's buffers into the new slot.
+            let got = pipe.buf.push_with(n, |page| gather(env, &io.segs, io.done, page));
+            if got == 0 {
                 self.fs.unreserve(PAGE);
             }
             io.done += got as u64;
@@ -287,28 +314,29 @@ fn partial(done: u64, e: Errno) -> Result<Option<u64>, Errno> {
     }
 }
 
-/// Copies `data` into the caller's buffers in order; stops at the first
-/// byte that cannot be written. `EFAULT` if that is the first.
-fn scatter(env: &mut dyn Env, segs: &[(u64, u64)], data: &[u8]) -> Result<usize, Errno> {
+/// Copies `data` into the caller's buffers, starting `skip` bytes in;
+/// stops at the first byte that cannot be written. Returns the bytes
+/// copied.
+fn scatter(env: &mut dyn Env, segs: &[(u64, u64)], mut skip: u64, data: &[u8]) -> usize {
     let mut done = 0;
     for &(base, len) in segs {
         if done == data.len() {
             break;
         }
-        let n = (data.len() - done).min(usize::try_from(len).unwrap_or(usize::MAX));
-        if n == 0 {
+        if skip >= len {
+            skip -= len;
             continue;
         }
-        let got = user::copy_out(env, base, &data[done..done + n]).unwrap_or(0) as usize;
+        let avail = len - skip;
+        let n = (data.len() - done).min(usize::try_from(avail).unwrap_or(usize::MAX));
+        let got = user::copy_out(env, base + skip, &data[done..done + n]).unwrap_or(0) as usize;
+        skip = 0;
         done += got;
         if got < n {
             break;
         }
     }
-    if done == 0 && !data.is_empty() {
-        return Err(Errno::EFAULT);
-    }
-    Ok(done)
+    done
 }
 
 /// Fills `buf` from the caller's buffers, starting `skip` bytes in; stops

@@ -77,7 +77,7 @@ impl W {
     }
 
     fn effects(&mut self) -> Vec<Effect> {
-        self.s.take_effects()
+        self.s.take_effects().collect()
     }
 
     /// A pipe for process `pid` (thread `pid`): (read fd, write fd).

@@ -209,6 +209,15 @@ pub struct Pipe {
 pub struct Pipes {
     pipes: BTreeMap<PipeId, Pipe>,
     next: PipeId,
+    /// Pipes that may have changed since [`Pipes::start_pass`]: every way
+    /// to change one ([`Pipes::get_mut`], [`Pipes::open_end`],
+    /// [`Pipes::close_end`]) marks it, so that the calls held on the
+    /// others need not be tried again (sys::held).
+    changed: Vec<PipeId>,
+    /// Those marked before the pass over the held calls going on
+    /// ([`Pipes::was_changed`]). Two lists that trade places, so that
+    /// marking allocates nothing once they have grown.
+    pass: Vec<PipeId>,
 }
 
 impl Pipes {
@@ -229,6 +238,7 @@ impl Pipes {
     /// An open of FIFO `ino`'s read end, write end or both: its pipe is
     /// made if no end was open.
     pub fn open_end(&mut self, id: PipeId, ino: Ino, reader: bool, writer: bool) -> &Pipe {
+        self.mark(id);
         let p = self.pipes.entry(id).or_insert_with(|| Pipe { buf: PipeBuf::new(), readers: 0, writers: 0, ino, reader_opens: 0, writer_opens: 0 });
         if reader {
             p.readers += 1;
@@ -255,8 +265,30 @@ impl Pipes {
         self.pipes.get(&id).expect("an open end names a live pipe")
     }
 
+    /// Pipe `id`, to change it (which marks it changed).
     pub fn get_mut(&mut self, id: PipeId) -> &mut Pipe {
+        self.mark(id);
         self.pipes.get_mut(&id).expect("an open end names a live pipe")
+    }
+
+    fn mark(&mut self, id: PipeId) {
+        // Few pipes change per message: a list beats a set.
+        if !self.changed.contains(&id) {
+            self.changed.push(id);
+        }
+    }
+
+    /// A pass over the held calls begins: the pipes marked so far are
+    /// the ones [`Pipes::was_changed`] names from now on, and marking
+    /// starts afresh for the next pass.
+    pub fn start_pass(&mut self) {
+        core::mem::swap(&mut self.changed, &mut self.pass);
+        self.changed.clear();
+    }
+
+    /// Whether pipe `id` was marked changed before the pass going on.
+    pub fn was_changed(&self, id: PipeId) -> bool {
+        self.pass.contains(&id)
     }
 
     /// One open description of an end is gone; the pipe goes with its

@@ -175,33 +175,56 @@ impl FileServer {
         self.waits.effects.push(e);
     }
 
-    /// Tries every held call again, oldest first, until none moves: one
+    /// Tries the held calls again, oldest first, until none moves: one
     /// that finishes may let another go on (a reader empties the pipe a
-    /// writer waits on).
+    /// writer waits on). Only those that the message, or the pass before,
+    /// may have let go on are tried ([`FileServer::due`]).
     fn retry_held(&mut self, host: &mut dyn Host) {
         let mut now = None;
         loop {
+            self.pipes.start_pass();
+            if self.waits.held.is_empty() {
+                return;
+            }
             let mut moved = false;
             // Out of `self` while they are tried (trying one holds none).
             let mut held = core::mem::take(&mut self.waits.held);
-            held.retain_mut(|h| match self.resume(host, h, &mut now) {
-                Step::Done(value) => {
-                    self.effect(Effect::Reply { thread: h.thread, value });
-                    self.release(&h.call);
-                    moved = true;
-                    false
+            held.retain_mut(|h| {
+                if !self.due(&h.call) {
+                    return true;
                 }
-                Step::Progress => {
-                    moved = true;
-                    true
+                match self.resume(host, h, &mut now) {
+                    Step::Done(value) => {
+                        self.effect(Effect::Reply { thread: h.thread, value });
+                        self.release(&h.call);
+                        moved = true;
+                        false
+                    }
+                    Step::Progress => {
+                        moved = true;
+                        true
+                    }
+                    Step::Wait => true,
                 }
-                Step::Wait => true,
             });
             debug_assert!(self.waits.held.is_empty());
             self.waits.held = held;
             if !moved {
                 return;
             }
+        }
+    }
+
+    /// Whether a held call may go on now. One on a pipe waits for that
+    /// pipe to change, and every change to a pipe marks it (crate::pipe),
+    /// except for a write that waits with room in the pipe: for the data
+    /// budget, which any file may give back. A poll may wait for anything.
+    fn due(&self, call: &Waiting) -> bool {
+        match call {
+            Waiting::PipeRead(io) => self.pipes.was_changed(io.pipe),
+            Waiting::PipeWrite(io) => self.pipes.was_changed(io.pipe) || !self.pipes.get(io.pipe).buf.is_full(),
+            Waiting::FifoOpen(w) => self.pipes.was_changed(w.pipe),
+            Waiting::Poll(_) => true,
         }
     }
 

@@ -268,7 +268,7 @@ impl FileServer {
         // Requests every file answers (fs/ioctl.c in Linux).
         match request {
             req::FIOCLEX | req::FIONCLEX => {
-                let entry = self.proc(pid).fds.get_mut(&fd).expect("checked above");
+                let entry = self.proc(pid).fds.get_mut(fd).expect("checked above");
                 entry.cloexec = request == req::FIOCLEX;
                 return Ok(0);
             }

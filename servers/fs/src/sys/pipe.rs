@@ -147,7 +147,7 @@ impl FileServer {
 
     /// The description and pipe behind `fd`, when it is a pipe end.
     pub(crate) fn pipe_of(&self, pid: Pid, fd: i32) -> Option<(OfdId, PipeId)> {
-        let entry = self.procs.get(&pid)?.fds.get(&fd)?;
+        let entry = self.procs.get(&pid)?.fds.get(fd)?;
         let p = self.fs.inode(self.ofd(entry.ofd).ino).node.pipe()?;
         Some((entry.ofd, p))
     }
@@ -224,36 +224,35 @@ impl FileServer {
         if io.total == 0 {
             return Ok(Some(0));
         }
-        let pipe = self.pipes.get_mut(io.pipe);
-        if !pipe.buf.is_empty() {
-            // Straight from the slots to the caller's buffers.
-            let mut done = 0;
-            for chunk in pipe.buf.unread() {
-                let want = chunk.len().min(usize::try_from(io.total).unwrap_or(usize::MAX) - done);
-                if want == 0 {
-                    break;
-                }
-                let got = scatter(env, &io.segs, done as u64, &chunk[..want]);
-                done += got;
-                if got < want {
-                    break;
-                }
+        let pipe = self.pipes.get(io.pipe);
+        if pipe.buf.is_empty() {
+            return match (pipe.writers, nonblock) {
+                (0, _) => Ok(Some(0)),
+                (_, true) => Err(Errno::EAGAIN),
+                (_, false) => Ok(None),
+            };
+        }
+        // Straight from the slots to the caller's buffers.
+        let mut done = 0;
+        for chunk in pipe.buf.unread() {
+            let want = chunk.len().min(usize::try_from(io.total).unwrap_or(usize::MAX) - done);
+            if want == 0 {
+                break;
             }
-            if done == 0 {
-                return Err(Errno::EFAULT);
+            let got = scatter(env, &io.segs, done as u64, &chunk[..want]);
+            done += got;
+            if got < want {
+                break;
             }
-            // Bytes that could not be copied stay in the pipe.
-            let freed = pipe.buf.consume(done);
-            self.fs.unreserve(freed * PAGE);
-            return Ok(Some(done as u64));
         }
-        if pipe.writers == 0 {
-            return Ok(Some(0));
+        if done == 0 {
+            return Err(Errno::EFAULT);
         }
-        if nonblock {
-            return Err(Errno::EAGAIN);
-        }
-        Ok(None)
+        // Bytes that could not be copied stay in the pipe. Only now is the
+        // pipe changed (and marked so, for sys::held).
+        let freed = self.pipes.get_mut(io.pipe).buf.consume(done);
+        self.fs.unreserve(freed * PAGE);
+        Ok(Some(done as u64))
     }
 
     /// One try at a write: as much as fits, in page-sized slots; done
@@ -266,20 +265,20 @@ impl FileServer {
             return Ok(Some(0));
         }
         let tail = (io.total % PAGE as u64) as usize;
-        if first && self.pipes.get(io.pipe).readers > 0 && tail != 0 {
+        let pipe = self.pipes.get(io.pipe);
+        if first && pipe.readers > 0 && tail != 0 && !pipe.buf.is_empty() && pipe.buf.can_merge(tail) {
             let buf = &mut self.pipes.get_mut(io.pipe).buf;
-            if !buf.is_empty() && buf.can_merge(tail) {
-                if !buf.merge_with(tail, |room| gather(env, &io.segs, 0, room)) {
-                    return Err(Errno::EFAULT);
-                }
-                io.done = tail as u64;
+            if !buf.merge_with(tail, |room| gather(env, &io.segs, 0, room)) {
+                return Err(Errno::EFAULT);
             }
+            io.done = tail as u64;
         }
         loop {
             if io.done == io.total {
                 return Ok(Some(io.done));
             }
-            let pipe = self.pipes.get_mut(io.pipe);
+            // Looked at, and changed (marked) only below if it has room.
+            let pipe = self.pipes.get(io.pipe);
             if pipe.readers == 0 {
                 // The signal goes first: the writer takes it on its way
                 // back from this call.
@@ -293,7 +292,7 @@ impl FileServer {
             }
             let n = (io.total - io.done).min(PAGE as u64) as usize;
             // Straight from the caller's buffers into the new slot.
-            let got = pipe.buf.push_with(n, |page| gather(env, &io.segs, io.done, page));
+            let got = self.pipes.get_mut(io.pipe).buf.push_with(n, |page| gather(env, &io.segs, io.done, page));
             if got == 0 {
                 self.fs.unreserve(PAGE);
             }

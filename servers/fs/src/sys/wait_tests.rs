@@ -224,6 +224,26 @@ fn pipes_share_the_data_budget() {
 }
 
 #[test]
+fn writer_waiting_for_the_budget_goes_on_when_another_pipe_frees_it() {
+    let mut w = W::new();
+    let base = w.s.fs.data_bytes();
+    w.s.fs.set_data_limit(base + 2 * 4096);
+    let (ra, wa) = w.pipe(1, o::NONBLOCK);
+    let page = alloc::vec![1u8; 4096];
+    assert_eq!(w.write(1, wa, &page), Some(4096));
+    assert_eq!(w.write(1, wa, &page), Some(4096));
+    // A blocking writer to another, empty pipe waits: no page to be had.
+    let (rb, wb) = w.pipe(1, 0);
+    let data = w.bytes(b"x");
+    assert_eq!(w.sys(30, 1, nr::WRITE, &[wb, data, 1]), None, "held");
+    // Reading pipe A gives a page back: the writer to B goes on, though
+    // B itself did not change.
+    assert_eq!(w.read(1, ra, 4096).map(|v| v.len()), Ok(4096));
+    assert_eq!(w.effects(), [Effect::Reply { thread: 30, value: 1 }]);
+    assert_eq!(w.read(1, rb, 16), Ok(b"x".to_vec()));
+}
+
+#[test]
 fn blocked_reader_woken_by_writer() {
     let mut w = W::new();
     let (r, wr) = w.pipe(1, 0);

@@ -22,10 +22,10 @@
 //! [`PipeBuf::unread`] shows the bytes in place, and a write fills a slot
 //! through a closure ([`PipeBuf::push_with`], [`PipeBuf::merge_with`]).
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use crate::tmpfs::Ino;
+use crate::slab::Slab;
 
 /// A slot's size: a page.
 pub const PAGE: usize = 4096;
@@ -184,8 +184,8 @@ impl PipeBuf {
     }
 }
 
-/// A pipe's number (internal).
-pub type PipeId = u64;
+/// A pipe's key in the table of pipes (internal).
+pub type PipeId = crate::slab::Key;
 
 /// A pipe: its buffer and how many open file descriptions each end has.
 /// A description shared by dup(2) or fork(2) counts once, as in Linux:
@@ -195,8 +195,6 @@ pub struct Pipe {
     pub buf: PipeBuf,
     pub readers: u32,
     pub writers: u32,
-    /// The pipe's inode (fstat shows a FIFO).
-    pub ino: Ino,
     /// Opens of each end so far, of a FIFO: an open that waits for the
     /// other end goes on once the other count moves, even if that end has
     /// closed again since (as Linux's r_counter and w_counter).
@@ -204,11 +202,18 @@ pub struct Pipe {
     pub writer_opens: u64,
 }
 
-/// Every pipe alive.
-#[derive(Debug, Default)]
+impl Pipe {
+    /// An empty pipe with `ends` open descriptions of each end.
+    fn new(ends: u32) -> Pipe {
+        Pipe { buf: PipeBuf::new(), readers: ends, writers: ends, reader_opens: ends.into(), writer_opens: ends.into() }
+    }
+}
+
+/// Every pipe alive: those of pipe(2), and those of the FIFOs open now (a
+/// FIFO's inode names its pipe while it has one, `Node::Fifo`).
+#[derive(Default)]
 pub struct Pipes {
-    pipes: BTreeMap<PipeId, Pipe>,
-    next: PipeId,
+    pipes: Slab<Pipe>,
     /// Pipes that may have changed since [`Pipes::start_pass`]: every way
     /// to change one ([`Pipes::get_mut`], [`Pipes::open_end`],
     /// [`Pipes::close_end`]) marks it, so that the calls held on the
@@ -221,25 +226,20 @@ pub struct Pipes {
 }
 
 impl Pipes {
-    /// A new pipe with one reader and one writer.
-    pub fn create(&mut self, ino: Ino) -> PipeId {
-        self.next += 1;
-        self.pipes.insert(self.next, Pipe { buf: PipeBuf::new(), readers: 1, writers: 1, ino, reader_opens: 1, writer_opens: 1 });
-        self.next
+    /// A new pipe with one reader and one writer (pipe(2)).
+    pub fn create(&mut self) -> PipeId {
+        self.pipes.insert(Pipe::new(1))
     }
 
-    /// A number for a FIFO's pipe, which [`Pipes::open_end`] makes when
-    /// the FIFO is first opened.
-    pub fn new_fifo_id(&mut self) -> PipeId {
-        self.next += 1;
-        self.next
+    /// A FIFO's pipe, made by its first open, which [`Pipes::open_end`]
+    /// then counts.
+    pub fn create_fifo(&mut self) -> PipeId {
+        self.pipes.insert(Pipe::new(0))
     }
 
-    /// An open of FIFO `ino`'s read end, write end or both: its pipe is
-    /// made if no end was open.
-    pub fn open_end(&mut self, id: PipeId, ino: Ino, reader: bool, writer: bool) -> &Pipe {
-        self.mark(id);
-        let p = self.pipes.entry(id).or_insert_with(|| Pipe { buf: PipeBuf::new(), readers: 0, writers: 0, ino, reader_opens: 0, writer_opens: 0 });
+    /// An open of a FIFO's read end, write end or both.
+    pub fn open_end(&mut self, id: PipeId, reader: bool, writer: bool) -> &Pipe {
+        let p = self.get_mut(id);
         if reader {
             p.readers += 1;
             p.reader_opens += 1;
@@ -251,24 +251,14 @@ impl Pipes {
         p
     }
 
-    /// The pipe `id` if it is open (a FIFO's exists only then).
-    pub fn find(&self, id: PipeId) -> Option<&Pipe> {
-        self.pipes.get(&id)
-    }
-
-    /// The id the next [`Pipes::create`] returns (its inode is made first).
-    pub fn next_id(&self) -> PipeId {
-        self.next + 1
-    }
-
     pub fn get(&self, id: PipeId) -> &Pipe {
-        self.pipes.get(&id).expect("an open end names a live pipe")
+        self.pipes.get(id).expect("an open end names a live pipe")
     }
 
     /// Pipe `id`, to change it (which marks it changed).
     pub fn get_mut(&mut self, id: PipeId) -> &mut Pipe {
         self.mark(id);
-        self.pipes.get_mut(&id).expect("an open end names a live pipe")
+        self.pipes.get_mut(id).expect("an open end names a live pipe")
     }
 
     fn mark(&mut self, id: PipeId) {
@@ -292,8 +282,8 @@ impl Pipes {
     }
 
     /// One open description of an end is gone; the pipe goes with its
-    /// last one. Returns the slots the pipe held if it went.
-    pub fn close_end(&mut self, id: PipeId, reader: bool, writer: bool) -> usize {
+    /// last one. Returns, if it went, the slots it held.
+    pub fn close_end(&mut self, id: PipeId, reader: bool, writer: bool) -> Option<usize> {
         let p = self.get_mut(id);
         if reader {
             p.readers -= 1;
@@ -302,9 +292,9 @@ impl Pipes {
             p.writers -= 1;
         }
         if p.readers == 0 && p.writers == 0 {
-            return self.pipes.remove(&id).map_or(0, |p| p.buf.slots_used());
+            return self.pipes.remove(id).map(|p| p.buf.slots_used());
         }
-        0
+        None
     }
 
     /// Pipes alive (for tests).
@@ -434,13 +424,13 @@ mod tests {
     #[test]
     fn ends_and_lifetime() {
         let mut p = Pipes::default();
-        let a = p.create(5);
+        let a = p.create();
         assert_eq!((p.get(a).readers, p.get(a).writers), (1, 1));
         p.get_mut(a).buf.push(b"left over");
-        assert_eq!(p.close_end(a, false, true), 0);
+        assert_eq!(p.close_end(a, false, true), None);
         assert_eq!(p.get(a).writers, 0);
         assert_eq!(p.count(), 1);
-        assert_eq!(p.close_end(a, true, false), 1, "its slot goes with it");
+        assert_eq!(p.close_end(a, true, false), Some(1), "its slot goes with it");
         assert_eq!(p.count(), 0);
     }
 }

@@ -110,9 +110,9 @@ pub enum Node {
     /// A pipe made by pipe(2) (crate::pipe holds its buffer). Pipes live
     /// in no directory.
     Pipe(crate::pipe::PipeId),
-    /// A named pipe (FIFO) that mknod(2) made: its buffer, under this
-    /// number in crate::pipe, exists while it is open.
-    Fifo(crate::pipe::PipeId),
+    /// A named pipe (FIFO) that mknod(2) made: its pipe (buffer and ends,
+    /// in crate::pipe) exists while it is open.
+    Fifo(Option<crate::pipe::PipeId>),
     /// A file of /proc, whose bytes are made when it is read.
     Proc(crate::procfs::Gen),
 }
@@ -127,7 +127,8 @@ impl Node {
     /// The pipe behind a pipe or a FIFO.
     pub fn pipe(&self) -> Option<crate::pipe::PipeId> {
         match self {
-            Node::Pipe(p) | Node::Fifo(p) => Some(*p),
+            Node::Pipe(p) => Some(*p),
+            Node::Fifo(p) => *p,
             _ => None,
         }
     }

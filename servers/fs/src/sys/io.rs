@@ -300,8 +300,9 @@ impl FileServer {
                 }
                 self.tty_ioctl(env, request, arg)
             }
-            Node::Pipe(p) | Node::Fifo(p) if request == req::FIONREAD => {
-                let unread = i32::try_from(self.pipe_unread(*p)).unwrap_or(i32::MAX);
+            node @ (Node::Pipe(_) | Node::Fifo(_)) if request == req::FIONREAD => {
+                let p = node.pipe().expect("an open end of a FIFO has a pipe");
+                let unread = i32::try_from(self.pipe_unread(p)).unwrap_or(i32::MAX);
                 user::write_exact(env, arg, &unread.to_le_bytes()).map(|()| 0)
             }
             _ => Err(Errno::ENOTTY),

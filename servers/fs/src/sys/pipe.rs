@@ -91,8 +91,7 @@ impl FileServer {
         pair[4..].copy_from_slice(&wfd.to_le_bytes());
         // Linux copies the pair out before it installs either descriptor.
         user::write_exact(env, fds, &pair)?;
-        let ino = self.fs.anon(S_IFIFO | 0o600, Node::Pipe(self.pipes.next_id()));
-        self.pipes.create(ino);
+        let ino = self.fs.anon(S_IFIFO | 0o600, Node::Pipe(self.pipes.create()));
         let status = flags & o::NONBLOCK;
         let r = self.open_ofd(ino, o::RDONLY | status);
         let w = self.open_ofd(ino, o::WRONLY | status);
@@ -106,16 +105,22 @@ impl FileServer {
     /// or both (O_RDWR, which never waits). Without O_NONBLOCK an end
     /// waits until the other end has been opened; with it a read end
     /// opens at once and a write end with no reader is `ENXIO`.
-    pub(super) fn open_fifo(&mut self, pid: Pid, ino: Ino, p: PipeId, flags: u32, cloexec: bool) -> Result<Opened, Errno> {
+    pub(super) fn open_fifo(&mut self, pid: Pid, ino: Ino, p: Option<PipeId>, flags: u32, cloexec: bool) -> Result<Opened, Errno> {
         let acc = flags & o::ACCMODE;
         let (reader, writer) = (acc != o::WRONLY, acc != o::RDONLY);
         let nonblock = flags & o::NONBLOCK != 0;
-        let readers = self.pipes.find(p).map_or(0, |pipe| pipe.readers);
+        let readers = p.map_or(0, |p| self.pipes.get(p).readers);
         if acc == o::WRONLY && nonblock && readers == 0 {
             return Err(Errno::ENXIO);
         }
         let ofd = self.open_ofd(ino, flags);
-        let pipe = self.pipes.open_end(p, ino, reader, writer);
+        // The first open end makes the FIFO's pipe.
+        let p = p.unwrap_or_else(|| {
+            let p = self.pipes.create_fifo();
+            self.fs.inode_mut(ino).node = Node::Fifo(Some(p));
+            p
+        });
+        let pipe = self.pipes.open_end(p, reader, writer);
         // A reader that opens with no writer without waiting for one
         // hears of no hang-up until a writer comes.
         let writers_seen = if reader && pipe.writers == 0 { pipe.writer_opens } else { 0 };
@@ -164,9 +169,14 @@ impl FileServer {
     /// An open description is gone: if it was a pipe end, the pipe has one
     /// reader or writer less (held calls see it when tried again).
     pub(crate) fn ofd_closed(&mut self, ofd: &Ofd) {
-        if let Some(p) = self.ofd_pipe(ofd) {
-            let slots = self.pipes.close_end(p, ofd.readable(), ofd.writable());
+        let Some(p) = self.ofd_pipe(ofd) else { return };
+        if let Some(slots) = self.pipes.close_end(p, ofd.readable(), ofd.writable()) {
+            // The pipe went with its last end; a FIFO makes a new one when
+            // it is opened again.
             self.fs.unreserve(slots * PAGE);
+            if let Node::Fifo(pipe) = &mut self.fs.inode_mut(ofd.ino).node {
+                *pipe = None;
+            }
         }
     }
 

@@ -315,8 +315,10 @@ impl FileServer {
         if ofd.is_path() {
             return None;
         }
-        Some(match self.fs.inode(ofd.ino).node {
-            Node::Pipe(p) | Node::Fifo(p) => {
+        let node = &self.fs.inode(ofd.ino).node;
+        Some(match node {
+            Node::Pipe(_) | Node::Fifo(_) => {
+                let p = node.pipe().expect("an open end of a FIFO has a pipe");
                 let (pipe, mut mask) = (self.pipes.get(p), 0);
                 if ofd.readable() {
                     if !pipe.buf.is_empty() {
@@ -339,7 +341,7 @@ impl FileServer {
                 }
                 mask
             }
-            Node::Device(dev) if dev.is_terminal() => self.console_ready(host, dev),
+            &Node::Device(dev) if dev.is_terminal() => self.console_ready(host, dev),
             _ => ev::ALWAYS,
         })
     }

@@ -5,14 +5,15 @@
 //!
 //! Nothing here blocks the server. A call that must wait is recorded with
 //! its caller's thread and the server goes on to the next message; after
-//! every message each held call is tried again, and the ones that can now
-//! finish are answered (an [`Effect::Reply`]). A held call also ends when
-//! its timeout passes (the server's kernel timer, shared by every held
-//! poll, is kept at the earliest deadline), when the kernel sends a Cancel
-//! because a signal waits for the caller (`-EINTR`), or silently when the
-//! process server reports the caller's process gone. (docs/decisions.md,
-//! D21.)
+//! every message each held call it may have let go on is tried again (see
+//! `due`), and the ones that can now finish are answered (an
+//! [`Effect::Reply`]). A held call also ends when its timeout passes (the
+//! server's kernel timer, shared by every held poll, is kept at the
+//! earliest deadline), when the kernel sends a Cancel because a signal
+//! waits for the caller (`-EINTR`), or silently when the process server
+//! reports the caller's process gone. (docs/decisions.md, D21.)
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use lstar_abi::errno::Errno;
 use lstar_abi::{Message, MessageKind, ThreadId};
@@ -43,7 +44,8 @@ pub(crate) enum Waiting {
     /// write or writev to a full pipe: room, or its last reader gone.
     PipeWrite(PipeIo),
     /// poll, ppoll, select or pselect6: a descriptor ready, or the time up.
-    Poll(PollWait),
+    /// (Boxed: the largest by far, it would make every held call as big.)
+    Poll(Box<PollWait>),
     /// open of a FIFO's end: the other end opened.
     FifoOpen(FifoOpen),
 }

@@ -3,8 +3,8 @@
 //! waits for a writer (or returns 0 once there is none), a write to a
 //! full pipe waits for a reader (or fails with EPIPE, raising SIGPIPE,
 //! once there is none), and O_NONBLOCK turns each wait into EAGAIN.
-//! Waiting calls are held (`sys::held`) and tried again after every
-//! message.
+//! Waiting calls are held (`sys::held`) and tried again after a message
+//! that changed their pipe.
 
 use alloc::vec::Vec;
 use core::ops::Deref;

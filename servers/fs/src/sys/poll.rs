@@ -16,6 +16,7 @@
 //! call waits, so a signal the mask would have blocked still ends the wait
 //! with EINTR, and one it would have unblocked does not get through.
 
+use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
 use lstar_abi::errno::Errno;
@@ -242,7 +243,7 @@ impl FileServer {
             let end = host.now();
             return w.finish(host, count, end).map(Some);
         }
-        self.hold(host, pid, Waiting::Poll(w));
+        self.hold(host, pid, Waiting::Poll(Box::new(w)));
         Ok(None)
     }
 

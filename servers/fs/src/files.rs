@@ -7,16 +7,19 @@
 //! the status flags; the close-on-exec flag belongs to the descriptor.
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 use lstar_abi::errno::Errno;
 
 use crate::linux::{o, Termios, Winsize, NOFILE};
+use crate::slab::Slab;
 use crate::tmpfs::{Ino, Tmpfs, ROOT};
 
 /// A process, named by the tag the process server gives its threads.
 pub type Pid = u64;
 
-/// An open file description's number (internal, never shown to programs).
-pub type OfdId = u64;
+/// An open file description's key in the server's table of them
+/// (internal, never shown to programs).
+pub type OfdId = crate::slab::Key;
 
 /// An open file description.
 #[derive(Debug)]
@@ -57,10 +60,66 @@ pub struct Fd {
     pub cloexec: bool,
 }
 
+/// A process's descriptors, indexed by number as Linux's descriptor
+/// table is: finding one, which every file call does, is an index. It is
+/// as long as the highest descriptor open (so a program that dup2s to a
+/// high number pays for a long table, as on Linux).
+#[derive(Clone, Debug, Default)]
+pub struct FdTable {
+    /// Its last entry, if any, is `Some`.
+    slots: Vec<Option<Fd>>,
+}
+
+impl FdTable {
+    pub fn get(&self, fd: i32) -> Option<&Fd> {
+        self.slots.get(usize::try_from(fd).ok()?)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, fd: i32) -> Option<&mut Fd> {
+        self.slots.get_mut(usize::try_from(fd).ok()?)?.as_mut()
+    }
+
+    /// Makes `fd` (not negative) name `entry`; returns what it named.
+    pub fn insert(&mut self, fd: i32, entry: Fd) -> Option<Fd> {
+        let i = usize::try_from(fd).expect("descriptors are not negative");
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i].replace(entry)
+    }
+
+    pub fn remove(&mut self, fd: i32) -> Option<Fd> {
+        let old = self.slots.get_mut(usize::try_from(fd).ok()?)?.take();
+        while self.slots.last().is_some_and(Option::is_none) {
+            self.slots.pop();
+        }
+        old
+    }
+
+    /// The open descriptors, lowest first.
+    pub fn iter(&self) -> impl Iterator<Item = (i32, &Fd)> + '_ {
+        self.slots.iter().enumerate().filter_map(|(i, e)| Some((i32::try_from(i).expect("descriptors fit an i32"), e.as_ref()?)))
+    }
+
+    /// The highest open descriptor.
+    pub fn highest(&self) -> Option<i32> {
+        self.slots.len().checked_sub(1).map(|i| i32::try_from(i).expect("descriptors fit an i32"))
+    }
+
+    /// The lowest descriptor at or above `min` (not negative) that is free.
+    fn first_free(&self, min: i32) -> i32 {
+        let start = usize::try_from(min).expect("not negative");
+        match self.slots.iter().skip(start).position(Option::is_none) {
+            Some(i) => min + i32::try_from(i).expect("descriptors fit an i32"),
+            None => min.max(i32::try_from(self.slots.len()).expect("descriptors fit an i32")),
+        }
+    }
+}
+
 /// What the file server knows of a process.
 #[derive(Debug)]
 pub struct Proc {
-    pub fds: BTreeMap<i32, Fd>,
+    pub fds: FdTable,
     /// Held in the tmpfs, like an open file.
     pub cwd: Ino,
     pub umask: u32,
@@ -78,13 +137,7 @@ impl Proc {
     /// The lowest free descriptor not below `min`; `EMFILE` when all up
     /// to the limit are taken.
     pub fn free_fd(&self, min: i32) -> Result<i32, Errno> {
-        let mut want = min;
-        for &fd in self.fds.range(min..).map(|(fd, _)| fd) {
-            if fd != want {
-                break;
-            }
-            want += 1;
-        }
+        let want = self.fds.first_free(min);
         if !self.fd_allowed(want) {
             return Err(Errno::EMFILE);
         }
@@ -102,8 +155,7 @@ pub struct Console {
 /// Everything the file server holds.
 pub struct FileServer {
     pub fs: Tmpfs,
-    pub(crate) ofds: BTreeMap<OfdId, Ofd>,
-    next_ofd: OfdId,
+    pub(crate) ofds: Slab<Ofd>,
     pub(crate) procs: BTreeMap<Pid, Proc>,
     pub(crate) console: Console,
     pub(crate) pipes: crate::pipe::Pipes,
@@ -119,8 +171,7 @@ impl FileServer {
     pub fn new(fs: Tmpfs) -> FileServer {
         FileServer {
             fs,
-            ofds: BTreeMap::new(),
-            next_ofd: 1,
+            ofds: Slab::new(),
             procs: BTreeMap::new(),
             console: Console { termios: Termios::console(), winsize: Winsize([24, 80, 0, 0]) },
             pipes: Default::default(),
@@ -136,7 +187,7 @@ impl FileServer {
     pub fn proc(&mut self, pid: Pid) -> &mut Proc {
         if !self.procs.contains_key(&pid) {
             self.fs.hold(ROOT);
-            let mut fds = BTreeMap::new();
+            let mut fds = FdTable::default();
             if let Some(console) = self.fs.walk_plain("dev/console") {
                 let ofd = self.open_ofd(console, o::RDWR | o::LARGEFILE);
                 for fd in 0..3 {
@@ -157,23 +208,20 @@ impl FileServer {
     /// A new open file description of `ino`, named by no descriptor yet.
     pub(crate) fn open_ofd(&mut self, ino: Ino, flags: u32) -> OfdId {
         self.fs.hold(ino);
-        let id = self.next_ofd;
-        self.next_ofd += 1;
-        self.ofds.insert(id, Ofd { ino, offset: 0, flags, writers_seen: 0, refs: 0 });
-        id
+        self.ofds.insert(Ofd { ino, offset: 0, flags, writers_seen: 0, refs: 0 })
     }
 
     pub(crate) fn ofd(&self, id: OfdId) -> &Ofd {
-        self.ofds.get(&id).expect("a descriptor names a live description")
+        self.ofds.get(id).expect("a descriptor names a live description")
     }
 
     pub(crate) fn ofd_mut(&mut self, id: OfdId) -> &mut Ofd {
-        self.ofds.get_mut(&id).expect("a descriptor names a live description")
+        self.ofds.get_mut(id).expect("a descriptor names a live description")
     }
 
     /// The descriptor `fd` of `pid`, or `EBADF`.
     pub(crate) fn fd(&mut self, pid: Pid, fd: i32) -> Result<Fd, Errno> {
-        self.proc(pid).fds.get(&fd).copied().ok_or(Errno::EBADF)
+        self.proc(pid).fds.get(fd).copied().ok_or(Errno::EBADF)
     }
 
     /// The description behind `fd`, of any kind (O_PATH included).
@@ -217,7 +265,7 @@ impl FileServer {
     /// Frees a description no descriptor names yet.
     fn drop_unused_ofd(&mut self, id: OfdId) {
         if self.ofd(id).refs == 0 {
-            let ofd = self.ofds.remove(&id).expect("live");
+            let ofd = self.ofds.remove(id).expect("live");
             // A FIFO's end counted as open when the description was made.
             self.ofd_closed(&ofd);
             self.fs.release(ofd.ino);
@@ -229,7 +277,7 @@ impl FileServer {
         let ofd = self.ofd_mut(id);
         ofd.refs -= 1;
         if ofd.refs == 0 {
-            let ofd = self.ofds.remove(&id).expect("live");
+            let ofd = self.ofds.remove(id).expect("live");
             self.ofd_closed(&ofd);
             self.fs.release(ofd.ino);
         }
@@ -243,7 +291,7 @@ impl FileServer {
 
     /// close(2) of one descriptor.
     pub(crate) fn close_fd(&mut self, pid: Pid, fd: i32) -> Result<(), Errno> {
-        let entry = self.proc(pid).fds.remove(&fd).ok_or(Errno::EBADF)?;
+        let entry = self.proc(pid).fds.remove(fd).ok_or(Errno::EBADF)?;
         self.put_ofd(entry.ofd);
         Ok(())
     }
@@ -263,7 +311,7 @@ impl FileServer {
         }
         let p = self.proc(parent);
         let (fds, cwd, umask, nofile) = (p.fds.clone(), p.cwd, p.umask, p.nofile);
-        for fd in fds.values() {
+        for (_, fd) in fds.iter() {
             self.ofd_mut(fd.ofd).refs += 1;
         }
         self.fs.hold(cwd);
@@ -274,7 +322,7 @@ impl FileServer {
     /// forgotten.
     pub fn exit(&mut self, pid: Pid) {
         let Some(p) = self.procs.remove(&pid) else { return };
-        for fd in p.fds.values() {
+        for (_, fd) in p.fds.iter() {
             self.put_ofd(fd.ofd);
         }
         self.fs.release(p.cwd);
@@ -282,7 +330,7 @@ impl FileServer {
 
     /// execve(2): descriptors marked close-on-exec are closed.
     pub fn exec(&mut self, pid: Pid) {
-        let doomed: alloc::vec::Vec<i32> = self.proc(pid).fds.iter().filter(|(_, f)| f.cloexec).map(|(&fd, _)| fd).collect();
+        let doomed: Vec<i32> = self.proc(pid).fds.iter().filter(|(_, f)| f.cloexec).map(|(fd, _)| fd).collect();
         for fd in doomed {
             let _ = self.close_fd(pid, fd);
         }
@@ -308,10 +356,10 @@ mod tests {
     fn new_process_has_console_fds() {
         let mut s = server();
         let p = s.proc(7);
-        assert_eq!(p.fds.keys().copied().collect::<alloc::vec::Vec<_>>(), [0, 1, 2]);
+        assert_eq!(p.fds.iter().map(|(fd, _)| fd).collect::<Vec<_>>(), [0, 1, 2]);
         assert_eq!((p.cwd, p.umask), (ROOT, 0o022));
-        let ofd = p.fds[&0].ofd;
-        assert_eq!(p.fds[&1].ofd, ofd, "one shared description");
+        let ofd = p.fds.get(0).unwrap().ofd;
+        assert_eq!(p.fds.get(1).unwrap().ofd, ofd, "one shared description");
         assert_eq!(s.ofd(ofd).flags & o::ACCMODE, o::RDWR);
         assert_eq!(s.ofd(ofd).refs, 3);
     }
@@ -335,11 +383,28 @@ mod tests {
     }
 
     #[test]
+    fn fd_table_by_number() {
+        let mut t = FdTable::default();
+        let e = |ofd| Fd { ofd, cloexec: false };
+        assert_eq!((t.highest(), t.first_free(0)), (None, 0));
+        assert_eq!(t.insert(5, e(1)), None);
+        assert_eq!(t.insert(5, e(2)), Some(e(1)));
+        t.insert(0, e(3));
+        assert_eq!(t.iter().map(|(fd, f)| (fd, f.ofd)).collect::<Vec<_>>(), [(0, 3), (5, 2)]);
+        assert_eq!((t.highest(), t.first_free(0), t.first_free(5), t.first_free(9)), (Some(5), 1, 6, 9));
+        assert_eq!((t.get(-1), t.get(4), t.get(6)), (None, None, None));
+        assert_eq!(t.remove(5), Some(e(2)));
+        assert_eq!(t.highest(), Some(0), "the table shrinks to its highest descriptor");
+        assert_eq!(t.remove(5), None);
+        assert_eq!(t.remove(-3), None);
+    }
+
+    #[test]
     fn fork_shares_and_exit_frees() {
         let mut s = server();
         s.proc(1);
         s.fork(1, 2);
-        let ofd = s.proc(2).fds[&0].ofd;
+        let ofd = s.proc(2).fds.get(0).unwrap().ofd;
         assert_eq!(s.ofd(ofd).refs, 6);
         s.exit(1);
         assert_eq!(s.ofd(ofd).refs, 3);
@@ -355,7 +420,7 @@ mod tests {
         s.install(1, 5, ofd, true);
         s.install(1, 6, ofd, false);
         s.exec(1);
-        let fds: alloc::vec::Vec<i32> = s.proc(1).fds.keys().copied().collect();
+        let fds: Vec<i32> = s.proc(1).fds.iter().map(|(fd, _)| fd).collect();
         assert_eq!(fds, [0, 1, 2, 6]);
     }
 }

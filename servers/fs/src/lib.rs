@@ -22,6 +22,7 @@ pub mod linux;
 pub mod path;
 pub mod pipe;
 pub mod procfs;
+pub mod slab;
 pub mod sys;
 pub mod tmpfs;
 pub mod user;

@@ -13,12 +13,19 @@
 //!
 //! Each slot is a page of the file server's heap. The syscalls take it
 //! from the budget that file contents share (`Tmpfs::reserve`), so that
-//! many full pipes make writers wait instead of exhausting the heap.
+//! many full pipes make writers wait instead of exhausting the heap. A
+//! pipe keeps the last page it emptied for its next slot (as Linux keeps
+//! one spare page per pipe), so that bytes going back and forth through
+//! an empty pipe cost no allocation.
+//!
+//! The syscalls copy between the caller's memory and the slots directly:
+//! [`PipeBuf::unread`] shows the bytes in place, and a write fills a slot
+//! through a closure ([`PipeBuf::push_with`], [`PipeBuf::merge_with`]).
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use crate::tmpfs::Ino;
+use crate::slab::Slab;
 
 /// A slot's size: a page.
 pub const PAGE: usize = 4096;
@@ -43,6 +50,8 @@ struct Slot {
 pub struct PipeBuf {
     slots: VecDeque<Slot>,
     max_slots: usize,
+    /// An emptied page kept for the next slot (not counted as used).
+    spare: Option<Vec<u8>>,
 }
 
 impl Default for PipeBuf {
@@ -53,7 +62,7 @@ impl Default for PipeBuf {
 
 impl PipeBuf {
     pub fn new() -> PipeBuf {
-        PipeBuf { slots: VecDeque::new(), max_slots: SLOTS }
+        PipeBuf { slots: VecDeque::new(), max_slots: SLOTS, spare: None }
     }
 
     /// Bytes waiting to be read (FIONREAD).
@@ -91,22 +100,49 @@ impl PipeBuf {
         self.slots.back().is_some_and(|s| s.bytes.len() + n <= PAGE)
     }
 
-    /// Appends `data` to the newest slot; the caller checked
+    /// Appends `n` bytes to the newest slot, all or none: `fill` is given
+    /// room for them and says how many it filled; unless that is all, the
+    /// slot is left as it was and the answer is false. The caller checked
     /// [`PipeBuf::can_merge`].
-    pub fn merge(&mut self, data: &[u8]) {
+    pub fn merge_with(&mut self, n: usize, fill: impl FnOnce(&mut [u8]) -> usize) -> bool {
         let slot = self.slots.back_mut().expect("checked by can_merge");
-        debug_assert!(slot.bytes.len() + data.len() <= PAGE);
-        slot.bytes.extend_from_slice(data);
+        let old = slot.bytes.len();
+        debug_assert!(old + n <= PAGE);
+        slot.bytes.resize(old + n, 0);
+        let whole = fill(&mut slot.bytes[old..]) == n;
+        if !whole {
+            slot.bytes.truncate(old);
+        }
+        whole
     }
 
-    /// Puts `data` (at most a page, not empty) in a fresh slot: a page
-    /// of the heap, which the caller accounts for. The caller checked that
-    /// the pipe is not full.
+    /// Fills a fresh slot with up to `n` bytes (at most a page): `fill` is
+    /// given room for them and says how many it filled, the first ones. A
+    /// slot is a page of the heap, which the caller accounts for; none is
+    /// taken if `fill` filled nothing. The caller checked that the pipe is
+    /// not full. Returns the bytes filled.
+    pub fn push_with(&mut self, n: usize, fill: impl FnOnce(&mut [u8]) -> usize) -> usize {
+        debug_assert!(!self.is_full() && n <= PAGE);
+        let mut bytes = self.spare.take().unwrap_or_else(|| Vec::with_capacity(PAGE));
+        bytes.resize(n, 0);
+        let got = fill(&mut bytes);
+        bytes.truncate(got);
+        if got == 0 {
+            self.spare = Some(bytes);
+        } else {
+            self.slots.push_back(Slot { bytes, read: 0 });
+        }
+        got
+    }
+
+    /// Puts `data` (at most a page, not empty) in a fresh slot, as
+    /// [`PipeBuf::push_with`] does.
     pub fn push(&mut self, data: &[u8]) {
-        debug_assert!(!self.is_full() && !data.is_empty() && data.len() <= PAGE);
-        let mut bytes = Vec::with_capacity(PAGE);
-        bytes.extend_from_slice(data);
-        self.slots.push_back(Slot { bytes, read: 0 });
+        debug_assert!(!data.is_empty());
+        self.push_with(data.len(), |page| {
+            page.copy_from_slice(data);
+            data.len()
+        });
     }
 
     /// Slots holding bytes (each a page of the heap).
@@ -114,17 +150,16 @@ impl PipeBuf {
         self.slots.len()
     }
 
+    /// The unread bytes in place, oldest first, a slot's at a time.
+    pub fn unread(&self) -> impl Iterator<Item = &[u8]> {
+        self.slots.iter().map(|s| &s.bytes[s.read..])
+    }
+
     /// A copy of the first `max` unread bytes (fewer if fewer wait).
+    #[cfg(test)]
     pub fn peek(&self, max: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(max.min(self.len()));
-        for s in &self.slots {
-            let left = max - out.len();
-            if left == 0 {
-                break;
-            }
-            let unread = &s.bytes[s.read..];
-            out.extend_from_slice(&unread[..unread.len().min(left)]);
-        }
+        let mut out: Vec<u8> = self.unread().flatten().copied().collect();
+        out.truncate(max);
         out
     }
 
@@ -138,15 +173,19 @@ impl PipeBuf {
             s.read += take;
             n -= take;
             if s.read == s.bytes.len() {
-                self.slots.pop_front();
+                let mut page = self.slots.pop_front().expect("the front slot").bytes;
+                if self.spare.is_none() {
+                    page.clear();
+                    self.spare = Some(page);
+                }
             }
         }
         before - self.slots.len()
     }
 }
 
-/// A pipe's number (internal).
-pub type PipeId = u64;
+/// A pipe's key in the table of pipes (internal).
+pub type PipeId = crate::slab::Key;
 
 /// A pipe: its buffer and how many open file descriptions each end has.
 /// A description shared by dup(2) or fork(2) counts once, as in Linux:
@@ -156,8 +195,6 @@ pub struct Pipe {
     pub buf: PipeBuf,
     pub readers: u32,
     pub writers: u32,
-    /// The pipe's inode (fstat shows a FIFO).
-    pub ino: Ino,
     /// Opens of each end so far, of a FIFO: an open that waits for the
     /// other end goes on once the other count moves, even if that end has
     /// closed again since (as Linux's r_counter and w_counter).
@@ -165,32 +202,44 @@ pub struct Pipe {
     pub writer_opens: u64,
 }
 
-/// Every pipe alive.
-#[derive(Debug, Default)]
+impl Pipe {
+    /// An empty pipe with `ends` open descriptions of each end.
+    fn new(ends: u32) -> Pipe {
+        Pipe { buf: PipeBuf::new(), readers: ends, writers: ends, reader_opens: ends.into(), writer_opens: ends.into() }
+    }
+}
+
+/// Every pipe alive: those of pipe(2), and those of the FIFOs open now (a
+/// FIFO's inode names its pipe while it has one, `Node::Fifo`).
+#[derive(Default)]
 pub struct Pipes {
-    pipes: BTreeMap<PipeId, Pipe>,
-    next: PipeId,
+    pipes: Slab<Pipe>,
+    /// Pipes that may have changed since [`Pipes::start_pass`]: every way
+    /// to change one ([`Pipes::get_mut`], [`Pipes::open_end`],
+    /// [`Pipes::close_end`]) marks it, so that the calls held on the
+    /// others need not be tried again (sys::held).
+    changed: Vec<PipeId>,
+    /// Those marked before the pass over the held calls going on
+    /// ([`Pipes::was_changed`]). Two lists that trade places, so that
+    /// marking allocates nothing once they have grown.
+    pass: Vec<PipeId>,
 }
 
 impl Pipes {
-    /// A new pipe with one reader and one writer.
-    pub fn create(&mut self, ino: Ino) -> PipeId {
-        self.next += 1;
-        self.pipes.insert(self.next, Pipe { buf: PipeBuf::new(), readers: 1, writers: 1, ino, reader_opens: 1, writer_opens: 1 });
-        self.next
+    /// A new pipe with one reader and one writer (pipe(2)).
+    pub fn create(&mut self) -> PipeId {
+        self.pipes.insert(Pipe::new(1))
     }
 
-    /// A number for a FIFO's pipe, which [`Pipes::open_end`] makes when
-    /// the FIFO is first opened.
-    pub fn new_fifo_id(&mut self) -> PipeId {
-        self.next += 1;
-        self.next
+    /// A FIFO's pipe, made by its first open, which [`Pipes::open_end`]
+    /// then counts.
+    pub fn create_fifo(&mut self) -> PipeId {
+        self.pipes.insert(Pipe::new(0))
     }
 
-    /// An open of FIFO `ino`'s read end, write end or both: its pipe is
-    /// made if no end was open.
-    pub fn open_end(&mut self, id: PipeId, ino: Ino, reader: bool, writer: bool) -> &Pipe {
-        let p = self.pipes.entry(id).or_insert_with(|| Pipe { buf: PipeBuf::new(), readers: 0, writers: 0, ino, reader_opens: 0, writer_opens: 0 });
+    /// An open of a FIFO's read end, write end or both.
+    pub fn open_end(&mut self, id: PipeId, reader: bool, writer: bool) -> &Pipe {
+        let p = self.get_mut(id);
         if reader {
             p.readers += 1;
             p.reader_opens += 1;
@@ -202,27 +251,39 @@ impl Pipes {
         p
     }
 
-    /// The pipe `id` if it is open (a FIFO's exists only then).
-    pub fn find(&self, id: PipeId) -> Option<&Pipe> {
-        self.pipes.get(&id)
-    }
-
-    /// The id the next [`Pipes::create`] returns (its inode is made first).
-    pub fn next_id(&self) -> PipeId {
-        self.next + 1
-    }
-
     pub fn get(&self, id: PipeId) -> &Pipe {
-        self.pipes.get(&id).expect("an open end names a live pipe")
+        self.pipes.get(id).expect("an open end names a live pipe")
     }
 
+    /// Pipe `id`, to change it (which marks it changed).
     pub fn get_mut(&mut self, id: PipeId) -> &mut Pipe {
-        self.pipes.get_mut(&id).expect("an open end names a live pipe")
+        self.mark(id);
+        self.pipes.get_mut(id).expect("an open end names a live pipe")
+    }
+
+    fn mark(&mut self, id: PipeId) {
+        // Few pipes change per message: a list beats a set.
+        if !self.changed.contains(&id) {
+            self.changed.push(id);
+        }
+    }
+
+    /// A pass over the held calls begins: the pipes marked so far are
+    /// the ones [`Pipes::was_changed`] names from now on, and marking
+    /// starts afresh for the next pass.
+    pub fn start_pass(&mut self) {
+        core::mem::swap(&mut self.changed, &mut self.pass);
+        self.changed.clear();
+    }
+
+    /// Whether pipe `id` was marked changed before the pass going on.
+    pub fn was_changed(&self, id: PipeId) -> bool {
+        self.pass.contains(&id)
     }
 
     /// One open description of an end is gone; the pipe goes with its
-    /// last one. Returns the slots the pipe held if it went.
-    pub fn close_end(&mut self, id: PipeId, reader: bool, writer: bool) -> usize {
+    /// last one. Returns, if it went, the slots it held.
+    pub fn close_end(&mut self, id: PipeId, reader: bool, writer: bool) -> Option<usize> {
         let p = self.get_mut(id);
         if reader {
             p.readers -= 1;
@@ -231,9 +292,9 @@ impl Pipes {
             p.writers -= 1;
         }
         if p.readers == 0 && p.writers == 0 {
-            return self.pipes.remove(&id).map_or(0, |p| p.buf.slots_used());
+            return self.pipes.remove(id).map(|p| p.buf.slots_used());
         }
-        0
+        None
     }
 
     /// Pipes alive (for tests).
@@ -251,7 +312,10 @@ mod tests {
     fn write(b: &mut PipeBuf, data: &[u8]) -> usize {
         let tail = data.len() % PAGE;
         if tail != 0 && !b.is_empty() && b.can_merge(tail) {
-            b.merge(&data[..tail]);
+            assert!(b.merge_with(tail, |room| {
+                room.copy_from_slice(&data[..tail]);
+                tail
+            }));
             if data.len() == tail {
                 return tail;
             }
@@ -360,13 +424,13 @@ mod tests {
     #[test]
     fn ends_and_lifetime() {
         let mut p = Pipes::default();
-        let a = p.create(5);
+        let a = p.create();
         assert_eq!((p.get(a).readers, p.get(a).writers), (1, 1));
         p.get_mut(a).buf.push(b"left over");
-        assert_eq!(p.close_end(a, false, true), 0);
+        assert_eq!(p.close_end(a, false, true), None);
         assert_eq!(p.get(a).writers, 0);
         assert_eq!(p.count(), 1);
-        assert_eq!(p.close_end(a, true, false), 1, "its slot goes with it");
+        assert_eq!(p.close_end(a, true, false), Some(1), "its slot goes with it");
         assert_eq!(p.count(), 0);
     }
 }

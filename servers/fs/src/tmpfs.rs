@@ -21,11 +21,14 @@ use libsys::shared::SharedMem;
 use lstar_abi::errno::Errno;
 
 use crate::linux::{makedev, mode::*, Stat, Timespec};
+use crate::slab::Slab;
 
-/// An inode number.
-pub type Ino = u64;
+/// An inode's handle in the server: its key in the table of inodes
+/// ([`Slab`]), kept by directories, open file descriptions and working
+/// directories. Programs see another number, [`Inode::number`].
+pub type Ino = crate::slab::Key;
 
-/// The root directory.
+/// The root directory: the first inode made.
 pub const ROOT: Ino = 1;
 
 /// `st_dev` of every file: one anonymous file system.
@@ -53,6 +56,9 @@ pub mod touch {
 }
 
 pub struct Inode {
+    /// The inode number programs see (`st_ino`, `d_ino`): as in Linux's
+    /// tmpfs, counted up from 1 and never given twice.
+    pub number: u64,
     /// File type and permissions, as `st_mode`.
     pub mode: u32,
     pub nlink: u32,
@@ -66,13 +72,15 @@ pub struct Inode {
     /// Part of /proc (crate::procfs): its own file system, which programs
     /// may read but not change.
     pub proc: bool,
+    /// Times to move to now at the next [`Tmpfs::stamp`] (`touch` bits).
+    touched: u8,
     pub node: Node,
 }
 
 impl Inode {
-    fn new(mode: u32, nlink: u32, proc: bool, node: Node) -> Inode {
+    fn new(number: u64, mode: u32, nlink: u32, proc: bool, node: Node) -> Inode {
         let t = Timespec::default();
-        Inode { mode, nlink, uid: 0, gid: 0, atime: t, mtime: t, ctime: t, refs: 0, proc, node }
+        Inode { number, mode, nlink, uid: 0, gid: 0, atime: t, mtime: t, ctime: t, refs: 0, proc, touched: 0, node }
     }
 
     pub fn is_dir(&self) -> bool {
@@ -102,9 +110,9 @@ pub enum Node {
     /// A pipe made by pipe(2) (crate::pipe holds its buffer). Pipes live
     /// in no directory.
     Pipe(crate::pipe::PipeId),
-    /// A named pipe (FIFO) that mknod(2) made: its buffer, under this
-    /// number in crate::pipe, exists while it is open.
-    Fifo(crate::pipe::PipeId),
+    /// A named pipe (FIFO) that mknod(2) made: its pipe (buffer and ends,
+    /// in crate::pipe) exists while it is open.
+    Fifo(Option<crate::pipe::PipeId>),
     /// A file of /proc, whose bytes are made when it is read.
     Proc(crate::procfs::Gen),
 }
@@ -119,7 +127,8 @@ impl Node {
     /// The pipe behind a pipe or a FIFO.
     pub fn pipe(&self) -> Option<crate::pipe::PipeId> {
         match self {
-            Node::Pipe(p) | Node::Fifo(p) => Some(*p),
+            Node::Pipe(p) => Some(*p),
+            Node::Fifo(p) => *p,
             _ => None,
         }
     }
@@ -272,8 +281,9 @@ pub struct Loaded {
 }
 
 pub struct Tmpfs {
-    inodes: BTreeMap<Ino, Inode>,
-    next_ino: Ino,
+    inodes: Slab<Inode>,
+    /// The number the next inode shows programs.
+    next_number: u64,
     /// Heap bytes held by file contents (the capacity of owned buffers).
     data_bytes: usize,
     /// The most `data_bytes` may reach: past it writes fail with `ENOSPC`
@@ -283,9 +293,9 @@ pub struct Tmpfs {
     /// that the file server knows a path lookup went through /proc
     /// (crate::procfs brings /proc up to date and looks again).
     proc_seen: Cell<bool>,
-    /// Times to move to now at the next [`Tmpfs::stamp`]: `touch` bits per
-    /// inode.
-    touched: BTreeMap<Ino, u8>,
+    /// The inodes with times to move at the next [`Tmpfs::stamp`] (their
+    /// `touched` bits say which), each once.
+    touched: Vec<Ino>,
 }
 
 impl Default for Tmpfs {
@@ -297,17 +307,29 @@ impl Default for Tmpfs {
 impl Tmpfs {
     /// An empty root directory, mode 0755.
     pub fn new() -> Tmpfs {
-        let mut inodes = BTreeMap::new();
-        inodes.insert(ROOT, Inode::new(S_IFDIR | 0o755, 2, false, Node::dir()));
-        let mut touched = BTreeMap::new();
-        touched.insert(ROOT, touch::NEW);
-        Tmpfs { inodes, next_ino: ROOT + 1, data_bytes: 0, data_limit: usize::MAX, proc_seen: Cell::new(false), touched }
+        let mut fs = Tmpfs { inodes: Slab::new(), next_number: 1, data_bytes: 0, data_limit: usize::MAX, proc_seen: Cell::new(false), touched: Vec::new() };
+        let root = fs.new_inode(S_IFDIR | 0o755, 2, false, Node::dir());
+        debug_assert_eq!(root, ROOT);
+        fs
+    }
+
+    /// Stores a new inode, with a new number, its times to be stamped.
+    fn new_inode(&mut self, mode: u32, nlink: u32, proc: bool, node: Node) -> Ino {
+        let number = self.next_number;
+        self.next_number += 1;
+        let ino = self.inodes.insert(Inode::new(number, mode, nlink, proc, node));
+        self.touch(ino, touch::NEW);
+        ino
     }
 
     /// Marks times of `ino` to move to now at the next [`Tmpfs::stamp`]
     /// (`what`: [`touch`] bits).
     pub fn touch(&mut self, ino: Ino, what: u8) {
-        *self.touched.entry(ino).or_insert(0) |= what;
+        let inode = self.inodes.get_mut(ino).expect("a held inode number names a live inode");
+        if inode.touched == 0 {
+            self.touched.push(ino);
+        }
+        inode.touched |= what;
     }
 
     /// Whether any time waits for [`Tmpfs::stamp`].
@@ -318,9 +340,10 @@ impl Tmpfs {
     /// Sets every time marked since the last stamp to `now`.
     pub fn stamp(&mut self, now: Timespec) {
         const DAY: i64 = 24 * 60 * 60;
-        for (ino, what) in core::mem::take(&mut self.touched) {
+        for ino in self.touched.drain(..) {
             // A marked inode may be gone since (removed and closed).
-            let Some(inode) = self.inodes.get_mut(&ino) else { continue };
+            let Some(inode) = self.inodes.get_mut(ino) else { continue };
+            let what = core::mem::take(&mut inode.touched);
             if what & touch::MTIME != 0 {
                 inode.mtime = now;
             }
@@ -466,17 +489,22 @@ impl Tmpfs {
 
     /// The inode `ino`. Callers only hold numbers of live inodes.
     pub fn inode(&self, ino: Ino) -> &Inode {
-        self.inodes.get(&ino).expect("a held inode number names a live inode")
+        self.inodes.get(ino).expect("a held inode number names a live inode")
     }
 
     pub fn inode_mut(&mut self, ino: Ino) -> &mut Inode {
-        self.inodes.get_mut(&ino).expect("a held inode number names a live inode")
+        self.inodes.get_mut(ino).expect("a held inode number names a live inode")
+    }
+
+    /// The number programs see for `ino` (`st_ino`).
+    pub fn number(&self, ino: Ino) -> u64 {
+        self.inode(ino).number
     }
 
     /// The inode `ino` if it is still alive (for numbers kept without a
     /// hold: crate::procfs remembers where files were found).
     pub fn get(&self, ino: Ino) -> Option<&Inode> {
-        self.inodes.get(&ino)
+        self.inodes.get(ino)
     }
 
     /// The number of inodes (for tests and the start-up log).
@@ -541,14 +569,11 @@ impl Tmpfs {
     }
 
     fn make(&mut self, dir: Ino, name: &[u8], mode: u32, node: Node, proc: bool) -> Ino {
-        let ino = self.next_ino;
-        self.next_ino += 1;
         let (node, nlink) = match node {
             Node::Dir(_) => (Node::Dir(Dir::new(dir, name)), 2),
             other => (other, 1),
         };
-        self.inodes.insert(ino, Inode::new(mode, nlink, proc, node));
-        self.touch(ino, touch::NEW);
+        let ino = self.new_inode(mode, nlink, proc, node);
         self.attach(dir, name, ino);
         ino
     }
@@ -591,11 +616,7 @@ impl Tmpfs {
     /// A new inode in no directory (a pipe's): it lives while open file
     /// descriptions hold it.
     pub fn anon(&mut self, mode: u32, node: Node) -> Ino {
-        let ino = self.next_ino;
-        self.next_ino += 1;
-        self.inodes.insert(ino, Inode::new(mode, 0, false, node));
-        self.touch(ino, touch::NEW);
-        ino
+        self.new_inode(mode, 0, false, node)
     }
 
     /// Adds a hard link to `ino` as entry `name` of `dir`.
@@ -811,8 +832,8 @@ impl Tmpfs {
             if let Node::File(data) = &inode.node {
                 self.data_bytes -= data.held();
             }
-            self.inodes.remove(&ino);
-            self.touched.remove(&ino);
+            // Left in `touched`, where stamp skips it.
+            self.inodes.remove(ino);
         }
     }
 
@@ -872,7 +893,7 @@ impl Tmpfs {
     /// the initrd first if they are still there (`ENOSPC` as for
     /// [`Tmpfs::resize_file`]).
     pub fn file_bytes_mut(&mut self, ino: Ino) -> Result<&mut [u8], Errno> {
-        let inode = self.inodes.get_mut(&ino).expect("a held inode number names a live inode");
+        let inode = self.inodes.get_mut(ino).expect("a held inode number names a live inode");
         let Node::File(data) = &mut inode.node else { return Err(Errno::EINVAL) };
         if let Data::Borrowed(bytes) = *data {
             if self.data_bytes + bytes.len() > self.data_limit {
@@ -896,7 +917,7 @@ impl Tmpfs {
     /// the data limit or the memory does not allow it.
     pub fn share_file(&mut self, ino: Ino) -> Result<&SharedMem, Errno> {
         let (budget_used, limit) = (self.data_bytes, self.data_limit);
-        let inode = self.inodes.get_mut(&ino).expect("a held inode number names a live inode");
+        let inode = self.inodes.get_mut(ino).expect("a held inode number names a live inode");
         let Node::File(data) = &mut inode.node else { return Err(Errno::ENODEV) };
         if !matches!(data, Data::Shared(_)) {
             let others = budget_used - data.held();
@@ -933,7 +954,7 @@ impl Tmpfs {
         let size = if inode.proc { 0 } else { size };
         Stat {
             dev: if inode.proc { PROC_DEV } else { DEV },
-            ino,
+            ino: inode.number,
             // A pipe shows the one link Linux's pipefs gives it, though it
             // is in no directory.
             nlink: if matches!(inode.node, Node::Pipe(_)) { 1 } else { inode.nlink.into() },
@@ -1097,13 +1118,13 @@ mod tests {
         fs.unlink(b, b"g").unwrap();
         fs.rename(ROOT, b"a", ROOT, b"b", false, false).unwrap();
         assert_eq!(fs.lookup(ROOT, b"b"), Ok(Some(a)));
-        assert!(!fs.inodes.contains_key(&b), "the replaced directory is gone");
+        assert!(!fs.inodes.contains(b), "the replaced directory is gone");
         assert_eq!(fs.inode(ROOT).nlink, 3);
         // A file replaces a file; hard links to one file are left alone.
         let g = mk_file(&mut fs, ROOT, b"g");
         fs.rename(ROOT, b"f", ROOT, b"g", false, false).unwrap();
         assert_eq!(fs.lookup(ROOT, b"g"), Ok(Some(f)));
-        assert!(!fs.inodes.contains_key(&g));
+        assert!(!fs.inodes.contains(g));
         fs.link(ROOT, b"h", f).unwrap();
         fs.rename(ROOT, b"g", ROOT, b"h", false, false).unwrap();
         assert_eq!(fs.lookup(ROOT, b"g"), Ok(Some(f)));

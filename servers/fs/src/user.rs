@@ -87,16 +87,25 @@ pub fn pieces(addr: u64, len: u64) -> impl Iterator<Item = (u64, usize)> {
 /// Reads a NUL-terminated path (getname): `EFAULT` if it is not readable,
 /// `ENAMETOOLONG` if no NUL comes within [`PATH_MAX`] bytes.
 pub fn read_path(env: &mut dyn Env, addr: u64) -> Result<Vec<u8>, Errno> {
+    // Most paths are short: the first read takes a few bytes, not the
+    // rest of the page, and the later ones the rest of a page each. No
+    // read crosses a page, which is mapped as a whole or not at all.
+    const FIRST: usize = 128;
     let mut path = Vec::new();
-    let mut chunk = [0u8; PAGE as usize];
-    for (at, n) in pieces(addr, PATH_MAX as u64) {
-        let chunk = &mut chunk[..n];
-        env.read(at, chunk).map_err(|_| Errno::EFAULT)?;
-        if let Some(nul) = chunk.iter().position(|&b| b == 0) {
-            path.extend_from_slice(&chunk[..nul]);
+    let mut at = addr;
+    let end = addr.saturating_add(PATH_MAX as u64);
+    while at < end {
+        let limit = if path.is_empty() { FIRST } else { PAGE as usize };
+        let n = (PAGE - at % PAGE).min(end - at) as usize;
+        let n = n.min(limit);
+        let start = path.len();
+        path.resize(start + n, 0);
+        env.read(at, &mut path[start..]).map_err(|_| Errno::EFAULT)?;
+        if let Some(nul) = path[start..].iter().position(|&b| b == 0) {
+            path.truncate(start + nul);
             return Ok(path);
         }
-        path.extend_from_slice(chunk);
+        at += n as u64;
     }
     Err(Errno::ENAMETOOLONG)
 }
@@ -139,6 +148,22 @@ pub fn copy_in(env: &mut dyn Env, addr: u64, buf: &mut [u8]) -> Result<u64, Errn
     let mut done = 0;
     for (at, n) in pieces(addr, buf.len() as u64) {
         if env.read(at, &mut buf[done..done + n]).is_err() {
+            break;
+        }
+        done += n;
+    }
+    partial(done)
+}
+
+/// A page of zeros, for /dev/zero.
+static ZEROS: [u8; PAGE as usize] = [0; PAGE as usize];
+
+/// Sends `len` zero bytes to the caller, a page at a time (/dev/zero's
+/// reads, with nothing to fill).
+pub fn zero_out(env: &mut dyn Env, addr: u64, len: u64) -> Result<u64, Errno> {
+    let mut done = 0;
+    for (at, n) in pieces(addr, len) {
+        if env.write(at, &ZEROS[..n]).is_err() {
             break;
         }
         done += n;

@@ -297,7 +297,7 @@ impl FileServer {
             .iter()
             .map(|(fd, entry)| {
                 let ofd = self.ofd(entry.ofd);
-                (pid_name(*fd as u64), (self.fd_target(ofd, paths), link_mode(ofd)))
+                (pid_name(fd as u64), (self.fd_target(ofd, paths), link_mode(ofd)))
             })
             .collect();
         let stale: Vec<Vec<u8>> = self
@@ -316,7 +316,7 @@ impl FileServer {
     /// What /proc/<pid>/fd/<n> shows for description `ofd`.
     fn fd_target(&self, ofd: &Ofd, paths: &BTreeMap<Ino, Vec<u8>>) -> Vec<u8> {
         match &self.fs.inode(ofd.ino).node {
-            Node::Pipe(_) => format!("pipe:[{}]", ofd.ino).into_bytes(),
+            Node::Pipe(_) => format!("pipe:[{}]", self.fs.number(ofd.ino)).into_bytes(),
             Node::Dir(_) => dir_path(&self.fs, ofd.ino),
             _ => paths.get(&ofd.ino).cloned().unwrap_or_else(|| b"(deleted)".to_vec()),
         }
@@ -329,7 +329,7 @@ impl FileServer {
     fn fd_paths(&mut self) -> BTreeMap<Ino, Vec<u8>> {
         let mut wanted = BTreeSet::new();
         for p in self.procs.values() {
-            for entry in p.fds.values() {
+            for (_, entry) in p.fds.iter() {
                 let ino = self.ofd(entry.ofd).ino;
                 if !matches!(self.fs.inode(ino).node, Node::Dir(_) | Node::Pipe(_)) {
                     wanted.insert(ino);
@@ -412,7 +412,7 @@ impl FileServer {
             }
             Gen::PidStatus(pid) => {
                 let (p, t) = task(pid)?;
-                let fd_size = p.fds.keys().next_back().map_or(0, |&fd| fd + 1);
+                let fd_size = p.fds.highest().map_or(0, |fd| fd + 1);
                 text::pid_status(pid, t.ppid, &t.comm, state(pid), p.umask, fd_size)
             }
             Gen::PidCmdline(pid) => task(pid)?.1.cmdline.clone(),
@@ -431,7 +431,7 @@ impl FileServer {
     /// The console's device number if one of the process's standard
     /// descriptors is the console (its controlling terminal), else 0.
     fn terminal_of(&self, p: &crate::files::Proc) -> u64 {
-        let console = (0..3).filter_map(|fd| p.fds.get(&fd)).any(|e| matches!(self.fs.inode(self.ofd(e.ofd).ino).node, Node::Device(d) if d.is_terminal()));
+        let console = (0..3).filter_map(|fd| p.fds.get(fd)).any(|e| matches!(self.fs.inode(self.ofd(e.ofd).ino).node, Node::Device(d) if d.is_terminal()));
         if console {
             crate::tmpfs::Device::Console.rdev()
         } else {

@@ -9,7 +9,7 @@ use lstar_abi::errno::Errno;
 
 use crate::files::{FileServer, Pid};
 use crate::linux::{dt, Dirent};
-use crate::tmpfs::{touch, Dir, Node};
+use crate::tmpfs::{touch, Dir, Ino, Node, Tmpfs};
 use crate::user::{self, Env};
 
 impl FileServer {
@@ -26,9 +26,9 @@ impl FileServer {
         let count = count as usize;
         let mut out = Vec::new();
         let mut next = pos;
-        let mut entries = dots(ino, dir, pos).chain(dir.entries_from(pos.max(Dir::FIRST)).map(|(p, name, child)| {
-            let kind = dt::of_mode(self.fs.inode(child).mode);
-            (p, Dirent { ino: child, next: p + 1, kind, name })
+        let mut entries = dots(&self.fs, ino, dir, pos).chain(dir.entries_from(pos.max(Dir::FIRST)).map(|(p, name, child)| {
+            let child = self.fs.inode(child);
+            (p, Dirent { ino: child.number, next: p + 1, kind: dt::of_mode(child.mode), name })
         }));
         for (p, entry) in &mut entries {
             let size = if wide { entry.size64() } else { entry.size_old() };
@@ -58,8 +58,8 @@ impl FileServer {
 }
 
 /// `.` and `..`, those of them at or after `pos`.
-fn dots<'a>(ino: u64, dir: &'a Dir, pos: u64) -> impl Iterator<Item = (u64, Dirent<'a>)> + use<'a> {
-    let dot = Dirent { ino, next: 1, kind: dt::DIR, name: b"." };
-    let dotdot = Dirent { ino: dir.parent, next: 2, kind: dt::DIR, name: b".." };
+fn dots<'a>(fs: &Tmpfs, ino: Ino, dir: &'a Dir, pos: u64) -> impl Iterator<Item = (u64, Dirent<'a>)> + use<'a> {
+    let dot = Dirent { ino: fs.number(ino), next: 1, kind: dt::DIR, name: b"." };
+    let dotdot = Dirent { ino: fs.number(dir.parent), next: 2, kind: dt::DIR, name: b".." };
     [(0, dot), (1, dotdot)].into_iter().filter(move |(p, _)| *p >= pos)
 }

@@ -63,7 +63,7 @@ impl FileServer {
             }
             F_GETFD => Ok(if entry.cloexec { FD_CLOEXEC } else { 0 }),
             F_SETFD => {
-                self.proc(pid).fds.get_mut(&fd).expect("checked above").cloexec = arg & FD_CLOEXEC != 0;
+                self.proc(pid).fds.get_mut(fd).expect("checked above").cloexec = arg & FD_CLOEXEC != 0;
                 Ok(0)
             }
             F_GETFL => Ok(self.ofd(entry.ofd).flags.into()),

@@ -5,14 +5,15 @@
 //!
 //! Nothing here blocks the server. A call that must wait is recorded with
 //! its caller's thread and the server goes on to the next message; after
-//! every message each held call is tried again, and the ones that can now
-//! finish are answered (an [`Effect::Reply`]). A held call also ends when
-//! its timeout passes (the server's kernel timer, shared by every held
-//! poll, is kept at the earliest deadline), when the kernel sends a Cancel
-//! because a signal waits for the caller (`-EINTR`), or silently when the
-//! process server reports the caller's process gone. (docs/decisions.md,
-//! D21.)
+//! every message each held call it may have let go on is tried again (see
+//! `due`), and the ones that can now finish are answered (an
+//! [`Effect::Reply`]). A held call also ends when its timeout passes (the
+//! server's kernel timer, shared by every held poll, is kept at the
+//! earliest deadline), when the kernel sends a Cancel because a signal
+//! waits for the caller (`-EINTR`), or silently when the process server
+//! reports the caller's process gone. (docs/decisions.md, D21.)
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use lstar_abi::errno::Errno;
 use lstar_abi::{Message, MessageKind, ThreadId};
@@ -43,7 +44,8 @@ pub(crate) enum Waiting {
     /// write or writev to a full pipe: room, or its last reader gone.
     PipeWrite(PipeIo),
     /// poll, ppoll, select or pselect6: a descriptor ready, or the time up.
-    Poll(PollWait),
+    /// (Boxed: the largest by far, it would make every held call as big.)
+    Poll(Box<PollWait>),
     /// open of a FIFO's end: the other end opened.
     FifoOpen(FifoOpen),
 }
@@ -113,9 +115,11 @@ impl FileServer {
         self.stamp_times(host);
     }
 
-    /// What the loop must do now that the message is handled, in order.
-    pub fn take_effects(&mut self) -> Vec<Effect> {
-        core::mem::take(&mut self.waits.effects)
+    /// What the loop must do now that the message is handled, in order
+    /// (drained in place, so that the list's memory serves the next
+    /// message).
+    pub fn take_effects(&mut self) -> alloc::vec::Drain<'_, Effect> {
+        self.waits.effects.drain(..)
     }
 
     /// Calls held (for tests and the log).
@@ -132,7 +136,10 @@ impl FileServer {
             nr::CREAT => self.open_or_hold(host, pid, AT_FDCWD, a[0], o::CREAT | o::WRONLY | o::TRUNC, uint(a[1])),
             nr::PIPE => self.pipe2(host, pid, a[0], 0).map(Some),
             nr::PIPE2 => self.pipe2(host, pid, a[0], uint(a[1])).map(Some),
-            nr::READ | nr::WRITE | nr::READV | nr::WRITEV if self.pipe_of(pid, int(a[0])).is_some() => self.pipe_io(host, pid, nr, a),
+            nr::READ | nr::WRITE | nr::READV | nr::WRITEV => match self.pipe_of(pid, int(a[0])) {
+                Some(end) => self.pipe_io(host, pid, end, nr, a),
+                None => self.syscall(host, pid, nr, a).map(Some),
+            },
             nr::POLL => self.poll(host, pid, a[0], a[1], int(a[2])),
             nr::PPOLL => self.ppoll(host, pid, a[0], a[1], a[2], a[3], a[4]),
             nr::SELECT => self.select(host, pid, int(a[0]), [a[1], a[2], a[3]], a[4]),
@@ -170,33 +177,56 @@ impl FileServer {
         self.waits.effects.push(e);
     }
 
-    /// Tries every held call again, oldest first, until none moves: one
+    /// Tries the held calls again, oldest first, until none moves: one
     /// that finishes may let another go on (a reader empties the pipe a
-    /// writer waits on).
+    /// writer waits on). Only those that the message, or the pass before,
+    /// may have let go on are tried ([`FileServer::due`]).
     fn retry_held(&mut self, host: &mut dyn Host) {
         let mut now = None;
         loop {
+            self.pipes.start_pass();
+            if self.waits.held.is_empty() {
+                return;
+            }
             let mut moved = false;
-            let held = core::mem::take(&mut self.waits.held);
-            let mut still = Vec::with_capacity(held.len());
-            for mut h in held {
-                match self.resume(host, &mut h, &mut now) {
+            // Out of `self` while they are tried (trying one holds none).
+            let mut held = core::mem::take(&mut self.waits.held);
+            held.retain_mut(|h| {
+                if !self.due(&h.call) {
+                    return true;
+                }
+                match self.resume(host, h, &mut now) {
                     Step::Done(value) => {
                         self.effect(Effect::Reply { thread: h.thread, value });
                         self.release(&h.call);
                         moved = true;
+                        false
                     }
                     Step::Progress => {
                         moved = true;
-                        still.push(h);
+                        true
                     }
-                    Step::Wait => still.push(h),
+                    Step::Wait => true,
                 }
-            }
-            self.waits.held = still;
+            });
+            debug_assert!(self.waits.held.is_empty());
+            self.waits.held = held;
             if !moved {
                 return;
             }
+        }
+    }
+
+    /// Whether a held call may go on now. One on a pipe waits for that
+    /// pipe to change, and every change to a pipe marks it (crate::pipe),
+    /// except for a write that waits with room in the pipe: for the data
+    /// budget, which any file may give back. A poll may wait for anything.
+    fn due(&self, call: &Waiting) -> bool {
+        match call {
+            Waiting::PipeRead(io) => self.pipes.was_changed(io.pipe),
+            Waiting::PipeWrite(io) => self.pipes.was_changed(io.pipe) || !self.pipes.get(io.pipe).buf.is_full(),
+            Waiting::FifoOpen(w) => self.pipes.was_changed(w.pipe),
+            Waiting::Poll(_) => true,
         }
     }
 

@@ -268,7 +268,7 @@ impl FileServer {
         // Requests every file answers (fs/ioctl.c in Linux).
         match request {
             req::FIOCLEX | req::FIONCLEX => {
-                let entry = self.proc(pid).fds.get_mut(&fd).expect("checked above");
+                let entry = self.proc(pid).fds.get_mut(fd).expect("checked above");
                 entry.cloexec = request == req::FIOCLEX;
                 return Ok(0);
             }
@@ -300,8 +300,9 @@ impl FileServer {
                 }
                 self.tty_ioctl(env, request, arg)
             }
-            Node::Pipe(p) | Node::Fifo(p) if request == req::FIONREAD => {
-                let unread = i32::try_from(self.pipe_unread(*p)).unwrap_or(i32::MAX);
+            node @ (Node::Pipe(_) | Node::Fifo(_)) if request == req::FIONREAD => {
+                let p = node.pipe().expect("an open end of a FIFO has a pipe");
+                let unread = i32::try_from(self.pipe_unread(p)).unwrap_or(i32::MAX);
                 user::write_exact(env, arg, &unread.to_le_bytes()).map(|()| 0)
             }
             _ => Err(Errno::ENOTTY),
@@ -381,7 +382,7 @@ fn read_device(env: &mut dyn Env, dev: Device, buf: u64, count: u64) -> Result<u
     }
     match dev {
         Device::Null => Ok(0),
-        Device::Zero | Device::Full => user::fill_out(env, buf, count, |_, chunk| chunk.fill(0)),
+        Device::Zero | Device::Full => user::zero_out(env, buf, count),
         Device::Random | Device::Urandom => user::fill_out(env, buf, count, |env, chunk| env.random(chunk)),
         // No console input until a console server exists: end of file.
         Device::Console | Device::Tty => Ok(0),

@@ -294,7 +294,7 @@ impl FileServer {
             let rdev = u64::from(dev);
             let (kind, node) = match kind {
                 0 | S_IFREG => (S_IFREG, Node::File(Data::Borrowed(&[]))),
-                S_IFIFO => (S_IFIFO, Node::Fifo(s.pipes.new_fifo_id())),
+                S_IFIFO => (S_IFIFO, Node::Fifo(None)),
                 S_IFCHR => (S_IFCHR, Device::from_rdev(rdev).map_or(Node::Special { rdev }, Node::Device)),
                 S_IFBLK => (S_IFBLK, Node::Special { rdev }),
                 _ => (S_IFSOCK, Node::Special { rdev: 0 }),

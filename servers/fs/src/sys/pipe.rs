@@ -3,16 +3,15 @@
 //! waits for a writer (or returns 0 once there is none), a write to a
 //! full pipe waits for a reader (or fails with EPIPE, raising SIGPIPE,
 //! once there is none), and O_NONBLOCK turns each wait into EAGAIN.
-//! Waiting calls are held (`sys::held`) and tried again after every
-//! message.
+//! Waiting calls are held (`sys::held`) and tried again after a message
+//! that changed their pipe.
 
-use alloc::vec;
 use alloc::vec::Vec;
+use core::ops::Deref;
 use lstar_abi::errno::Errno;
 use libsys::nr;
 
 use super::held::Waiting;
-use super::int;
 use crate::files::{FileServer, Ofd, OfdId, Pid};
 use crate::host::{Effect, Host, SIGPIPE};
 use crate::linux::{mode::S_IFIFO, o, MAX_RW_COUNT};
@@ -42,14 +41,32 @@ pub(crate) struct FifoOpen {
     pub since: u64,
 }
 
+/// The caller's buffers of a read or write on a pipe, (address, length)
+/// in order: one for read and write (kept inline, so that the common call
+/// allocates nothing), the iovecs for readv and writev.
+pub(crate) enum Segs {
+    One([(u64, u64); 1]),
+    Many(Vec<(u64, u64)>),
+}
+
+impl Deref for Segs {
+    type Target = [(u64, u64)];
+
+    fn deref(&self) -> &[(u64, u64)] {
+        match self {
+            Segs::One(one) => one,
+            Segs::Many(v) => v,
+        }
+    }
+}
+
 /// A read or write on a pipe, kept while it waits.
 pub(crate) struct PipeIo {
     /// The end it uses, held open while the call waits (another thread
     /// of the process may close the descriptor meanwhile).
     pub ofd: OfdId,
     pub pipe: PipeId,
-    /// The caller's buffers, (address, length), in order.
-    pub segs: Vec<(u64, u64)>,
+    pub segs: Segs,
     pub total: u64,
     /// Bytes already moved: a large write goes on after a wait.
     pub done: u64,
@@ -74,8 +91,7 @@ impl FileServer {
         pair[4..].copy_from_slice(&wfd.to_le_bytes());
         // Linux copies the pair out before it installs either descriptor.
         user::write_exact(env, fds, &pair)?;
-        let ino = self.fs.anon(S_IFIFO | 0o600, Node::Pipe(self.pipes.next_id()));
-        self.pipes.create(ino);
+        let ino = self.fs.anon(S_IFIFO | 0o600, Node::Pipe(self.pipes.create()));
         let status = flags & o::NONBLOCK;
         let r = self.open_ofd(ino, o::RDONLY | status);
         let w = self.open_ofd(ino, o::WRONLY | status);
@@ -89,16 +105,22 @@ impl FileServer {
     /// or both (O_RDWR, which never waits). Without O_NONBLOCK an end
     /// waits until the other end has been opened; with it a read end
     /// opens at once and a write end with no reader is `ENXIO`.
-    pub(super) fn open_fifo(&mut self, pid: Pid, ino: Ino, p: PipeId, flags: u32, cloexec: bool) -> Result<Opened, Errno> {
+    pub(super) fn open_fifo(&mut self, pid: Pid, ino: Ino, p: Option<PipeId>, flags: u32, cloexec: bool) -> Result<Opened, Errno> {
         let acc = flags & o::ACCMODE;
         let (reader, writer) = (acc != o::WRONLY, acc != o::RDONLY);
         let nonblock = flags & o::NONBLOCK != 0;
-        let readers = self.pipes.find(p).map_or(0, |pipe| pipe.readers);
+        let readers = p.map_or(0, |p| self.pipes.get(p).readers);
         if acc == o::WRONLY && nonblock && readers == 0 {
             return Err(Errno::ENXIO);
         }
         let ofd = self.open_ofd(ino, flags);
-        let pipe = self.pipes.open_end(p, ino, reader, writer);
+        // The first open end makes the FIFO's pipe.
+        let p = p.unwrap_or_else(|| {
+            let p = self.pipes.create_fifo();
+            self.fs.inode_mut(ino).node = Node::Fifo(Some(p));
+            p
+        });
+        let pipe = self.pipes.open_end(p, reader, writer);
         // A reader that opens with no writer without waiting for one
         // hears of no hang-up until a writer comes.
         let writers_seen = if reader && pipe.writers == 0 { pipe.writer_opens } else { 0 };
@@ -130,7 +152,7 @@ impl FileServer {
 
     /// The description and pipe behind `fd`, when it is a pipe end.
     pub(crate) fn pipe_of(&self, pid: Pid, fd: i32) -> Option<(OfdId, PipeId)> {
-        let entry = self.procs.get(&pid)?.fds.get(&fd)?;
+        let entry = self.procs.get(&pid)?.fds.get(fd)?;
         let p = self.fs.inode(self.ofd(entry.ofd).ino).node.pipe()?;
         Some((entry.ofd, p))
     }
@@ -147,9 +169,14 @@ impl FileServer {
     /// An open description is gone: if it was a pipe end, the pipe has one
     /// reader or writer less (held calls see it when tried again).
     pub(crate) fn ofd_closed(&mut self, ofd: &Ofd) {
-        if let Some(p) = self.ofd_pipe(ofd) {
-            let slots = self.pipes.close_end(p, ofd.readable(), ofd.writable());
+        let Some(p) = self.ofd_pipe(ofd) else { return };
+        if let Some(slots) = self.pipes.close_end(p, ofd.readable(), ofd.writable()) {
+            // The pipe went with its last end; a FIFO makes a new one when
+            // it is opened again.
             self.fs.unreserve(slots * PAGE);
+            if let Node::Fifo(pipe) = &mut self.fs.inode_mut(ofd.ino).node {
+                *pipe = None;
+            }
         }
     }
 
@@ -174,9 +201,9 @@ impl FileServer {
         Ok((slots * PAGE) as u64)
     }
 
-    /// read, readv, write or writev on pipe end `fd`. `Ok(None)`: held.
-    pub(super) fn pipe_io(&mut self, host: &mut dyn Host, pid: Pid, nr: u64, a: [u64; 6]) -> Result<Option<u64>, Errno> {
-        let (ofd, pipe) = self.pipe_of(pid, int(a[0])).ok_or(Errno::EBADF)?;
+    /// read, readv, write or writev on a pipe end (`pipe_of` the call's
+    /// descriptor). `Ok(None)`: held.
+    pub(super) fn pipe_io(&mut self, host: &mut dyn Host, pid: Pid, (ofd, pipe): (OfdId, PipeId), nr: u64, a: [u64; 6]) -> Result<Option<u64>, Errno> {
         let reading = matches!(nr, nr::READ | nr::READV);
         let end = self.ofd(ofd);
         if (reading && !end.readable()) || (!reading && !end.writable()) {
@@ -186,9 +213,9 @@ impl FileServer {
         let segs = match nr {
             nr::READ | nr::WRITE => {
                 user::access_ok(a[1], a[2])?;
-                vec![(a[1], a[2])]
+                Segs::One([(a[1], a[2])])
             }
-            _ => super::io::iovecs(host, a[1], a[2])?,
+            _ => Segs::Many(super::io::iovecs(host, a[1], a[2])?),
         };
         let total = segs.iter().map(|s| s.1).sum::<u64>().min(MAX_RW_COUNT);
         let mut io = PipeIo { ofd, pipe, segs, total, done: 0 };
@@ -207,22 +234,35 @@ impl FileServer {
         if io.total == 0 {
             return Ok(Some(0));
         }
-        let pipe = self.pipes.get_mut(io.pipe);
-        if !pipe.buf.is_empty() {
-            let data = pipe.buf.peek(usize::try_from(io.total).unwrap_or(usize::MAX));
-            // Bytes that could not be copied stay in the pipe.
-            let n = scatter(env, &io.segs, &data)?;
-            let freed = pipe.buf.consume(n);
-            self.fs.unreserve(freed * PAGE);
-            return Ok(Some(n as u64));
+        let pipe = self.pipes.get(io.pipe);
+        if pipe.buf.is_empty() {
+            return match (pipe.writers, nonblock) {
+                (0, _) => Ok(Some(0)),
+                (_, true) => Err(Errno::EAGAIN),
+                (_, false) => Ok(None),
+            };
         }
-        if pipe.writers == 0 {
-            return Ok(Some(0));
+        // Straight from the slots to the caller's buffers.
+        let mut done = 0;
+        for chunk in pipe.buf.unread() {
+            let want = chunk.len().min(usize::try_from(io.total).unwrap_or(usize::MAX) - done);
+            if want == 0 {
+                break;
+            }
+            let got = scatter(env, &io.segs, done as u64, &chunk[..want]);
+            done += got;
+            if got < want {
+                break;
+            }
         }
-        if nonblock {
-            return Err(Errno::EAGAIN);
+        if done == 0 {
+            return Err(Errno::EFAULT);
         }
-        Ok(None)
+        // Bytes that could not be copied stay in the pipe. Only now is the
+        // pipe changed (and marked so, for sys::held).
+        let freed = self.pipes.get_mut(io.pipe).buf.consume(done);
+        self.fs.unreserve(freed * PAGE);
+        Ok(Some(done as u64))
     }
 
     /// One try at a write: as much as fits, in page-sized slots; done
@@ -235,22 +275,20 @@ impl FileServer {
             return Ok(Some(0));
         }
         let tail = (io.total % PAGE as u64) as usize;
-        if first && self.pipes.get(io.pipe).readers > 0 && tail != 0 {
-            let buf = &self.pipes.get(io.pipe).buf;
-            if !buf.is_empty() && buf.can_merge(tail) {
-                let mut chunk = vec![0u8; tail];
-                if gather(env, &io.segs, 0, &mut chunk) < tail {
-                    return Err(Errno::EFAULT);
-                }
-                self.pipes.get_mut(io.pipe).buf.merge(&chunk);
-                io.done = tail as u64;
+        let pipe = self.pipes.get(io.pipe);
+        if first && pipe.readers > 0 && tail != 0 && !pipe.buf.is_empty() && pipe.buf.can_merge(tail) {
+            let buf = &mut self.pipes.get_mut(io.pipe).buf;
+            if !buf.merge_with(tail, |room| gather(env, &io.segs, 0, room)) {
+                return Err(Errno::EFAULT);
             }
+            io.done = tail as u64;
         }
         loop {
             if io.done == io.total {
                 return Ok(Some(io.done));
             }
-            let pipe = self.pipes.get_mut(io.pipe);
+            // Looked at, and changed (marked) only below if it has room.
+            let pipe = self.pipes.get(io.pipe);
             if pipe.readers == 0 {
                 // The signal goes first: the writer takes it on its way
                 // back from this call.
@@ -263,11 +301,9 @@ impl FileServer {
                 return if nonblock { partial(io.done, Errno::EAGAIN) } else { Ok(None) };
             }
             let n = (io.total - io.done).min(PAGE as u64) as usize;
-            let mut chunk = vec![0u8; n];
-            let got = gather(env, &io.segs, io.done, &mut chunk);
-            if got > 0 {
-                pipe.buf.push(&chunk[..got]);
-            } else {
+            // Straight from the caller's buffers into the new slot.
+            let got = self.pipes.get_mut(io.pipe).buf.push_with(n, |page| gather(env, &io.segs, io.done, page));
+            if got == 0 {
                 self.fs.unreserve(PAGE);
             }
             io.done += got as u64;
@@ -287,28 +323,29 @@ fn partial(done: u64, e: Errno) -> Result<Option<u64>, Errno> {
     }
 }
 
-/// Copies `data` into the caller's buffers in order; stops at the first
-/// byte that cannot be written. `EFAULT` if that is the first.
-fn scatter(env: &mut dyn Env, segs: &[(u64, u64)], data: &[u8]) -> Result<usize, Errno> {
+/// Copies `data` into the caller's buffers, starting `skip` bytes in;
+/// stops at the first byte that cannot be written. Returns the bytes
+/// copied.
+fn scatter(env: &mut dyn Env, segs: &[(u64, u64)], mut skip: u64, data: &[u8]) -> usize {
     let mut done = 0;
     for &(base, len) in segs {
         if done == data.len() {
             break;
         }
-        let n = (data.len() - done).min(usize::try_from(len).unwrap_or(usize::MAX));
-        if n == 0 {
+        if skip >= len {
+            skip -= len;
             continue;
         }
-        let got = user::copy_out(env, base, &data[done..done + n]).unwrap_or(0) as usize;
+        let avail = len - skip;
+        let n = (data.len() - done).min(usize::try_from(avail).unwrap_or(usize::MAX));
+        let got = user::copy_out(env, base + skip, &data[done..done + n]).unwrap_or(0) as usize;
+        skip = 0;
         done += got;
         if got < n {
             break;
         }
     }
-    if done == 0 && !data.is_empty() {
-        return Err(Errno::EFAULT);
-    }
-    Ok(done)
+    done
 }
 
 /// Fills `buf` from the caller's buffers, starting `skip` bytes in; stops

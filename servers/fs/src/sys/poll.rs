@@ -16,6 +16,7 @@
 //! call waits, so a signal the mask would have blocked still ends the wait
 //! with EINTR, and one it would have unblocked does not get through.
 
+use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
 use lstar_abi::errno::Errno;
@@ -194,7 +195,7 @@ impl FileServer {
         let n = usize::try_from(n).map_err(|_| Errno::EINVAL)?;
         // Linux looks no further than its descriptor table, which starts
         // with 64 entries and doubles as descriptors need.
-        let highest = self.proc(pid).fds.keys().next_back().map_or(0, |&fd| fd as usize + 1);
+        let highest = self.proc(pid).fds.highest().map_or(0, |fd| fd as usize + 1);
         let n = n.min(highest.next_power_of_two().max(64));
         let words = n.div_ceil(64);
         let mut wanted: [Vec<u64>; 3] = Default::default();
@@ -214,7 +215,7 @@ impl FileServer {
         }
         // Every descriptor asked about must be open (before any waiting).
         let procs = &self.procs;
-        let open = |fd: usize| procs.get(&pid).and_then(|p| p.fds.get(&(fd as i32))).is_some();
+        let open = |fd: usize| procs.get(&pid).and_then(|p| p.fds.get(fd as i32)).is_some();
         for fd in 0..n {
             let bit = 1u64 << (fd % 64);
             if wanted.iter().any(|s| s[fd / 64] & bit != 0) && !open(fd) {
@@ -242,7 +243,7 @@ impl FileServer {
             let end = host.now();
             return w.finish(host, count, end).map(Some);
         }
-        self.hold(host, pid, Waiting::Poll(w));
+        self.hold(host, pid, Waiting::Poll(Box::new(w)));
         Ok(None)
     }
 
@@ -309,14 +310,16 @@ impl FileServer {
     /// What descriptor `fd` of `pid` is ready for now, as poll(2) event
     /// bits; `None` if it is not open.
     pub(crate) fn readiness(&mut self, host: &mut dyn Host, pid: Pid, fd: i32) -> Option<u16> {
-        let entry = *self.procs.get(&pid)?.fds.get(&fd)?;
+        let entry = *self.procs.get(&pid)?.fds.get(fd)?;
         let ofd = self.ofd(entry.ofd);
         // An O_PATH handle has no file operations: poll sees no file.
         if ofd.is_path() {
             return None;
         }
-        Some(match self.fs.inode(ofd.ino).node {
-            Node::Pipe(p) | Node::Fifo(p) => {
+        let node = &self.fs.inode(ofd.ino).node;
+        Some(match node {
+            Node::Pipe(_) | Node::Fifo(_) => {
+                let p = node.pipe().expect("an open end of a FIFO has a pipe");
                 let (pipe, mut mask) = (self.pipes.get(p), 0);
                 if ofd.readable() {
                     if !pipe.buf.is_empty() {
@@ -339,7 +342,7 @@ impl FileServer {
                 }
                 mask
             }
-            Node::Device(dev) if dev.is_terminal() => self.console_ready(host, dev),
+            &Node::Device(dev) if dev.is_terminal() => self.console_ready(host, dev),
             _ => ev::ALWAYS,
         })
     }

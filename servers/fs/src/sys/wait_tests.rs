@@ -77,7 +77,7 @@ impl W {
     }
 
     fn effects(&mut self) -> Vec<Effect> {
-        self.s.take_effects()
+        self.s.take_effects().collect()
     }
 
     /// A pipe for process `pid` (thread `pid`): (read fd, write fd).
@@ -221,6 +221,26 @@ fn pipes_share_the_data_budget() {
     w.close(1, r);
     w.close(1, wr);
     assert_eq!(w.s.fs.data_bytes(), base);
+}
+
+#[test]
+fn writer_waiting_for_the_budget_goes_on_when_another_pipe_frees_it() {
+    let mut w = W::new();
+    let base = w.s.fs.data_bytes();
+    w.s.fs.set_data_limit(base + 2 * 4096);
+    let (ra, wa) = w.pipe(1, o::NONBLOCK);
+    let page = alloc::vec![1u8; 4096];
+    assert_eq!(w.write(1, wa, &page), Some(4096));
+    assert_eq!(w.write(1, wa, &page), Some(4096));
+    // A blocking writer to another, empty pipe waits: no page to be had.
+    let (rb, wb) = w.pipe(1, 0);
+    let data = w.bytes(b"x");
+    assert_eq!(w.sys(30, 1, nr::WRITE, &[wb, data, 1]), None, "held");
+    // Reading pipe A gives a page back: the writer to B goes on, though
+    // B itself did not change.
+    assert_eq!(w.read(1, ra, 4096).map(|v| v.len()), Ok(4096));
+    assert_eq!(w.effects(), [Effect::Reply { thread: 30, value: 1 }]);
+    assert_eq!(w.read(1, rb, 16), Ok(b"x".to_vec()));
 }
 
 #[test]

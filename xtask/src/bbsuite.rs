@@ -17,8 +17,9 @@ use crate::{build, busybox, initrd, qemu, Ctx};
 /// Applets whose tests run quickly under TCG: the subset `cargo xtask test`
 /// runs. (bc, for one, computes for minutes under emulation.)
 pub const QUICK: &[&str] = &[
-    "basename", "cat", "cmp", "comm", "cut", "dirname", "echo", "expand", "expr", "fold", "head", "ln", "mkdir", "nl", "od", "paste", "printf", "rev",
-    "seq", "sort", "sum", "tac", "tail", "tee", "test", "tr", "uniq", "unexpand", "wc", "xargs",
+    "awk", "basename", "bunzip2", "busybox", "cat", "cmp", "comm", "cp", "cut", "diff", "dirname", "echo", "expand", "expr", "find", "fold", "grep",
+    "gunzip", "head", "ln", "ls", "mdev", "mkdir", "mv", "nl", "od", "paste", "patch", "printf", "readlink", "realpath", "rev", "sed", "seq", "sort",
+    "sum", "tac", "tail", "tar", "tee", "test", "touch", "tr", "uniq", "unexpand", "uuencode", "wc", "xargs",
 ];
 
 /// One test's verdict as runtest prints it: PASS, FAIL, SKIPPED, UNTESTED.

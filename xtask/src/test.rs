@@ -287,6 +287,7 @@ const CASES: &[Case] = &[
     Case::new("abi_iovec_limits", "abi_iovec_limits", Check::Differential),
     Case::new("abi_file_times", "abi_file_times", Check::Differential),
     Case::new("abi_fifo", "abi_fifo", Check::Differential),
+    Case::new("abi_chroot", "abi_chroot", Check::Differential),
     Case::new("abi_pid_errors", "abi_pid_errors", Check::Differential),
     Case::new("abi_sigpending", "abi_sigpending", Check::Differential),
     Case::new("abi_siginfo", "abi_siginfo", Check::Differential),

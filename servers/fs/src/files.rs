@@ -122,6 +122,8 @@ pub struct Proc {
     pub fds: FdTable,
     /// Held in the tmpfs, like an open file.
     pub cwd: Ino,
+    /// The directory absolute paths start from (chroot(2)); held too.
+    pub root: Ino,
     pub umask: u32,
     /// RLIMIT_NOFILE's soft limit: descriptors are below it. The process
     /// server owns the limit and tells this server when it changes.
@@ -187,6 +189,7 @@ impl FileServer {
     pub fn proc(&mut self, pid: Pid) -> &mut Proc {
         if !self.procs.contains_key(&pid) {
             self.fs.hold(ROOT);
+            self.fs.hold(ROOT);
             let mut fds = FdTable::default();
             if let Some(console) = self.fs.walk_plain("dev/console") {
                 let ofd = self.open_ofd(console, o::RDWR | o::LARGEFILE);
@@ -195,7 +198,7 @@ impl FileServer {
                 }
                 self.ofd_mut(ofd).refs = 3;
             }
-            self.procs.insert(pid, Proc { fds, cwd: ROOT, umask: 0o022, nofile: NOFILE });
+            self.procs.insert(pid, Proc { fds, cwd: ROOT, root: ROOT, umask: 0o022, nofile: NOFILE });
         }
         self.procs.get_mut(&pid).expect("inserted above")
     }
@@ -303,19 +306,28 @@ impl FileServer {
         self.fs.release(old);
     }
 
+    /// Changes the root directory of `pid` (chroot(2)).
+    pub(crate) fn set_root(&mut self, pid: Pid, dir: Ino) {
+        self.fs.hold(dir);
+        let old = core::mem::replace(&mut self.proc(pid).root, dir);
+        self.fs.release(old);
+    }
+
     /// fork(2): `child` gets `parent`'s descriptors (sharing their open
-    /// descriptions), working directory, umask and descriptor limit.
+    /// descriptions), working and root directories, umask and descriptor
+    /// limit.
     pub fn fork(&mut self, parent: Pid, child: Pid) {
         if self.procs.contains_key(&child) {
             self.exit(child);
         }
         let p = self.proc(parent);
-        let (fds, cwd, umask, nofile) = (p.fds.clone(), p.cwd, p.umask, p.nofile);
+        let (fds, cwd, root, umask, nofile) = (p.fds.clone(), p.cwd, p.root, p.umask, p.nofile);
         for (_, fd) in fds.iter() {
             self.ofd_mut(fd.ofd).refs += 1;
         }
         self.fs.hold(cwd);
-        self.procs.insert(child, Proc { fds, cwd, umask, nofile });
+        self.fs.hold(root);
+        self.procs.insert(child, Proc { fds, cwd, root, umask, nofile });
     }
 
     /// The end of a process: every descriptor closed, the process
@@ -326,6 +338,7 @@ impl FileServer {
             self.put_ofd(fd.ofd);
         }
         self.fs.release(p.cwd);
+        self.fs.release(p.root);
     }
 
     /// execve(2): descriptors marked close-on-exec are closed.

@@ -1,7 +1,8 @@
 //! Path resolution, as path_resolution(7) describes it: components are
 //! looked up one by one from the root (absolute paths) or a starting
 //! directory; `.` and `..` are the directory and its parent (the root's
-//! parent is the root); a symbolic link met on the way is replaced by its
+//! parent is the root). The root is the process's own (chroot(2)), which
+//! `..` never leaves. A symbolic link met on the way is replaced by its
 //! target, at most [`MAXSYMLINKS`] times per lookup; a trailing slash asks
 //! for a directory. The last component is left to the caller, because
 //! whether to follow it, create it or remove it depends on the call.
@@ -34,21 +35,46 @@ pub struct Parent<'p> {
     pub slash: bool,
 }
 
-/// The symbolic links one lookup has followed.
-#[derive(Debug, Default)]
-pub struct Links(u32);
+/// The state of one lookup: the root it resolves under and the symbolic
+/// links it has followed.
+#[derive(Debug)]
+pub struct Links {
+    root: Ino,
+    followed: u32,
+}
+
+impl Default for Links {
+    fn default() -> Links {
+        Links::new()
+    }
+}
 
 impl Links {
+    /// A lookup under the file system's root.
     pub fn new() -> Links {
-        Links(0)
+        Links::under(ROOT)
+    }
+
+    /// A lookup by a process whose root directory is `root`.
+    pub fn under(root: Ino) -> Links {
+        Links { root, followed: 0 }
     }
 
     pub(crate) fn follow(&mut self) -> Result<(), Errno> {
-        if self.0 >= MAXSYMLINKS {
+        if self.followed >= MAXSYMLINKS {
             return Err(Errno::ELOOP);
         }
-        self.0 += 1;
+        self.followed += 1;
         Ok(())
+    }
+
+    /// `dir`'s parent, except at the root, whose parent is itself.
+    fn up(&self, fs: &Tmpfs, dir: Ino) -> Result<Ino, Errno> {
+        if dir == self.root {
+            fs.dir(dir)?;
+            return Ok(dir);
+        }
+        fs.parent(dir)
     }
 }
 
@@ -66,7 +92,7 @@ pub fn parent<'p>(fs: &Tmpfs, start: Ino, path: &'p [u8], links: &mut Links) -> 
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
-    let mut dir = if path[0] == b'/' { ROOT } else { start };
+    let mut dir = if path[0] == b'/' { links.root } else { start };
     let mut parts = path.split(|&c| c == b'/').filter(|p| !p.is_empty()).peekable();
     let mut last = Last::Root;
     while let Some(part) = parts.next() {
@@ -89,7 +115,7 @@ fn step(fs: &Tmpfs, dir: Ino, part: &[u8], links: &mut Links) -> Result<Ino, Err
     let d = fs.dir(dir)?;
     match part {
         b"." => Ok(dir),
-        b".." => Ok(d.parent),
+        b".." => links.up(fs, dir),
         name => {
             check_name(name)?;
             let ino = d.get(name).ok_or(Errno::ENOENT)?;
@@ -119,9 +145,9 @@ pub fn resolve(fs: &Tmpfs, start: Ino, path: &[u8], follow_last: bool, links: &m
 /// The inode the last component of `p` names.
 pub fn last(fs: &Tmpfs, p: &Parent, follow_last: bool, links: &mut Links) -> Result<Ino, Errno> {
     let ino = match p.last {
-        Last::Root => ROOT,
+        Last::Root => links.root,
         Last::Dot => p.dir,
-        Last::DotDot => fs.parent(p.dir)?,
+        Last::DotDot => links.up(fs, p.dir)?,
         Last::Name(name) => {
             check_name(name)?;
             let ino = fs.lookup(p.dir, name)?.ok_or(Errno::ENOENT)?;
@@ -249,6 +275,23 @@ mod tests {
         assert_eq!(r(&fs, ROOT, "a/self/x", false), Err(Errno::ELOOP));
         assert_eq!(r(&fs, ROOT, "a/self", false), Ok(at(&fs, "a/self")));
         let _ = a;
+    }
+
+    #[test]
+    fn under_another_root() {
+        let fs = tree();
+        let (a, b, f) = (at(&fs, "a"), at(&fs, "a/b"), at(&fs, "a/b/f"));
+        let r = |start, path: &str, follow| resolve(&fs, start, path.as_bytes(), follow, &mut Links::under(a));
+        assert_eq!(r(ROOT, "/", true), Ok(a), "/ is the process's root");
+        assert_eq!(r(ROOT, "/b/f", true), Ok(f));
+        assert_eq!(r(b, "../..", true), Ok(a), "the root's parent is itself");
+        assert_eq!(r(b, "../../b/./f", true), Ok(f));
+        assert_eq!(r(ROOT, "/up", true), Ok(a), "a link to .. at the root");
+        assert_eq!(r(ROOT, "/abs", true), Err(Errno::ENOENT), "/a/b is /a/a/b from inside /a");
+        // A directory outside the root (a working directory kept from
+        // before chroot) still has its own parent.
+        assert_eq!(r(a, "..", true), Ok(a));
+        assert_eq!(resolve(&fs, a, b"..", true, &mut Links::under(b)), Ok(ROOT));
     }
 
     #[test]

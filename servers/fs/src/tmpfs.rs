@@ -769,11 +769,21 @@ impl Tmpfs {
     /// The absolute path of directory `dir` (getcwd). `ENOENT` if it was
     /// removed.
     pub fn path_of(&self, dir: Ino) -> Result<Vec<u8>, Errno> {
+        Ok(self.path_under(dir, ROOT)?.unwrap_or_default())
+    }
+
+    /// The path of directory `dir` as seen from directory `root` (a
+    /// process's root): `None` if `dir` is not below `root`, `ENOENT` if
+    /// it was removed.
+    pub fn path_under(&self, dir: Ino, root: Ino) -> Result<Option<Vec<u8>>, Errno> {
         let mut names: Vec<&[u8]> = Vec::new();
         let mut at = dir;
-        while at != ROOT {
+        while at != root {
             if self.is_removed(at) {
                 return Err(Errno::ENOENT);
+            }
+            if at == ROOT {
+                return Ok(None);
             }
             let d = self.dir(at)?;
             names.push(&d.name);
@@ -787,7 +797,7 @@ impl Tmpfs {
         if path.is_empty() {
             path.push(b'/');
         }
-        Ok(path)
+        Ok(Some(path))
     }
 
     /// Adds entry `name` → `ino` to `dir`, keeping link counts, sizes and

@@ -234,11 +234,11 @@ impl FileServer {
     /// server puts first in the arguments. `path` as given if it cannot be
     /// found.
     fn exe_path(&mut self, pid: Pid, path: &[u8], argv0: Option<&[u8]>) -> Vec<u8> {
-        let cwd = self.proc(pid).cwd;
-        let Ok((ino, text)) = self.resolving(pid, |fs| canonical(fs, cwd, path)) else { return path.to_vec() };
+        let (cwd, root) = (self.proc(pid).cwd, self.proc(pid).root);
+        let Ok((ino, text)) = self.resolving(pid, |fs| canonical(fs, root, cwd, path)) else { return path.to_vec() };
         let script = matches!(&self.fs.inode(ino).node, Node::File(data) if data.starts_with(b"#!"));
         match argv0.filter(|a| script && !a.is_empty()) {
-            Some(interp) => self.resolving(pid, |fs| canonical(fs, cwd, interp)).map_or(text, |(_, t)| t),
+            Some(interp) => self.resolving(pid, |fs| canonical(fs, root, cwd, interp)).map_or(text, |(_, t)| t),
             None => text,
         }
     }
@@ -440,10 +440,11 @@ impl FileServer {
     }
 }
 
-/// The absolute path of the file `path` names from directory `start`,
-/// symbolic links resolved (the last one too), with its inode.
-pub fn canonical(fs: &Tmpfs, start: Ino, path: &[u8]) -> Result<(Ino, Vec<u8>), Errno> {
-    let mut links = Links::new();
+/// The absolute path of the file `path` names from directory `start`
+/// by a process whose root is `root`, symbolic links resolved (the last
+/// one too), with its inode.
+pub fn canonical(fs: &Tmpfs, root: Ino, start: Ino, path: &[u8]) -> Result<(Ino, Vec<u8>), Errno> {
+    let mut links = Links::under(root);
     let (mut start, mut path) = (start, path.to_vec());
     loop {
         let p = path::parent(fs, start, &path, &mut links)?;

@@ -117,6 +117,7 @@ impl FileServer {
             nr::CHDIR => self.chdir(env, pid, a[0]),
             nr::FCHDIR => self.fchdir(pid, int(a[0])),
             nr::GETCWD => self.getcwd(env, pid, a[0], a[1]),
+            nr::CHROOT => self.chroot(env, pid, a[0]),
 
             nr::ACCESS => self.faccessat(env, pid, AT_FDCWD, a[0], uint(a[1]), 0),
             // The faccessat syscall has no flags argument; faccessat2 does.

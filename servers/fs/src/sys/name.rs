@@ -1,5 +1,5 @@
 //! Calls about names: open and creat, mkdir, unlink and rmdir, rename,
-//! link, symlink, readlink, chdir and getcwd. Each checks in the order
+//! link, symlink, readlink, chdir, chroot and getcwd. Each checks in the order
 //! Linux does, so that a path with two things wrong gives Linux's error.
 
 use crate::tmpfs::Data;
@@ -11,16 +11,16 @@ use crate::files::{FileServer, Pid};
 use crate::linux::mode::{PERMS, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISVTX};
 use crate::linux::{o, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT};
 use crate::path::{self, Found, Last, Links, Parent};
-use crate::tmpfs::{touch, Device, Ino, Node, ROOT};
+use crate::tmpfs::{touch, Device, Ino, Node};
 use crate::user::{self, Env};
 
 impl FileServer {
-    /// Where a path given with `dirfd` starts: the root for an absolute
-    /// path, else the working directory (AT_FDCWD) or the directory
-    /// `dirfd` names.
+    /// Where a path given with `dirfd` starts: the process's root for an
+    /// absolute path, else the working directory (AT_FDCWD) or the
+    /// directory `dirfd` names.
     pub(super) fn start(&mut self, pid: Pid, dirfd: i32, path: &[u8]) -> Result<Ino, Errno> {
         if path.first() == Some(&b'/') {
-            return Ok(ROOT);
+            return Ok(self.proc(pid).root);
         }
         if dirfd == AT_FDCWD {
             return Ok(self.proc(pid).cwd);
@@ -50,7 +50,8 @@ impl FileServer {
             return if empty { self.empty_path(pid, dirfd) } else { Err(Errno::ENOENT) };
         }
         let start = self.start(pid, dirfd, &path)?;
-        self.resolving(pid, |fs| path::resolve(fs, start, &path, follow, &mut Links::new()))
+        let root = self.proc(pid).root;
+        self.resolving(pid, |fs| path::resolve(fs, start, &path, follow, &mut Links::under(root)))
     }
 
     /// Reads a path that a call creates or removes, resolved up to its
@@ -66,7 +67,8 @@ impl FileServer {
             return Err(Errno::ENOENT);
         }
         let start = self.start(pid, dirfd, path)?;
-        self.resolving(pid, |fs| path::parent(fs, start, path, &mut Links::new()))
+        let root = self.proc(pid).root;
+        self.resolving(pid, |fs| path::parent(fs, start, path, &mut Links::under(root)))
     }
 
     /// open(2), openat(2) and creat(2): the new descriptor, or the wait
@@ -91,10 +93,11 @@ impl FileServer {
         // file is made by an open that fails with EMFILE.
         self.proc(pid).free_fd(0)?;
         let start = self.start(pid, dirfd, &path)?;
+        let root = self.proc(pid).root;
         let mut created = false;
         let ino = if flags & o::CREAT != 0 {
             let follow = flags & (o::EXCL | o::NOFOLLOW) == 0;
-            match self.resolving(pid, |fs| path::lookup_create(fs, start, &path, follow, &mut Links::new()))? {
+            match self.resolving(pid, |fs| path::lookup_create(fs, start, &path, follow, &mut Links::under(root)))? {
                 Found::Exists(_) if flags & o::EXCL != 0 => return Err(Errno::EEXIST),
                 Found::Exists(ino) => ino,
                 Found::Missing { dir, name } => {
@@ -104,7 +107,7 @@ impl FileServer {
                 }
             }
         } else {
-            self.resolving(pid, |fs| path::resolve(fs, start, &path, flags & o::NOFOLLOW == 0, &mut Links::new()))?
+            self.resolving(pid, |fs| path::resolve(fs, start, &path, flags & o::NOFOLLOW == 0, &mut Links::under(root)))?
         };
         let inode = self.fs.inode(ino);
         if inode.is_dir() && flags & (o::CREAT | o::PATH) == o::CREAT {
@@ -315,7 +318,8 @@ impl FileServer {
             ino
         } else {
             let start = self.start(pid, dirfd, &path)?;
-            self.resolving(pid, |fs| path::resolve(fs, start, &path, false, &mut Links::new()))?
+            let root = self.proc(pid).root;
+            self.resolving(pid, |fs| path::resolve(fs, start, &path, false, &mut Links::under(root)))?
         };
         let target = self.fs.symlink_target(ino).ok_or(Errno::EINVAL)?;
         let n = target.len().min(size);
@@ -342,10 +346,28 @@ impl FileServer {
         Ok(0)
     }
 
-    /// getcwd(2): the length written, NUL included.
+    /// chroot(2): absolute paths start at the directory `addr` names from
+    /// now on, and `..` stops there. The working directory stays. (Every
+    /// process runs as root, so there is no EPERM.)
+    pub(super) fn chroot(&mut self, env: &mut dyn Env, pid: Pid, addr: u64) -> Result<u64, Errno> {
+        let ino = self.lookup_at(env, pid, AT_FDCWD, addr, true, false)?;
+        if !self.fs.inode(ino).is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        self.set_root(pid, ino);
+        Ok(0)
+    }
+
+    /// getcwd(2): the length written, NUL included. The path is seen from
+    /// the process's root; a working directory outside it (left there by
+    /// chroot) reads as "(unreachable)" and its path from the real root,
+    /// as Linux gives it.
     pub(super) fn getcwd(&mut self, env: &mut dyn Env, pid: Pid, buf: u64, size: u64) -> Result<u64, Errno> {
-        let cwd = self.proc(pid).cwd;
-        let mut path: Vec<u8> = self.fs.path_of(cwd)?;
+        let (cwd, root) = (self.proc(pid).cwd, self.proc(pid).root);
+        let mut path: Vec<u8> = match self.fs.path_under(cwd, root)? {
+            Some(path) => path,
+            None => [&b"(unreachable)"[..], &self.fs.path_of(cwd)?].concat(),
+        };
         path.push(0);
         let len = path.len() as u64;
         if size < len {

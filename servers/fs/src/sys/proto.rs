@@ -8,7 +8,7 @@ use lstar_abi::fs::{self as proto, map_info, ExecRead};
 use crate::files::{FileServer, Pid};
 use crate::linux::{mode::EXEC_ANY, NR_OPEN, PATH_MAX};
 use crate::path::{self, Links};
-use crate::tmpfs::{Device, Node, ROOT};
+use crate::tmpfs::{Device, Node};
 use crate::user::{self, Env};
 
 impl FileServer {
@@ -139,8 +139,9 @@ impl FileServer {
             path.truncate(nul);
         }
         let pid: Pid = if req.pid == 0 { 1 } else { req.pid };
-        let start = if path.first() == Some(&b'/') { ROOT } else { self.proc(pid).cwd };
-        let ino = self.resolving(pid, |fs| path::resolve(fs, start, &path, true, &mut Links::new()))?;
+        let (cwd, root) = (self.proc(pid).cwd, self.proc(pid).root);
+        let start = if path.first() == Some(&b'/') { root } else { cwd };
+        let ino = self.resolving(pid, |fs| path::resolve(fs, start, &path, true, &mut Links::under(root)))?;
         let inode = self.fs.inode(ino);
         let Node::File(data) = &inode.node else { return Err(Errno::EACCES) };
         if inode.mode & EXEC_ANY == 0 {

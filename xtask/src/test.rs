@@ -231,6 +231,7 @@ const CASES: &[Case] = &[
     Case::new("abi_fcntl", "abi_fcntl", Check::Differential),
     Case::new("abi_close", "abi_close", Check::Differential),
     Case::new("abi_stat", "abi_stat", Check::Differential),
+    Case::new("abi_statx", "abi_statx", Check::Differential),
     Case::new("abi_readdir", "abi_readdir", Check::Differential),
     Case::new("abi_mkdir_rmdir", "abi_mkdir_rmdir", Check::Differential),
     Case::new("abi_unlink", "abi_unlink", Check::Differential),

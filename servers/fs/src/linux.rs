@@ -65,6 +65,9 @@ pub const AT_EACCESS: u32 = 0x200;
 pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
 pub const AT_NO_AUTOMOUNT: u32 = 0x800;
 pub const AT_EMPTY_PATH: u32 = 0x1000;
+/// statx(2)'s sync-type bits: FORCE_SYNC (0x2000) and DONT_SYNC (0x4000);
+/// both at once is EINVAL.
+pub const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// renameat2(2) flags.
 pub const RENAME_NOREPLACE: u32 = 1;
@@ -174,6 +177,13 @@ impl Timespec {
     }
 }
 
+/// A `dev_t` as Linux encodes it, split into major and minor.
+pub fn split_dev(dev: u64) -> (u32, u32) {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & 0xffff_f000);
+    let minor = (dev & 0xff) | ((dev >> 12) & 0xffff_ff00);
+    (major as u32, minor as u32)
+}
+
 /// x86_64 `struct stat` as stat(2) fills it: 144 bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stat {
@@ -192,8 +202,43 @@ pub struct Stat {
     pub ctime: Timespec,
 }
 
+/// statx(2): the fields Lstar fills (STATX_BASIC_STATS), and the bit no
+/// caller may ask for.
+pub const STATX_BASIC_STATS: u32 = 0x7ff;
+pub const STATX_RESERVED: u32 = 0x8000_0000;
+
 impl Stat {
     pub const SIZE: usize = 144;
+    pub const STATX_SIZE: usize = 256;
+
+    /// `struct statx` with the basic fields (Linux's layout: 256 bytes, the
+    /// times as {i64 sec, u32 nsec, i32 pad}, device numbers split into
+    /// major and minor).
+    pub fn to_statx_bytes(&self) -> [u8; Self::STATX_SIZE] {
+        let mut b = [0u8; Self::STATX_SIZE];
+        b[0..4].copy_from_slice(&STATX_BASIC_STATS.to_le_bytes());
+        b[4..8].copy_from_slice(&(self.blksize as u32).to_le_bytes());
+        // 8..16: stx_attributes, none.
+        b[16..20].copy_from_slice(&(self.nlink as u32).to_le_bytes());
+        b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+        b[24..28].copy_from_slice(&self.gid.to_le_bytes());
+        b[28..30].copy_from_slice(&(self.mode as u16).to_le_bytes());
+        b[32..40].copy_from_slice(&self.ino.to_le_bytes());
+        b[40..48].copy_from_slice(&self.size.to_le_bytes());
+        b[48..56].copy_from_slice(&self.blocks.to_le_bytes());
+        // 56..64: stx_attributes_mask, none supported; 80..96: btime, not
+        // kept (its mask bit is not set).
+        for (at, t) in [(64, self.atime), (96, self.ctime), (112, self.mtime)] {
+            b[at..at + 8].copy_from_slice(&t.sec.to_le_bytes());
+            b[at + 8..at + 12].copy_from_slice(&t.nsec.to_le_bytes());
+        }
+        for (at, dev) in [(128, self.rdev), (136, self.dev)] {
+            let (major, minor) = split_dev(dev);
+            b[at..at + 4].copy_from_slice(&major.to_le_bytes());
+            b[at + 4..at + 8].copy_from_slice(&minor.to_le_bytes());
+        }
+        b
+    }
 
     pub fn to_bytes(&self) -> [u8; Self::SIZE] {
         let mut b = [0u8; Self::SIZE];
@@ -369,6 +414,40 @@ impl Winsize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statx_layout_matches_linux() {
+        let s = Stat {
+            dev: makedev(0, 0x1d),
+            ino: 0x0304,
+            nlink: 5,
+            mode: mode::S_IFCHR | 0o666,
+            uid: 7,
+            gid: 8,
+            rdev: makedev(0x123, 0x45678),
+            size: 12345,
+            blksize: 4096,
+            blocks: 32,
+            atime: Timespec { sec: 1, nsec: 2 },
+            mtime: Timespec { sec: -3, nsec: 4 },
+            ctime: Timespec { sec: 5, nsec: 999_999_999 },
+        };
+        let b = s.to_statx_bytes();
+        let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+        assert_eq!(b.len(), 256);
+        assert_eq!(u32_at(0), STATX_BASIC_STATS);
+        assert_eq!(u32_at(4), 4096);
+        assert_eq!((u32_at(16), u32_at(20), u32_at(24)), (5, 7, 8));
+        assert_eq!(u16::from_le_bytes([b[28], b[29]]), 0o020666);
+        assert_eq!((u64_at(32), u64_at(40), u64_at(48)), (0x0304, 12345, 32));
+        assert_eq!((u64_at(64), u32_at(72)), (1, 2), "atime");
+        assert_eq!(u64_at(80), 0, "no btime");
+        assert_eq!((u64_at(96), u32_at(104)), (5, 999_999_999), "ctime");
+        assert_eq!((u64_at(112), u32_at(120)), (-3i64 as u64, 4), "mtime");
+        assert_eq!((u32_at(128), u32_at(132)), (0x123, 0x45678), "rdev split back");
+        assert_eq!((u32_at(136), u32_at(140)), (0, 0x1d), "dev split back");
+    }
 
     #[test]
     fn stat_layout_matches_x86_64() {

@@ -5,7 +5,7 @@ use lstar_abi::errno::Errno;
 
 use crate::files::{FileServer, Pid};
 use crate::linux::mode::{EXEC_ANY, PERMS, S_ISGID, S_ISUID, S_IXGRP};
-use crate::linux::{Timespec, AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, MAX_OFFSET, R_OK, W_OK, X_OK};
+use crate::linux::{Timespec, AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, MAX_OFFSET, R_OK, STATX_RESERVED, W_OK, X_OK};
 use crate::tmpfs::{touch, Ino};
 use crate::user::{self, Env};
 
@@ -29,6 +29,27 @@ impl FileServer {
         };
         let st = self.fs.stat(ino);
         user::write_exact(env, buf, &st.to_bytes()).map(|()| 0)
+    }
+
+    /// statx(2): the stat family's lookup rules, the basic fields in
+    /// `struct statx`. Every mask but the reserved bit is accepted (what
+    /// was filled is in `stx_mask`, as on Linux).
+    #[allow(clippy::too_many_arguments)] // statx's own five, plus the caller
+    pub(super) fn statx(&mut self, env: &mut dyn Env, pid: Pid, dirfd: i32, addr: u64, flags: u32, mask: u32, buf: u64) -> Result<u64, Errno> {
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0
+            || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE
+            || mask & STATX_RESERVED != 0
+        {
+            return Err(Errno::EINVAL);
+        }
+        let empty_ok = flags & AT_EMPTY_PATH != 0;
+        let ino = if empty_ok && addr == 0 {
+            self.empty_path(pid, dirfd)?
+        } else {
+            self.lookup_at(env, pid, dirfd, addr, flags & AT_SYMLINK_NOFOLLOW == 0, empty_ok)?
+        };
+        let st = self.fs.stat(ino);
+        user::write_exact(env, buf, &st.to_statx_bytes()).map(|()| 0)
     }
 
     /// access(2) and faccessat(2). Every process is root: reading and

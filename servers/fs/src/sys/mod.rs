@@ -95,6 +95,7 @@ impl FileServer {
             nr::STAT => self.fstatat(env, pid, AT_FDCWD, a[0], a[1], 0),
             nr::LSTAT => self.fstatat(env, pid, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW),
             nr::NEWFSTATAT => self.fstatat(env, pid, int(a[0]), a[1], a[2], uint(a[3])),
+            nr::STATX => self.statx(env, pid, int(a[0]), a[1], uint(a[2]), uint(a[3]), a[4]),
             nr::GETDENTS64 => self.getdents(env, pid, int(a[0]), a[1], uint(a[2]), true),
             nr::GETDENTS => self.getdents(env, pid, int(a[0]), a[1], uint(a[2]), false),
 

@@ -824,7 +824,9 @@ impl Procs {
         let Some(w) = self.waiters.remove(&ppid) else { return };
         if self.selects(&w, ppid, child) && wants(&w) {
             let value = self.reap(child, &w);
-            let _ = libsys::reply(w.thread, value);
+            // Signals pending for the waiter are taken on the way out.
+            let out = self.finish(ppid, w.thread, Some(value));
+            reply_to(w.thread, out);
         } else {
             self.waiters.insert(ppid, w);
         }
@@ -1091,9 +1093,14 @@ impl Procs {
             self.answer_childless(ppid);
             return;
         }
-        // A waiting parent gets the status now.
+        // A waiting parent gets the status now, with SIGCHLD: the signal
+        // is made pending first and the answer takes it, so the handler
+        // runs before wait4 returns, as on Linux (which sends SIGCHLD,
+        // then wakes the waiter). Pending after the answer, it would run
+        // whenever the parent next entered the kernel.
+        let answered = self.waiters.get(&ppid).filter(|w| self.selects(w, ppid, pid) && Waiter::wants_exits(w)).map(|w| w.thread);
+        self.send(ppid, info, answered);
         self.answer_parent(ppid, pid, Waiter::wants_exits);
-        self.send(ppid, info, None);
     }
 
     /// Parent `ppid` waiting in wait4/waitid when none of the children it

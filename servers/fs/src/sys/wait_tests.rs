@@ -584,33 +584,3 @@ fn device_nodes() {
         assert_eq!(u64::from_le_bytes(raw[40..48].try_into().unwrap()), rdev, "{path}");
     }
 }
-
-#[test]
-fn ppoll_mask_set_while_held_and_restored_at_the_end() {
-    let mut w = W::new();
-    let (r, wr) = w.pipe(1, 0);
-    let mut raw = Vec::new();
-    raw.extend_from_slice(&(r as i32).to_le_bytes());
-    raw.extend_from_slice(&ev::POLLIN.to_le_bytes());
-    raw.extend_from_slice(&0u16.to_le_bytes());
-    let fds = w.bytes(&raw);
-    let mask = w.bytes(&(1u64 << 11).to_le_bytes());
-    // Held: the call's mask goes to the process server.
-    assert_eq!(w.sys(30, 1, nr::PPOLL, &[fds, 1, 0, mask, 8]), None);
-    assert_eq!(w.effects(), [Effect::MaskSet { thread: 30, mask: 1 << 11 }]);
-    // Ready: the caller's own mask is back before the answer.
-    w.write(1, wr, b"x");
-    assert_eq!(w.effects(), [Effect::MaskRestore { thread: 30 }, Effect::Reply { thread: 30, value: 1 }]);
-    // Answered at once: the mask is never changed.
-    assert_eq!(w.sys(30, 1, nr::PPOLL, &[fds, 1, 0, mask, 8]), Some(1));
-    assert!(w.effects().is_empty());
-    // Ended by a signal: the process server restores it, not this one.
-    w.read(1, r, 1).unwrap();
-    assert_eq!(w.sys(30, 1, nr::PPOLL, &[fds, 1, 0, mask, 8]), None);
-    assert_eq!(w.effects(), [Effect::MaskSet { thread: 30, mask: 1 << 11 }]);
-    assert_eq!(w.cancel(30), None);
-    assert_eq!(w.effects(), [Effect::Reply { thread: 30, value: EINTR_POLL }]);
-    // A null mask never reaches the process server.
-    assert_eq!(w.sys(30, 1, nr::PPOLL, &[fds, 1, 0, 0, 0]), None);
-    assert!(w.effects().is_empty());
-}

@@ -296,7 +296,6 @@ const CASES: &[Case] = &[
     Case::new("abi_rtsig", "abi_rtsig", Check::Differential),
     Case::new("abi_sigaltstack", "abi_sigaltstack", Check::Differential),
     Case::new("abi_sigtimedwait", "abi_sigtimedwait", Check::Differential),
-    Case::new("abi_ppoll_mask", "abi_ppoll_mask", Check::Differential),
     Case::new("abi_sigqueue", "abi_sigqueue", Check::Differential),
     Case::new("abi_nanosleep", "abi_nanosleep", Check::Differential),
     Case::new("abi_rusage", "abi_rusage", Check::Differential),

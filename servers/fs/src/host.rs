@@ -32,15 +32,8 @@ pub trait Host: Env {
 /// this one (an EXIT request that closes a pipe's last reader).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Send `signo` to thread `thread` of process `pid` (through the
-    /// process server).
-    Signal { pid: Pid, thread: ThreadId, signo: u8 },
-    /// Install `mask` as the signal mask of held caller `thread` while its
-    /// ppoll or pselect6 waits (lstar_abi::proc::SIGMASK_SET).
-    MaskSet { thread: ThreadId, mask: u64 },
-    /// Give held caller `thread` its own mask back before its ppoll or
-    /// pselect6 is answered (lstar_abi::proc::SIGMASK_RESTORE).
-    MaskRestore { thread: ThreadId },
+    /// Send `signo` to process `pid` (through the process server).
+    Signal { pid: Pid, signo: u8 },
     /// Answer held caller `thread` with `value` (a result or `-errno`).
     Reply { thread: ThreadId, value: u64 },
     /// Arm this server's timer for monotonic time `deadline` (0 disarms).

@@ -81,19 +81,13 @@ fn run(effect: Effect, proc: &mut Option<u64>) {
             // Fails only if the thread is gone, which leaves nothing to do.
             let _ = libsys::reply(thread, value);
         }
-        Effect::Signal { pid, thread, signo } => {
-            if let Err(e) = call_proc(proc, lstar_abi::proc::KILL, [pid, signo.into(), thread, 0]) {
+        Effect::Signal { pid, signo } => {
+            if proc.is_none() {
+                *proc = libsys::lookup("proc").ok();
+            }
+            let sent = proc.ok_or(Errno::ENOENT).and_then(|ep| libsys::call(ep, lstar_abi::proc::KILL, [pid, signo.into(), 0, 0]));
+            if let Err(e) = sent {
                 println!("fs: cannot send signal {signo} to pid {pid}: {}", e.text());
-            }
-        }
-        Effect::MaskSet { thread, mask } => {
-            if let Err(e) = call_proc(proc, lstar_abi::proc::SIGMASK_SET, [thread, mask, 0, 0]) {
-                println!("fs: cannot set the signal mask of thread {thread}: {}", e.text());
-            }
-        }
-        Effect::MaskRestore { thread } => {
-            if let Err(e) = call_proc(proc, lstar_abi::proc::SIGMASK_RESTORE, [thread, 0, 0, 0]) {
-                println!("fs: cannot restore the signal mask of thread {thread}: {}", e.text());
             }
         }
         Effect::Timer { deadline } => {
@@ -102,14 +96,6 @@ fn run(effect: Effect, proc: &mut Option<u64>) {
             }
         }
     }
-}
-
-/// A request to the process server, found the first time it is needed.
-fn call_proc(proc: &mut Option<u64>, nr: u64, args: [u64; 4]) -> Result<u64, Errno> {
-    if proc.is_none() {
-        *proc = libsys::lookup("proc").ok();
-    }
-    proc.ok_or(Errno::ENOENT).and_then(|ep| libsys::call(ep, nr, args))
 }
 
 /// [`Env`] through the kernel: the caller being served, the console, RDRAND.

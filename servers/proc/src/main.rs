@@ -187,8 +187,6 @@ fn main(boot: Boot) -> ! {
                     if let Outcome::Reply(_) = out {
                         procs.settle_restart(msg.client);
                     }
-                    // A ppoll's mask that no handler's frame took back.
-                    procs.mask_restore(msg.client).ok();
                     out
                 }
                 None => Outcome::Reply(0),
@@ -500,22 +498,16 @@ impl Procs {
                 Ok(0)
             }
             lstar_abi::proc::KILL => {
-                let (pid, signo, thread) = (u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1], msg.args[2]);
+                let (pid, signo) = (u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1]);
                 if signo == 0 || signo > signal::NSIG as u64 {
                     return Err(Errno::EINVAL);
                 }
-                let Some(p) = self.procs.get(&pid).filter(|p| p.ended.is_none()) else { return Err(Errno::ESRCH) };
-                let info = signal::Info::sent(signo as u8, signal::SI_KERNEL, 0);
-                match thread {
-                    0 => self.send(pid, info, None),
-                    t if p.threads.contains_key(&t) => self.send_thread(pid, t, info, None),
-                    // The thread ended meanwhile: its signal goes with it.
-                    _ => {}
+                if !self.procs.get(&pid).is_some_and(|p| p.ended.is_none()) {
+                    return Err(Errno::ESRCH);
                 }
+                self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), None);
                 Ok(0)
             }
-            lstar_abi::proc::SIGMASK_SET => self.mask_set(msg.args[0], msg.args[1]),
-            lstar_abi::proc::SIGMASK_RESTORE => self.mask_restore(msg.args[0]),
             _ => Err(Errno::ENOSYS),
         }
     }

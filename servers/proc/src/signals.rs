@@ -324,46 +324,6 @@ impl Procs {
         Outcome::NoReply
     }
 
-    /// lstar_abi::proc::SIGMASK_SET: another server holds `thread` in a
-    /// call with a signal mask of its own (ppoll, pselect6), which stands
-    /// in for the thread's until the call ends, as in rt_sigsuspend.
-    pub(crate) fn mask_set(&mut self, thread: ThreadId, mask: u64) -> Result<u64, Errno> {
-        let pid = *self.by_thread.get(&thread).ok_or(Errno::ESRCH)?;
-        let t = self.procs.get_mut(&pid).and_then(|p| p.threads.get_mut(&thread)).ok_or(Errno::ESRCH)?;
-        let old = t.sig.blocked;
-        t.sig.saved_mask.get_or_insert(old);
-        t.sig.blocked = mask & !sig::UNBLOCKABLE;
-        self.mask_changed(pid, thread, old);
-        Ok(0)
-    }
-
-    /// lstar_abi::proc::SIGMASK_RESTORE, and after an Interrupted stop: the
-    /// mask SIGMASK_SET put aside, if still there, is the thread's again.
-    pub(crate) fn mask_restore(&mut self, thread: ThreadId) -> Result<u64, Errno> {
-        let pid = *self.by_thread.get(&thread).ok_or(Errno::ESRCH)?;
-        let t = self.procs.get_mut(&pid).and_then(|p| p.threads.get_mut(&thread)).ok_or(Errno::ESRCH)?;
-        let Some(saved) = t.sig.saved_mask.take() else { return Ok(0) };
-        let old = core::mem::replace(&mut t.sig.blocked, saved);
-        self.mask_changed(pid, thread, old);
-        Ok(0)
-    }
-
-    /// `thread`, which waits on another server, changed its mask from
-    /// `old`: what the process was sent and it now blocks goes to another
-    /// thread, and a signal it now lets through ends its wait (a Cancel to
-    /// that server) and is taken on its way back to user mode.
-    fn mask_changed(&mut self, pid: u32, thread: ThreadId, old: u64) {
-        let p = &self.procs[&pid];
-        let new = p.threads[&thread].sig.blocked;
-        let passed = p.sig.shared.bits & new & !old;
-        let ready = p.pending_for(thread) & !new;
-        let wakes = (1..=sig::NSIG).any(|s| ready & sig::bit(s) != 0 && p.sig.matters(s));
-        self.retarget(pid, passed, thread);
-        if wakes {
-            self.interrupt_thread(pid, thread);
-        }
-    }
-
     /// rt_sigreturn: restore what the frame at RSP saved.
     pub(crate) fn rt_sigreturn(&mut self, client: Client, pid: u32) -> Outcome {
         let thread = client.0;

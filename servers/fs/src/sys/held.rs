@@ -197,10 +197,6 @@ impl FileServer {
                 }
                 match self.resume(host, h, &mut now) {
                     Step::Done(value) => {
-                        // The caller's own mask is back before it runs.
-                        if matches!(&h.call, Waiting::Poll(w) if w.has_mask()) {
-                            self.effect(Effect::MaskRestore { thread: h.thread });
-                        }
                         self.effect(Effect::Reply { thread: h.thread, value });
                         self.release(&h.call);
                         moved = true;
@@ -240,7 +236,7 @@ impl FileServer {
             Waiting::PipeRead(io) => self.pipe_read_step(&mut HeldEnv { host: &mut *host, thread }, io, false),
             Waiting::PipeWrite(io) => {
                 let before = io.done;
-                match self.pipe_write_step(&mut HeldEnv { host: &mut *host, thread }, (h.pid, thread), io, false, false) {
+                match self.pipe_write_step(&mut HeldEnv { host: &mut *host, thread }, h.pid, io, false, false) {
                     Ok(None) if io.done > before => return Step::Progress,
                     r => r,
                 }
@@ -264,9 +260,7 @@ impl FileServer {
     /// turns into a restart or `-EINTR` as the signal's handler says: a
     /// pipe read or write restarts under SA_RESTART (RESTARTSYS), a poll
     /// never does once a handler ran (RESTARTNOHAND). Anything else is not
-    /// held here, and the Cancel is stale: nothing to do. A ppoll's or
-    /// pselect6's mask stays: the process server, which interrupted the
-    /// caller, saves the caller's own in the signal frame or restores it.
+    /// held here, and the Cancel is stale: nothing to do.
     fn cancel(&mut self, host: &mut dyn Host, thread: ThreadId) {
         let Some(i) = self.waits.held.iter().position(|h| h.thread == thread) else { return };
         let h = self.waits.held.remove(i);

@@ -11,16 +11,10 @@
 //! scanned again after every message, so a write or a close that makes a
 //! descriptor ready ends it; its timeout is the server's kernel timer.
 //!
-//! The signal mask of ppoll and pselect6 is the caller's while it waits,
-//! as on Linux. Masks belong to the process server, so a call that is held
-//! with a mask asks it to install the mask (`Effect::MaskSet`, after the
-//! call is held: a signal the mask lets through then ends it with a
-//! Cancel), and one that ends by itself (ready, timed out) to put the
-//! caller's own back before the answer (`Effect::MaskRestore`). One that a
-//! signal ends leaves that to the process server, which saves the
-//! caller's own mask in the handler's frame, as after rt_sigsuspend. A
-//! call answered at once never changes the mask: Linux looks for signals
-//! only when nothing is ready.
+//! The signal mask of ppoll and pselect6 is checked (size, readable) and
+//! otherwise ignored: the process server's mask stays in force while the
+//! call waits, so a signal the mask would have blocked still ends the wait
+//! with EINTR, and one it would have unblocked does not get through.
 
 use alloc::boxed::Box;
 use alloc::vec;
@@ -30,7 +24,7 @@ use lstar_abi::ThreadId;
 
 use super::held::Waiting;
 use crate::files::{FileServer, Pid};
-use crate::host::{Effect, HeldEnv, Host};
+use crate::host::{HeldEnv, Host};
 use crate::pipe::PAGE;
 use crate::tmpfs::{Device, Node};
 use crate::user::{self, Env};
@@ -94,18 +88,11 @@ pub(crate) struct PollWait {
     deadline: Option<u64>,
     /// Where the time left is written back when the call ends.
     time_back: Option<(u64, TimeLayout)>,
-    /// ppoll's or pselect6's signal mask, installed while the call is held.
-    mask: Option<u64>,
 }
 
 impl PollWait {
     pub(crate) fn deadline(&self) -> Option<u64> {
         self.deadline
-    }
-
-    /// Whether the call's own signal mask stands in for its caller's.
-    pub(crate) fn has_mask(&self) -> bool {
-        self.mask.is_some()
     }
 
     /// Writes the results and the time left: the call's end.
@@ -159,23 +146,23 @@ impl FileServer {
             Err(_) => None,
         };
         let form = self.read_pollfds(host, pid, ufds, nfds)?;
-        self.start_wait(host, pid, form, wait, None, None)
+        self.start_wait(host, pid, form, wait, None)
     }
 
     /// ppoll(2): a timespec timeout (null for none) and a signal mask.
     #[allow(clippy::too_many_arguments)] // ppoll's own five, plus the caller
     pub(super) fn ppoll(&mut self, host: &mut dyn Host, pid: Pid, ufds: u64, nfds: u64, ts: u64, mask: u64, mask_size: u64) -> Result<Option<u64>, Errno> {
         let wait = read_timeout(host, ts, TimeLayout::Timespec)?;
-        let mask = read_sigmask(host, mask, mask_size)?;
+        check_sigmask(host, mask, mask_size)?;
         let form = self.read_pollfds(host, pid, ufds, nfds)?;
-        self.start_wait(host, pid, form, wait, Some((ts, TimeLayout::Timespec)), mask)
+        self.start_wait(host, pid, form, wait, Some((ts, TimeLayout::Timespec)))
     }
 
     /// select(2): up to `n` descriptors in three sets, a timeval timeout.
     pub(super) fn select(&mut self, host: &mut dyn Host, pid: Pid, n: i32, sets: [u64; 3], tv: u64) -> Result<Option<u64>, Errno> {
         let wait = read_timeout(host, tv, TimeLayout::Timeval)?;
         let form = self.read_fd_sets(host, pid, n, sets)?;
-        self.start_wait(host, pid, form, wait, Some((tv, TimeLayout::Timeval)), None)
+        self.start_wait(host, pid, form, wait, Some((tv, TimeLayout::Timeval)))
     }
 
     /// pselect6: select with a timespec timeout and, in its sixth
@@ -189,9 +176,9 @@ impl FileServer {
             mask_size = u64::from_le_bytes(pack[8..].try_into().expect("8 bytes"));
         }
         let wait = read_timeout(host, ts, TimeLayout::Timespec)?;
-        let mask = read_sigmask(host, mask, mask_size)?;
+        check_sigmask(host, mask, mask_size)?;
         let form = self.read_fd_sets(host, pid, n, sets)?;
-        self.start_wait(host, pid, form, wait, Some((ts, TimeLayout::Timespec)), mask)
+        self.start_wait(host, pid, form, wait, Some((ts, TimeLayout::Timespec)))
     }
 
     fn read_pollfds(&mut self, env: &mut dyn Env, pid: Pid, ufds: u64, nfds: u64) -> Result<Form, Errno> {
@@ -241,8 +228,7 @@ impl FileServer {
 
     /// The first scan: answer now if anything is ready or there is no time
     /// to wait, else hold the call.
-    #[allow(clippy::too_many_arguments)] // the call's whole description
-    fn start_wait(&mut self, host: &mut dyn Host, pid: Pid, form: Form, wait: Option<u64>, back: Option<(u64, TimeLayout)>, mask: Option<u64>) -> Result<Option<u64>, Errno> {
+    fn start_wait(&mut self, host: &mut dyn Host, pid: Pid, form: Form, wait: Option<u64>, back: Option<(u64, TimeLayout)>) -> Result<Option<u64>, Errno> {
         // A process seen for the first time gets its table (and console
         // descriptors) now, as any other call would give it.
         self.proc(pid);
@@ -250,7 +236,7 @@ impl FileServer {
         let deadline = wait.map(|ns| now.saturating_add(ns));
         // A zero timeout has no time to give back.
         let time_back = back.filter(|&(addr, _)| addr != 0 && wait != Some(0));
-        let mut w = PollWait { form, deadline, time_back, mask };
+        let mut w = PollWait { form, deadline, time_back };
         let count = self.scan(host, pid, &mut w.form);
         if count > 0 || wait == Some(0) {
             // The time left is measured at the end, as Linux does.
@@ -258,9 +244,6 @@ impl FileServer {
             return w.finish(host, count, end).map(Some);
         }
         self.hold(host, pid, Waiting::Poll(Box::new(w)));
-        if let Some(mask) = mask {
-            self.effect(Effect::MaskSet { thread: host.caller(), mask });
-        }
         Ok(None)
     }
 
@@ -397,18 +380,17 @@ fn read_timeout(env: &mut dyn Env, addr: u64, layout: TimeLayout) -> Result<Opti
     Ok(Some((sec as u64).saturating_mul(NS_PER_SEC).saturating_add(nsec as u64)))
 }
 
-/// ppoll's and pselect6's signal mask (None for a null pointer): the size
-/// must be the kernel's sigset_t and the mask readable.
-fn read_sigmask(env: &mut dyn Env, mask: u64, size: u64) -> Result<Option<u64>, Errno> {
+/// ppoll's and pselect6's signal mask: the size must be the kernel's
+/// sigset_t and the mask readable. It is not applied (see the module doc).
+fn check_sigmask(env: &mut dyn Env, mask: u64, size: u64) -> Result<(), Errno> {
     if mask == 0 {
-        return Ok(None);
+        return Ok(());
     }
     if size != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let mut set = [0u8; SIGSET_SIZE as usize];
-    user::read_exact(env, mask, &mut set)?;
-    Ok(Some(u64::from_le_bytes(set)))
+    user::read_exact(env, mask, &mut set)
 }
 
 fn words_to_bytes(words: &[u64]) -> Vec<u8> {

@@ -1,9 +1,10 @@
-/* /dev/null and /dev/zero: reads (0 bytes from null, zeros of any size
- * from zero, whatever was in the buffer), writes (all accepted), seeks
- * (always 0), their stat (character devices 1:3 and 1:5, mode 0666),
+/* /dev/null, /dev/zero and /dev/full: reads (0 bytes from null, zeros of
+ * any size from zero and full, whatever was in the buffer), writes (all
+ * accepted by null and zero; ENOSPC from full, even of 0 bytes), seeks
+ * (always 0), their stat (character devices 1:3, 1:5 and 1:7, mode 0666),
  * pread, pwrite and readv, O_TRUNC and O_APPEND accepted, fstat of a
  * descriptor matching stat of the name, isatty false with ENOTTY, and
- * poll always ready (abi_dev_full has /dev/full). Differential test. */
+ * poll always ready. Differential test. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +31,8 @@ static int all_zero(long n)
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
-	const char *devs[] = { "/dev/null", "/dev/zero" };
-	for (int i = 0; i < 2; i++) {
+	const char *devs[] = { "/dev/null", "/dev/zero", "/dev/full" };
+	for (int i = 0; i < 3; i++) {
 		struct stat st, fst;
 		int fd;
 		printf("%s:\n", devs[i]);

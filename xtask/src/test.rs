@@ -273,7 +273,6 @@ const CASES: &[Case] = &[
         .env(&[("ABI_SET", "one"), ("ABI_EMPTY", "")]),
     Case::new("abi_badfd", "abi_badfd", Check::Differential),
     Case::new("abi_devices", "abi_devices", Check::Differential),
-    Case::new("abi_dev_full", "abi_dev_full", Check::Differential),
     Case::new("abi_random_more", "abi_random_more", Check::Differential),
     Case::new("abi_fionread", "abi_fionread", Check::Differential),
     Case::new("abi_fsync", "abi_fsync", Check::Differential),

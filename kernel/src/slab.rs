@@ -55,12 +55,25 @@ impl<T> Slab<T> {
         }
     }
 
+    #[inline]
     pub fn get_mut(&mut self, id: &u64) -> Option<&mut T> {
         let (slot, generation) = split(*id);
         match self.slots.get_mut(slot) {
             Some(s) if s.generation == generation => s.value.as_mut(),
             _ => None,
         }
+    }
+
+    /// Two different objects at once; None if either id names nothing or
+    /// both name the same one.
+    #[inline]
+    pub fn pair_mut(&mut self, a: &u64, b: &u64) -> Option<(&mut T, &mut T)> {
+        let ((sa, ga), (sb, gb)) = (split(*a), split(*b));
+        let [x, y] = self.slots.get_disjoint_mut([sa, sb]).ok()?;
+        if x.generation != ga || y.generation != gb {
+            return None;
+        }
+        Some((x.value.as_mut()?, y.value.as_mut()?))
     }
 
     pub fn remove(&mut self, id: &u64) -> Option<T> {

@@ -10,7 +10,7 @@ use crate::task::{self, Outgoing};
 use lstar_abi::dispatch::{decode, Abi};
 use lstar_abi::errno::Errno;
 use lstar_abi::native::Personality;
-use lstar_abi::MessageKind;
+use lstar_abi::{MessageKind, PtRegs};
 
 /// A kernel handler: the kernel (locked) and the six arguments in, a value
 /// or an errno out.
@@ -83,39 +83,89 @@ pub fn init_routes(overrides: &[(&str, &str)]) -> alloc::vec::Vec<alloc::string:
 /// Step 4: look the number up, speculation-safely. Also returns the
 /// number a server is sent: the table index, with X32_SYSCALL_BIT kept for
 /// the x32 table (the upper half of RAX, which Linux ignores, dropped).
-fn route(rax: u64) -> (Route, &'static str, u64) {
+#[inline(always)]
+fn route(rax: u64) -> (Route, u64) {
     let routes = ROUTES.get().expect("routes set at boot");
     match decode(rax, table::X64_NR, table::X32_NR) {
         Some((Abi::X64, i)) => {
             let i = crate::arch::x86_64::index_nospec(i, table::X64_NR);
-            (routes.x64[i], table::X64_NAMES[i], i as u64)
+            (routes.x64[i], i as u64)
         }
         Some((Abi::X32, i)) => {
             let i = crate::arch::x86_64::index_nospec(i, table::X32_NR);
-            (routes.x32[i], table::X32_NAMES[i], i as u64 | lstar_abi::X32_SYSCALL_BIT)
+            (routes.x32[i], i as u64 | lstar_abi::X32_SYSCALL_BIT)
         }
-        None => (Route::None, "", rax),
+        None => (Route::None, rax),
+    }
+}
+
+/// The name of a Linux syscall number ("" for none).
+fn name(rax: u64) -> &'static str {
+    match decode(rax, table::X64_NR, table::X32_NR) {
+        Some((Abi::X64, i)) => table::X64_NAMES[i],
+        Some((Abi::X32, i)) => table::X32_NAMES[i],
+        None => "",
     }
 }
 
 /// Entered from the assembly for the current thread; leaves the result
 /// in its saved RAX (possibly after other threads ran). One lock for the
 /// whole way, from reading the registers to choosing the next thread.
-pub fn dispatch() {
+/// Some: the IPC fast path handed off to another thread, whose PtRegs
+/// these are (task::fastpath).
+///
+/// An untraced Linux call is dispatched here in as few steps as the
+/// bench can show; a traced one, a native call, and a forwarded one the
+/// fast path cannot take go the general way (`general`).
+#[inline(always)]
+pub fn dispatch() -> Option<*mut PtRegs> {
     let mut k = task::lock();
     let t = k.current();
     let personality = t.personality;
     let r = t.regs();
     let (nr, args) = (r.orig_rax, r.args());
+    if personality == Personality::Linux && !trace::on() {
+        let (route, number) = route(nr);
+        crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Dispatch);
+        match route {
+            Route::Kernel(handler) => {
+                let ret = handler(&mut k, &args).unwrap_or_else(Errno::to_ret);
+                k.current().regs().rax = ret;
+                drop(k);
+                task::yield_if_requested();
+                task::exit_work();
+                return None;
+            }
+            Route::Server(server) => {
+                // Step 5: forward, straight to a waiting server thread if
+                // the fast path can (task::fastpath).
+                if let Some(next) = k.call_fast(server as usize, number, &args) {
+                    return Some(next);
+                }
+            }
+            Route::None => {}
+        }
+    } else if nr == lstar_abi::native::NativeCall::ReplyRecv as u64 && personality == Personality::Native {
+        if let Some(next) = k.reply_recv_fast() {
+            return Some(next);
+        }
+    }
+    general(k, personality, nr, args);
+    None
+}
+
+#[inline(never)]
+fn general(k: task::Guard, personality: Personality, nr: u64, args: [u64; 6]) {
     match personality {
-        Personality::Native => native::dispatch(k, nr, args),
         Personality::Linux => linux(k, nr, args),
+        Personality::Native => native::dispatch(k, nr, args),
     }
     task::exit_work();
 }
 
 fn linux(mut k: task::Guard, nr: u64, args: [u64; 6]) {
-    let (route, name, number) = route(nr);
+    let (route, number) = route(nr);
+    let name = name(nr);
     crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Dispatch);
     match route {
         Route::None => {
@@ -131,18 +181,24 @@ fn linux(mut k: task::Guard, nr: u64, args: [u64; 6]) {
             trace::line(nr, name, &args, ret, "kernel");
             task::yield_if_requested();
         }
-        Route::Server(server) => {
-            // Step 5: forward. The reply lands in this thread's saved RAX
-            // while it is switched out.
-            match k.send_current(server as usize, Outgoing { kind: MessageKind::Syscall, nr: number, args }) {
-                Some(sw) => sw.run(k),
-                None => drop(k),
-            }
-            if trace::on() {
-                let ret = task::lock().current().regs().rax;
-                trace::line(nr, name, &args, ret, server.name());
-            }
-        }
+        Route::Server(server) => forward(k, server, nr, name, number, args),
+    }
+}
+
+/// Step 5: forward through the scheduler: queued for the server, or
+/// handed to it with a switch of kernel stacks. The reply lands in this
+/// thread's saved RAX while it is switched out.
+fn forward(mut k: task::Guard, server: ServerId, nr: u64, name: &str, number: u64, args: [u64; 6]) {
+    let out = Outgoing { kind: MessageKind::Syscall, nr: number, args };
+    // Parked while it waits, unless a trace line follows the reply.
+    k.current().parked = k.options.fastpath && !trace::on();
+    match k.send_current(server as usize, out) {
+        Some(sw) => sw.run(k),
+        None => k.current().parked = false,
+    }
+    if trace::on() {
+        let ret = task::lock().current().regs().rax;
+        trace::line(nr, name, &args, ret, server.name());
     }
 }
 
@@ -172,8 +228,10 @@ fn warn_unrouted(nr: u64, name: &str) {
 
 /// The name of a Linux syscall number, for traces.
 pub fn name_of(nr: u64) -> &'static str {
-    let (_, name, _) = route(nr);
-    if name.is_empty() { "?" } else { name }
+    match name(nr) {
+        "" => "?",
+        name => name,
+    }
 }
 
 pub use trace::no_return as trace_no_return;

@@ -299,14 +299,25 @@ fn recv(k: &mut Kernel, ep: usize) -> Result<Next, Errno> {
     }
     e.receiver = Some(me);
     t.state = State::Receiving(ep);
-    Ok(match k.take_reply_target() {
-        // ReplyRecv fast path: straight back to the client just answered.
-        Some(client) if k.options.fastpath => k.switch_to(client).map(Next::Switch).unwrap_or(Next::ReturnAsIs),
+    // Nothing of this call is left to do when a message arrives (it is
+    // written into the registers): with the fast path on, the thread
+    // waits parked, for a sender's hand-off (crate::fastpath).
+    t.parked = kernel.options.fastpath;
+    let sw = match k.take_reply_target() {
+        // ReplyRecv's direct switch: straight back to the client just answered.
+        Some(client) if k.options.fastpath => k.switch_to(client),
         Some(client) => {
             k.make_ready(client);
-            k.schedule().map(Next::Switch).unwrap_or(Next::ReturnAsIs)
+            k.schedule()
         }
-        None => k.schedule().map(Next::Switch).unwrap_or(Next::ReturnAsIs),
+        None => k.schedule(),
+    };
+    Ok(match sw {
+        Some(sw) => Next::Switch(sw),
+        None => {
+            k.current().parked = false;
+            Next::ReturnAsIs
+        }
     })
 }
 

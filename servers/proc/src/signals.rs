@@ -13,14 +13,26 @@
 //! the kernel makes on its next return to user mode (`mem::interrupt`).
 
 use super::*;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use proc_server::signal::{self as sig, Action, Info};
+
+/// How many pending sets are not empty, and how many processes are
+/// stopped: while both are 0, no syscall's reply can be due a signal or a
+/// stop, and getpid is answered from the message alone (`quiet`).
+static NONEMPTY_SETS: AtomicUsize = AtomicUsize::new(0);
+static STOPPED_PROCS: AtomicUsize = AtomicUsize::new(0);
+
+/// No signal is pending anywhere and no process is stopped.
+pub(crate) fn quiet() -> bool {
+    NONEMPTY_SETS.load(Relaxed) == 0 && STOPPED_PROCS.load(Relaxed) == 0
+}
 
 /// Signals sent and not yet taken: a process's shared set (kill,
 /// sigqueue, SIGCHLD) or one thread's own (tkill, tgkill, faults).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Pending {
     /// One bit per signal with an instance in `queue`.
-    pub bits: u64,
+    bits: u64,
     /// What is pending, in the order it was sent: at most one instance of
     /// a standard signal, every instance of a real-time one.
     queue: Vec<Info>,
@@ -30,7 +42,40 @@ pub(crate) struct Pending {
 /// counts them against RLIMIT_SIGPENDING; this bounds the memory too).
 const MAX_QUEUED: usize = 4096;
 
+impl Clone for Pending {
+    fn clone(&self) -> Pending {
+        let copy = Pending { bits: 0, queue: self.queue.clone() };
+        copy.counted(self.bits)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.set_bits(0);
+    }
+}
+
 impl Pending {
+    /// One bit per signal with an instance pending.
+    pub fn bits(&self) -> u64 {
+        self.bits
+    }
+
+    fn counted(mut self, bits: u64) -> Pending {
+        self.set_bits(bits);
+        self
+    }
+
+    /// Every change of `bits` comes here, to keep NONEMPTY_SETS.
+    fn set_bits(&mut self, bits: u64) {
+        match (self.bits != 0, bits != 0) {
+            (false, true) => NONEMPTY_SETS.fetch_add(1, Relaxed),
+            (true, false) => NONEMPTY_SETS.fetch_sub(1, Relaxed),
+            _ => 0,
+        };
+        self.bits = bits;
+    }
+
     /// Makes `info` pending. A standard signal already pending absorbs it
     /// (the first one's siginfo stays); a real-time one queues, up to a
     /// limit, past which it is refused (false).
@@ -43,7 +88,7 @@ impl Pending {
             return false;
         }
         self.queue.push(info);
-        self.bits |= bit;
+        self.set_bits(self.bits | bit);
         true
     }
 
@@ -55,12 +100,12 @@ impl Pending {
     /// Takes the first pending instance of `signo`.
     pub fn take(&mut self, signo: u8) -> Info {
         let Some(i) = self.queue.iter().position(|q| q.signo == signo) else {
-            self.bits &= !sig::bit(signo);
+            self.set_bits(self.bits & !sig::bit(signo));
             return Info { signo, ..Info::default() };
         };
         let info = self.queue.remove(i);
         if !self.queue.iter().any(|q| q.signo == signo) {
-            self.bits &= !sig::bit(signo);
+            self.set_bits(self.bits & !sig::bit(signo));
         }
         info
     }
@@ -68,7 +113,7 @@ impl Pending {
     /// Forgets every pending instance of the signals in `set`.
     pub fn discard(&mut self, set: u64) {
         self.queue.retain(|q| sig::bit(q.signo) & set == 0);
-        self.bits &= !set;
+        self.set_bits(self.bits & !set);
     }
 
     /// The pending signal in `set` to take first: a fault's, else the
@@ -174,7 +219,7 @@ impl Process {
 
     /// The signals pending for `thread`: its own and the process's.
     fn pending_for(&self, thread: ThreadId) -> u64 {
-        self.sig.shared.bits | self.threads.get(&thread).map_or(0, |t| t.sig.pending.bits)
+        self.sig.shared.bits() | self.threads.get(&thread).map_or(0, |t| t.sig.pending.bits())
     }
 }
 
@@ -258,7 +303,7 @@ impl Procs {
             p.threads.get_mut(&thread).expect("caller's thread").sig.blocked = new;
             // What the process was sent and this thread now blocks goes
             // to a thread that takes it, as Linux passes it on.
-            let passed = p.sig.shared.bits & new & !old;
+            let passed = p.sig.shared.bits() & new & !old;
             self.retarget(pid, passed, thread);
         }
         Ok(0)
@@ -595,7 +640,7 @@ impl Procs {
         // cancels pending stops; a stop signal cancels a pending SIGCONT.
         if info.signo == sig::SIGCONT {
             p.discard_everywhere(STOPS);
-            if p.stopped.is_some() {
+            if p.stopped.get().is_some() {
                 self.resume(pid);
             }
         } else if bit & STOPS != 0 {
@@ -604,7 +649,7 @@ impl Procs {
         let Some(p) = self.procs.get_mut(&pid) else { return };
         // A stopped process takes nothing but SIGCONT and SIGKILL, and
         // SIGKILL ends it at once (its threads are held here, not running).
-        if p.stopped.is_some() && info.signo == sig::SIGKILL {
+        if p.stopped.get().is_some() && info.signo == sig::SIGKILL {
             self.end(pid, Termination::Signaled(sig::SIGKILL));
             return;
         }
@@ -710,7 +755,7 @@ impl Procs {
     /// Whether SIGKILL is pending for `pid` (it ends even a stopped process).
     pub(crate) fn kill_pending(&self, pid: u32) -> bool {
         let kill = sig::bit(sig::SIGKILL);
-        self.procs.get(&pid).is_some_and(|p| p.sig.shared.bits & kill != 0 || p.threads.values().any(|t| t.sig.pending.bits & kill != 0))
+        self.procs.get(&pid).is_some_and(|p| p.sig.shared.bits() & kill != 0 || p.threads.values().any(|t| t.sig.pending.bits() & kill != 0))
     }
 
     /// A stop signal's default action: the process stops; `thread` (which
@@ -718,7 +763,7 @@ impl Procs {
     /// held as they arrive, and the parent hears of it.
     fn stop(&mut self, pid: u32, signo: u8, thread: ThreadId, reply: Option<u64>) {
         let Some(p) = self.procs.get_mut(&pid) else { return };
-        p.stopped = Some(signo);
+        p.stopped.set(Some(signo));
         p.held.push((thread, reply));
         let others: Vec<ThreadId> = p.threads.keys().copied().filter(|&t| t != thread).collect();
         let ppid = p.ppid;
@@ -735,7 +780,7 @@ impl Procs {
     /// SIGCONT on a stopped process: its held threads go on.
     fn resume(&mut self, pid: u32) {
         let Some(p) = self.procs.get_mut(&pid) else { return };
-        p.stopped = None;
+        p.stopped.set(None);
         let held = core::mem::take(&mut p.held);
         let ppid = p.ppid;
         for (thread, value) in held {
@@ -899,4 +944,30 @@ fn give_siginfo(client: Client, ptr: u64, info: Info) -> u64 {
         }
     }
     info.signo as u64
+}
+
+/// Whether a process is stopped, and by which signal (counted in
+/// STOPPED_PROCS while it is).
+#[derive(Debug, Default)]
+pub(crate) struct Stop(Option<u8>);
+
+impl Stop {
+    pub fn get(&self) -> Option<u8> {
+        self.0
+    }
+
+    pub fn set(&mut self, signo: Option<u8>) {
+        match (self.0.is_some(), signo.is_some()) {
+            (false, true) => STOPPED_PROCS.fetch_add(1, Relaxed),
+            (true, false) => STOPPED_PROCS.fetch_sub(1, Relaxed),
+            _ => 0,
+        };
+        self.0 = signo;
+    }
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.set(None);
+    }
 }

@@ -29,9 +29,11 @@ pub struct PerCpu {
     pub user_cr3: u64,
     /// 1 when KPTI is on: entry and exit switch CR3.
     pub kpti: u64,
-    /// Entry's user-to-kernel CR3: AND with this (clears the user table
-    /// bit 12 and, with PCID, the user PCID bit 11), then OR with
-    /// `kernel_cr3_or` (bit 63, keep the TLB entries, with PCID).
+    /// The kernel half of `user_cr3`'s pair: what entry loads (KPTI).
+    pub kernel_cr3: u64,
+    /// How `kernel_cr3` is made from `user_cr3`: AND with this (clears the
+    /// user table bit 12 and, with PCID, the user PCID bit 11), then OR
+    /// with `kernel_cr3_or` (bit 63, keep the TLB entries, with PCID).
     pub kernel_cr3_and: u64,
     pub kernel_cr3_or: u64,
     /// Top of the entry stack (TSS.RSP0), the stack the exit path copies
@@ -163,7 +165,7 @@ pub fn counters_frame() -> u64 {
 #[link_section = ".entry.data"]
 static mut ENTRY: EntryData = EntryData {
     idt: [[0; 2]; 256],
-    percpu: PerCpu { user_rsp: 0, kernel_stack_top: 0, user_cr3: 0, kpti: 0, kernel_cr3_and: !0x1000, kernel_cr3_or: 0, entry_stack_top: 0, entry_cr3: 0 },
+    percpu: PerCpu { user_rsp: 0, kernel_stack_top: 0, user_cr3: 0, kernel_cr3: 0, kpti: 0, kernel_cr3_and: !0x1000, kernel_cr3_or: 0, entry_stack_top: 0, entry_cr3: 0 },
     gdt: [
         0,
         0,
@@ -193,6 +195,17 @@ pub fn percpu() -> &'static mut PerCpu {
     // user is the entry assembly of this same CPU, which does not run
     // while Rust code does.
     unsafe { &mut *addr_of_mut!(ENTRY.percpu) }
+}
+
+/// Points the entry path at a thread: its kernel stack (`stack_top`) and
+/// the address space it returns to user mode in (`user_cr3`), whose kernel
+/// half entry switches to.
+#[inline(always)]
+pub fn enter_space(stack_top: u64, user_cr3: u64) {
+    let pc = percpu();
+    pc.kernel_stack_top = stack_top;
+    pc.user_cr3 = user_cr3;
+    pc.kernel_cr3 = (user_cr3 & pc.kernel_cr3_and) | pc.kernel_cr3_or;
 }
 
 /// Whether the CPU has process-context identifiers (CPUID.1:ECX[17]).

@@ -22,19 +22,18 @@ syscall_entry:
      * FMASK), RSP = user stack, GS = user GS base. */
     swapgs                                      /* GS -> per-CPU data */
     mov gs:[{PERCPU_USER_RSP}], rsp               /* user RSP to scratch */
-    /* KPTI: switch to the kernel half of the CR3 pair: clear bit 12 (the
-     * table) and, with PCID, bit 11 (the user PCID) and set bit 63 (keep
-     * the kernel PCID's TLB entries). PerCpu.kernel_cr3_and/_or hold the
-     * masks. RSP is the only free register: it is already saved. */
+    /* KPTI: switch to the kernel half of the CR3 pair, which the last
+     * switch to this thread stored (PerCpu.kernel_cr3: the user table bit
+     * 12 and, with PCID, the user PCID bit 11 cleared, and bit 63 set to
+     * keep the kernel PCID's TLB entries). RSP is the only free register:
+     * it is already saved. */
     test qword ptr gs:[{PERCPU_KPTI}], 1
     jz 1f
-    mov rsp, cr3
-    and rsp, gs:[{PERCPU_KERNEL_CR3_AND}]
-    or rsp, gs:[{PERCPU_KERNEL_CR3_OR}]
+    mov rsp, gs:[{PERCPU_KERNEL_CR3}]
     mov cr3, rsp
     inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
-    test qword ptr gs:[{PERCPU_KERNEL_CR3_OR}], -1 /* no-flush bit set? */
-    jnz 1f
+    test rsp, rsp                               /* no-flush bit 63 set? */
+    js 1f
     inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
 1:
     mov rsp, gs:[{PERCPU_KERNEL_STACK_TOP}]       /* this thread's stack */
@@ -85,7 +84,27 @@ syscall_entry:
     /* --- Steps 4-6: dispatch, forward, exit work (Rust) ----------------- */
     mov rdi, rsp                                /* &mut PtRegs */
     call syscall_dispatch
+    mov rsp, rax                                /* the PtRegs to return from */
     /* fall through */
+
+/* Loads the CR3 the next user thread runs on (PerCpu.user_cr3): always
+ * with KPTI, else only if it is not loaded already (another address
+ * space). Clobbers RDI only; runs on the entry stack. */
+.macro SWITCH_TO_USER_CR3
+    test qword ptr gs:[{PERCPU_KPTI}], 1
+    jnz 1f
+    mov rdi, cr3
+    xor rdi, gs:[{PERCPU_USER_CR3}]
+    shl rdi, 1                                  /* ignore bit 63 (no-flush) */
+    jz 2f
+1:  mov rdi, gs:[{PERCPU_USER_CR3}]
+    mov cr3, rdi
+    inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
+    bt rdi, 63                                  /* PCID kept its TLB entries? */
+    jc 2f
+    inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
+2:
+.endm
 
 /* --- Step 7: return to user mode --------------------------------------- */
 /* RSP = the current thread's PtRegs; interrupts are off. Every return to
@@ -135,7 +154,7 @@ return_to_user:
     mov rsp, gs:[{PERCPU_ENTRY_STACK_TOP}]
     push qword ptr [rdi + {PTREGS_RSP} - {PTREGS_RDI}]
     push qword ptr [rdi]
-    call switch_to_user_cr3
+    SWITCH_TO_USER_CR3
     pop rdi
     pop rsp
     swapgs
@@ -164,26 +183,10 @@ return_to_user:
     push qword ptr [rdi + {PTREGS_CS} - {PTREGS_RDI}]
     push qword ptr [rdi + {PTREGS_RIP} - {PTREGS_RDI}]
     push qword ptr [rdi]
-    call switch_to_user_cr3
+    SWITCH_TO_USER_CR3
     pop rdi
     swapgs
     iretq
-
-/* Loads the CR3 the next user thread runs on (PerCpu.user_cr3), unless it
- * is already loaded (KPTI off, same address space). Clobbers RDI only; runs
- * on the entry stack. */
-switch_to_user_cr3:
-    mov rdi, cr3
-    xor rdi, gs:[{PERCPU_USER_CR3}]
-    shl rdi, 1                                  /* ignore bit 63 (no-flush) */
-    jz 1f
-    mov rdi, gs:[{PERCPU_USER_CR3}]
-    mov cr3, rdi
-    inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
-    bt rdi, 63                                  /* PCID kept its TLB entries? */
-    jc 1f
-    inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
-1:  ret
 
 /* --- Interrupts and exceptions ------------------------------------------ */
 /* One 16-byte stub per vector: push a zero where the CPU pushes no error
@@ -235,12 +238,11 @@ interrupt_common:
     mov gs:[{PERCPU_ENTRY_CR3}], rax            /* for the KPTI audit */
     test qword ptr gs:[{PERCPU_KPTI}], 1
     jz 1f
-    and rax, gs:[{PERCPU_KERNEL_CR3_AND}]
-    or rax, gs:[{PERCPU_KERNEL_CR3_OR}]
+    mov rax, gs:[{PERCPU_KERNEL_CR3}]             /* as in syscall_entry */
     mov cr3, rax
     inc qword ptr [rip + {COUNTERS} + {C_CR3_WRITES}]
-    test qword ptr gs:[{PERCPU_KERNEL_CR3_OR}], -1
-    jnz 1f
+    test rax, rax
+    js 1f
     inc qword ptr [rip + {COUNTERS} + {C_TLB_FLUSHES}]
 1:
     inc qword ptr [rip + {COUNTERS} + {C_ENTRIES}]
@@ -310,7 +312,10 @@ switch_stacks:
     pop rbp
     ret
 
-/* Where a new user thread's first switch_stacks returns: RSP -> PtRegs. */
+/* Where switch_stacks returns to a new user thread, or to one the IPC
+ * fast path parked: RSP -> PtRegs. The exit work its syscall skipped
+ * (a stop for its owner) comes first. */
 .global thread_first_return
 thread_first_return:
+    call resume_exit_work
     jmp return_to_user

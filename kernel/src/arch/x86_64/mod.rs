@@ -22,8 +22,7 @@ global_asm!(
     PERCPU_KERNEL_STACK_TOP = const offset_of!(PerCpu, kernel_stack_top),
     PERCPU_USER_CR3 = const offset_of!(PerCpu, user_cr3),
     PERCPU_KPTI = const offset_of!(PerCpu, kpti),
-    PERCPU_KERNEL_CR3_AND = const offset_of!(PerCpu, kernel_cr3_and),
-    PERCPU_KERNEL_CR3_OR = const offset_of!(PerCpu, kernel_cr3_or),
+    PERCPU_KERNEL_CR3 = const offset_of!(PerCpu, kernel_cr3),
     PERCPU_ENTRY_STACK_TOP = const offset_of!(PerCpu, entry_stack_top),
     COUNTERS = sym cpu::COUNTERS,
     C_ENTRIES = const lstar_abi::counters::Counters::OFFSET_ENTRIES,
@@ -105,6 +104,12 @@ impl KernelStack {
     /// mode with `regs`. Returns the stack pointer to switch to.
     pub fn prepare_user(&mut self, regs: &PtRegs) -> u64 {
         *self.regs() = *regs;
+        self.prepare_return()
+    }
+
+    /// Lays out the stack so that the next switch to it returns to user
+    /// mode with the PtRegs it holds. Returns the stack pointer to switch to.
+    pub fn prepare_return(&mut self) -> u64 {
         let frame = self.top - PtRegs::SIZE as u64 - 7 * 8; // six callee-saved, return address
         self.write_frame(frame, thread_first_return as *const () as u64);
         frame
@@ -193,10 +198,19 @@ pub fn index_nospec(index: usize, len: usize) -> usize {
 /// current thread's (`Thread::regs`), reached through the kernel's thread
 /// table rather than this pointer: while the thread waits for a server,
 /// the server's reply is written into it, so no reference may outlive a
-/// switch.
+/// switch. Returns the PtRegs entry.S returns to user mode from: `regs`,
+/// or another thread's after an IPC fast-path hand-off.
 #[no_mangle]
-extern "C" fn syscall_dispatch(_regs: *mut PtRegs) {
-    crate::syscall::dispatch();
+extern "C" fn syscall_dispatch(regs: *mut PtRegs) -> *mut PtRegs {
+    crate::syscall::dispatch().unwrap_or(regs)
+}
+
+/// Called by entry.S before a thread resumes from a frame laid out by
+/// [`KernelStack::prepare_return`]: the exit work of the syscall it was
+/// parked in.
+#[no_mangle]
+extern "C" fn resume_exit_work() {
+    crate::task::exit_work();
 }
 
 /// What a trap handler needs of the interrupted context.

@@ -17,6 +17,8 @@ use lstar_abi::native::{AsId, Personality};
 use lstar_abi::{Message, MessageKind, PtRegs, ThreadId};
 use spin::{Mutex, MutexGuard};
 
+mod fastpath;
+
 /// Index of an endpoint; endpoint `i` belongs to server `ServerId` `i`.
 pub type EndpointId = usize;
 
@@ -61,6 +63,11 @@ pub struct Thread {
     pub run_tsc: u64,
     kstack: KernelStack,
     saved_rsp: u64,
+    /// Blocked by the IPC fast path (crate::fastpath) with nothing on its
+    /// kernel stack but its PtRegs: it resumes by returning to user mode
+    /// from them, directly by a fast-path hand-off, or through the frame
+    /// `load` lays out for a scheduler switch.
+    pub parked: bool,
     pub fpu: Box<FpuState>,
 }
 
@@ -122,20 +129,33 @@ pub struct Kernel {
     switched_tsc: u64,
 }
 
-static KERNEL: Mutex<Option<Kernel>> = Mutex::new(None);
+/// The kernel's objects; empty until `init`.
+static KERNEL: Mutex<Kernel> = Mutex::new(Kernel {
+    threads: Slab::new(),
+    spaces: Slab::new(),
+    endpoints: alloc::vec::Vec::new(),
+    run_queue: VecDeque::new(),
+    current: 0,
+    idle: 0,
+    graveyard: alloc::vec::Vec::new(),
+    options: Options { kpti: true, trace: false, fastpath: true, pcid: false, kpti_audit: false },
+    ticks: 0,
+    reply_target: None,
+    switched_tsc: 0,
+});
 
-pub struct Guard(MutexGuard<'static, Option<Kernel>>);
+pub struct Guard(MutexGuard<'static, Kernel>);
 
 impl core::ops::Deref for Guard {
     type Target = Kernel;
     fn deref(&self) -> &Kernel {
-        self.0.as_ref().expect("kernel not initialised")
+        &self.0
     }
 }
 
 impl core::ops::DerefMut for Guard {
     fn deref_mut(&mut self) -> &mut Kernel {
-        self.0.as_mut().expect("kernel not initialised")
+        &mut self.0
     }
 }
 
@@ -167,25 +187,13 @@ impl Switch {
 }
 
 pub fn init(options: Options) {
-    let mut k = Kernel {
-        threads: Slab::new(),
-        spaces: Slab::new(),
-        endpoints: alloc::vec::Vec::new(),
-        run_queue: VecDeque::new(),
-        current: 0,
-        idle: 0,
-        graveyard: alloc::vec::Vec::new(),
-        options,
-        ticks: 0,
-        reply_target: None,
-        switched_tsc: 0,
-    };
+    let mut k = KERNEL.lock();
+    k.options = options;
     let idle = k.new_thread(Personality::Native, None, None).expect("no memory for the idle thread");
     let t = k.threads.get_mut(&idle).unwrap();
     t.saved_rsp = t.kstack.prepare_kernel(idle_loop);
     k.idle = idle;
     k.current = idle;
-    *KERNEL.lock() = Some(k);
 }
 
 extern "C" fn idle_loop() -> ! {
@@ -217,7 +225,7 @@ impl Kernel {
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
         let fpu = Box::new(FpuState::new());
-        Some(self.threads.insert_with(|id| Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, run_tsc: 0, kstack, saved_rsp: 0, fpu })))
+        Some(self.threads.insert_with(|id| Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, run_tsc: 0, kstack, saved_rsp: 0, parked: false, fpu })))
     }
 
     /// Creates a user thread that starts at `rip` with stack `rsp` and the
@@ -257,7 +265,7 @@ impl Kernel {
         }
     }
 
-    /// Switches to `next` now (the IPC fast path, or the scheduler's pick).
+    /// Switches to `next` now (a direct switch, or the scheduler's pick).
     /// The current thread's state must already say why it stops running.
     pub fn switch_to(&mut self, next: ThreadId) -> Option<Switch> {
         let prev = self.current;
@@ -268,8 +276,7 @@ impl Kernel {
         if !self.graveyard.is_empty() {
             self.reap();
         }
-        let now = arch::rdtsc();
-        let ran = now.saturating_sub(core::mem::replace(&mut self.switched_tsc, now));
+        let ran = charge(&mut self.switched_tsc);
         let prev_slot: *mut u64 = match self.threads.get_mut(&prev) {
             Some(t) => {
                 t.fpu.save();
@@ -278,20 +285,25 @@ impl Kernel {
             }
             None => self.graveyard.iter_mut().find(|t| t.id == prev).map(|t| &mut t.saved_rsp as *mut u64).expect("previous thread is live or buried"),
         };
+        let next_rsp = self.load(next);
+        Some(Switch { prev: prev_slot, next: next_rsp })
+    }
+
+    /// Makes `next` the running thread: its FPU state, I/O access, kernel
+    /// stack, address space and FS base. Returns the kernel stack pointer
+    /// to resume it at (for a parked thread, a frame that returns to user
+    /// mode).
+    fn load(&mut self, next: ThreadId) -> u64 {
+        let (kpti, pcid) = (self.options.kpti, self.options.pcid);
         let t = self.threads.get_mut(&next).expect("switch to a live thread");
-        t.fpu.restore();
         t.state = State::Running;
-        cpu::set_io_access(t.io);
-        let (top, space, fs_base, next_rsp) = (t.kstack.top(), t.space, t.fs_base, t.saved_rsp);
-        if let Some(space) = space {
-            let pc = cpu::percpu();
-            pc.kernel_stack_top = top;
-            pc.user_cr3 = self.spaces[&space].tables.user_mode_cr3(self.options.kpti, self.options.pcid);
-            cpu::set_fs_base(fs_base);
+        if core::mem::take(&mut t.parked) {
+            t.saved_rsp = t.kstack.prepare_return();
         }
+        fastpath::enter(&self.spaces, t, kpti, pcid);
         self.current = next;
         cpu::count(|c| c.switches += 1);
-        Some(Switch { prev: prev_slot, next: next_rsp })
+        t.saved_rsp
     }
 
     /// Picks the next ready thread, or idle; for a thread that just blocked.
@@ -491,6 +503,13 @@ impl Kernel {
             }
         }
     }
+}
+
+/// TSC ticks since the last switch (`switched_tsc`), restarting the count.
+#[inline(always)]
+fn charge(switched_tsc: &mut u64) -> u64 {
+    let now = arch::rdtsc();
+    now.saturating_sub(core::mem::replace(switched_tsc, now))
 }
 
 /// The Recv return convention (lstar_abi::native module doc).

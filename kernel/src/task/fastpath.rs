@@ -1,0 +1,129 @@
+//! The IPC fast path: a forwarded Linux call handed straight to the server
+//! thread waiting for it, and that server's ReplyRecv handed straight back
+//! to the caller, each in one pass through the kernel with no scheduler
+//! and no kernel-stack switch.
+//!
+//! Both halves work on parked threads (`Thread::parked`): a thread blocked
+//! in a call whose result arrives in its registers keeps nothing on its
+//! kernel stack but its PtRegs, so resuming it is returning to user mode
+//! from them. A hand-off returns the next thread's PtRegs to the entry
+//! assembly, which moves RSP there and takes the ordinary exit; a thread
+//! the scheduler resumes goes through the frame `Kernel::load` lays out.
+//!
+//! Anything unusual takes the slow path (syscall::linux and
+//! syscall::native), which handles every case: the fast path off or the
+//! trace on, a thread asked to stop for its owner, something else queued
+//! for the server, a peer that is not parked. For the common case each
+//! half does what the slow path does, step for step: `call` is
+//! Kernel::send_current with Kernel::deliver, `reply_recv` is native's
+//! reply then recv. docs/architecture.md ("The IPC fast path") has more.
+
+use super::{Kernel, Outgoing, Space, State, Thread, INTERRUPTS};
+use crate::arch::x86_64::cpu;
+use crate::slab::Slab;
+use lstar_abi::{MessageKind, PtRegs};
+
+impl Kernel {
+    /// Whether a hand-off may happen now: the fast path is on, the trace
+    /// off (it writes a line after each reply), no thread waits to be
+    /// stopped at its exit (task::exit_work) and none to be buried.
+    #[inline(always)]
+    fn fast_ok(&self) -> bool {
+        let quiet = INTERRUPTS.load(core::sync::atomic::Ordering::Relaxed) == 0 && self.graveyard.is_empty();
+        self.options.fastpath && !self.options.trace && quiet
+    }
+
+    /// Sends the current thread's syscall (`number`, `args`) to endpoint
+    /// `ep` if a server thread is parked in Recv there: the message goes
+    /// into that thread's registers and it runs. Some(its PtRegs); None,
+    /// nothing done.
+    #[inline(always)]
+    pub fn call_fast(&mut self, ep: usize, number: u64, args: &[u64; 6]) -> Option<*mut PtRegs> {
+        if !self.fast_ok() {
+            return None;
+        }
+        let (me, e) = (self.current, &mut self.endpoints[ep]);
+        let r = e.receiver?;
+        let (client, server) = self.threads.pair_mut(&me, &r)?;
+        if !server.parked {
+            return None;
+        }
+        // Kernel::deliver, for a sender with no interrupt pending.
+        let s = server.regs();
+        s.rax = 0;
+        s.rdi = MessageKind::Syscall as u64;
+        s.rsi = me;
+        s.rdx = number;
+        (s.r10, s.r8, s.r9, s.r12, s.r13, s.r14) = (args[0], args[1], args[2], args[3], args[4], args[5]);
+        s.r15 = client.tag;
+        client.outgoing = Some(Outgoing { kind: MessageKind::Syscall, nr: number, args: *args });
+        client.state = State::AwaitingReply { server: r };
+        e.receiver = None;
+        cpu::count(|c| c.ipc_messages += 1);
+        let regs = hand_off(client, server, &self.spaces, &self.options, &mut self.switched_tsc);
+        self.current = r;
+        Some(regs)
+    }
+
+    /// ReplyRecv(ep, client, value) that completes a parked client's call
+    /// while nothing waits on `ep`: the server parks in Recv and the
+    /// client resumes with `value`.
+    #[inline(always)]
+    pub fn reply_recv_fast(&mut self) -> Option<*mut PtRegs> {
+        if !self.fast_ok() || self.reply_target.is_some() {
+            return None;
+        }
+        let me = self.current;
+        let t = self.threads.get_mut(&me)?;
+        let (space, r) = (t.space, t.regs());
+        let (ep, client, value) = (r.rdi as usize, r.rsi, r.rdx);
+        let e = self.endpoints.get_mut(ep)?;
+        let idle = e.receiver.is_none() && e.notify == 0 && e.cancels.is_empty() && e.senders.is_empty();
+        if !idle || space != Some(e.server_space) {
+            return None;
+        }
+        let (server, c) = self.threads.pair_mut(&me, &client)?;
+        let answers = matches!(c.outgoing, Some(o) if matches!(o.kind, MessageKind::Syscall | MessageKind::Call));
+        if c.state != (State::AwaitingReply { server: me }) || !c.parked || !answers {
+            return None;
+        }
+        c.regs().rax = value;
+        c.outgoing = None;
+        server.state = State::Receiving(ep);
+        e.receiver = Some(me);
+        cpu::count(|c| c.ipc_messages += 1);
+        cpu::probe(lstar_abi::counters::ProbePoint::Reply);
+        let regs = hand_off(server, c, &self.spaces, &self.options, &mut self.switched_tsc);
+        self.current = client;
+        Some(regs)
+    }
+}
+
+/// Parks `prev` (the current thread, its state already saying why it
+/// stops) and makes `next` (parked) run: Kernel::switch_to and
+/// Kernel::load without the kernel-stack switch. The caller makes `next`
+/// current. Returns `next`'s PtRegs.
+#[inline(always)]
+fn hand_off(prev: &mut Thread, next: &mut Thread, spaces: &Slab<Space>, options: &super::Options, switched_tsc: &mut u64) -> *mut PtRegs {
+    prev.run_tsc += super::charge(switched_tsc);
+    prev.fpu.save();
+    prev.parked = true;
+    next.parked = false;
+    next.state = State::Running;
+    enter(spaces, next, options.kpti, options.pcid);
+    cpu::count(|c| c.switches += 1);
+    cpu::probe(lstar_abi::counters::ProbePoint::Switch);
+    next.regs()
+}
+
+/// Loads what `t` runs with: its FPU state, I/O access, kernel stack,
+/// address space and FS base (the part of a switch both paths share).
+#[inline(always)]
+pub(super) fn enter(spaces: &Slab<Space>, t: &mut Thread, kpti: bool, pcid: bool) {
+    t.fpu.restore();
+    cpu::set_io_access(t.io);
+    if let Some(space) = t.space {
+        cpu::enter_space(t.kstack.top(), spaces[&space].tables.user_mode_cr3(kpti, pcid));
+        cpu::set_fs_base(t.fs_base);
+    }
+}

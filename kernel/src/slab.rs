@@ -47,6 +47,7 @@ impl<T> Slab<T> {
         id
     }
 
+    #[inline(always)]
     pub fn get(&self, id: &u64) -> Option<&T> {
         let (slot, generation) = split(*id);
         match self.slots.get(slot) {
@@ -55,7 +56,7 @@ impl<T> Slab<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self, id: &u64) -> Option<&mut T> {
         let (slot, generation) = split(*id);
         match self.slots.get_mut(slot) {
@@ -66,7 +67,7 @@ impl<T> Slab<T> {
 
     /// Two different objects at once; None if either id names nothing or
     /// both name the same one.
-    #[inline]
+    #[inline(always)]
     pub fn pair_mut(&mut self, a: &u64, b: &u64) -> Option<(&mut T, &mut T)> {
         let ((sa, ga), (sb, gb)) = (split(*a), split(*b));
         let [x, y] = self.slots.get_disjoint_mut([sa, sb]).ok()?;
@@ -92,6 +93,7 @@ impl<T> Slab<T> {
 
 impl<T> core::ops::Index<&u64> for Slab<T> {
     type Output = T;
+    #[inline(always)]
     fn index(&self, id: &u64) -> &T {
         self.get(id).expect("no object with this id")
     }

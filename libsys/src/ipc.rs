@@ -6,6 +6,7 @@ use lstar_abi::errno::Errno;
 use lstar_abi::native::NativeCall;
 use lstar_abi::{Message, MessageKind, ThreadId};
 
+#[inline(always)]
 fn message(r: raw::Regs) -> Message {
     Message {
         kind: MessageKind::try_from(r[1]).expect("kernel sent a known message kind"),
@@ -20,7 +21,7 @@ fn message(r: raw::Regs) -> Message {
 pub fn recv(endpoint: u64) -> Message {
     loop {
         let r = raw::call(NativeCall::Recv, [endpoint, 0, 0, 0, 0, 0]);
-        if raw::check(r[0]).is_ok() {
+        if !raw::failed(r[0]) {
             return message(r);
         }
     }
@@ -31,10 +32,10 @@ pub fn recv(endpoint: u64) -> Message {
 /// switch back to the client when nothing else is queued.
 pub fn reply_recv(endpoint: u64, client: ThreadId, value: u64) -> Message {
     let r = raw::call(NativeCall::ReplyRecv, [endpoint, client, value, 0, 0, 0]);
-    match raw::check(r[0]) {
-        Ok(_) => message(r),
-        Err(_) => recv(endpoint),
+    if raw::failed(r[0]) {
+        return recv(endpoint);
     }
+    message(r)
 }
 
 /// Completes `client`'s call with `value` without waiting.

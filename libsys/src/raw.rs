@@ -36,6 +36,13 @@ pub fn call(call: NativeCall, a: [u64; 6]) -> Regs {
     [rax, rdi, rsi, rdx, r10, r8, r9, r12, r13, r14, r15]
 }
 
+/// Whether a call's RAX is an error (`-4095..0`, as `check` decides),
+/// without naming it.
+#[inline(always)]
+pub fn failed(rax: u64) -> bool {
+    (rax as i64) < 0 && (rax as i64) >= -4095
+}
+
 /// A call's RAX as a Result.
 pub fn check(rax: u64) -> Result<u64, lstar_abi::errno::Errno> {
     match lstar_abi::errno::Errno::from_ret(rax) {

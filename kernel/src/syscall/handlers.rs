@@ -7,7 +7,7 @@ use lstar_abi::errno::Errno;
 
 /// sched_yield: only the scheduler can make the caller give up the CPU; a
 /// server answering the call would just hand it straight back.
-pub fn sys_sched_yield(_: &mut task::Kernel, _: &[u64; 6]) -> Result<u64, Errno> {
+pub fn sys_sched_yield(_: &mut task::Thread) -> Result<u64, Errno> {
     task::request_yield();
     Ok(0)
 }
@@ -15,8 +15,8 @@ pub fn sys_sched_yield(_: &mut task::Kernel, _: &[u64; 6]) -> Result<u64, Errno>
 /// getpid: the pid is the tag the process server put on the thread, so the
 /// kernel can answer without a server. Routed here only for measurement
 /// (`route=getpid:kernel`): the in-kernel null syscall of the bench.
-pub fn sys_getpid(k: &mut task::Kernel, _: &[u64; 6]) -> Result<u64, Errno> {
-    Ok(k.current().tag)
+pub fn sys_getpid(t: &mut task::Thread) -> Result<u64, Errno> {
+    Ok(t.tag)
 }
 
 /// The handlers a `route=NAME:kernel` boot option may select.

@@ -12,9 +12,9 @@ use lstar_abi::errno::Errno;
 use lstar_abi::native::Personality;
 use lstar_abi::{MessageKind, PtRegs};
 
-/// A kernel handler: the kernel (locked) and the six arguments in, a value
-/// or an errno out.
-pub type Handler = fn(&mut task::Kernel, &[u64; 6]) -> Result<u64, Errno>;
+/// A kernel handler: the calling thread in (its registers hold the
+/// arguments), a value or an errno out. It runs under the kernel lock.
+pub type Handler = fn(&mut task::Thread) -> Result<u64, Errno>;
 
 /// What a table row says.
 #[derive(Clone, Copy)]
@@ -123,14 +123,14 @@ pub fn dispatch() -> Option<*mut PtRegs> {
     let t = k.current();
     let personality = t.personality;
     let r = t.regs();
-    let (nr, args) = (r.orig_rax, r.args());
-    if personality == Personality::Linux && !trace::on() {
+    let nr = r.orig_rax;
+    if personality == Personality::Linux {
         let (route, number) = route(nr);
         crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Dispatch);
         match route {
-            Route::Kernel(handler) => {
-                let ret = handler(&mut k, &args).unwrap_or_else(Errno::to_ret);
-                k.current().regs().rax = ret;
+            Route::Kernel(handler) if !trace::on() => {
+                let ret = handler(t).unwrap_or_else(Errno::to_ret);
+                t.regs().rax = ret;
                 drop(k);
                 task::yield_if_requested();
                 task::exit_work();
@@ -139,23 +139,34 @@ pub fn dispatch() -> Option<*mut PtRegs> {
             Route::Server(server) => {
                 // Step 5: forward, straight to a waiting server thread if
                 // the fast path can (task::fastpath).
-                if let Some(next) = k.call_fast(server as usize, number, &args) {
+                if let Some(next) = k.call_fast(server as usize, number) {
                     return Some(next);
                 }
             }
-            Route::None => {}
+            Route::None if !trace::on() => {
+                r.rax = Errno::ENOSYS.to_ret();
+                drop(k);
+                warn_unrouted(nr, name(nr));
+                task::exit_work();
+                return None;
+            }
+            _ => {}
         }
     } else if nr == lstar_abi::native::NativeCall::ReplyRecv as u64 && personality == Personality::Native {
         if let Some(next) = k.reply_recv_fast() {
             return Some(next);
         }
     }
-    general(k, personality, nr, args);
+    general(k);
     None
 }
 
 #[inline(never)]
-fn general(k: task::Guard, personality: Personality, nr: u64, args: [u64; 6]) {
+fn general(mut k: task::Guard) {
+    let t = k.current();
+    let personality = t.personality;
+    let r = t.regs();
+    let (nr, args) = (r.orig_rax, r.args());
     match personality {
         Personality::Linux => linux(k, nr, args),
         Personality::Native => native::dispatch(k, nr, args),
@@ -175,30 +186,28 @@ fn linux(mut k: task::Guard, nr: u64, args: [u64; 6]) {
             trace::line(nr, name, &args, Errno::ENOSYS.to_ret(), "-");
         }
         Route::Kernel(handler) => {
-            let ret = handler(&mut k, &args).unwrap_or_else(Errno::to_ret);
-            k.current().regs().rax = ret;
+            let t = k.current();
+            let ret = handler(t).unwrap_or_else(Errno::to_ret);
+            t.regs().rax = ret;
             drop(k);
             trace::line(nr, name, &args, ret, "kernel");
             task::yield_if_requested();
         }
-        Route::Server(server) => forward(k, server, nr, name, number, args),
+        Route::Server(server) => forward(k, server, number, args),
     }
 }
 
 /// Step 5: forward through the scheduler: queued for the server, or
 /// handed to it with a switch of kernel stacks. The reply lands in this
-/// thread's saved RAX while it is switched out.
-fn forward(mut k: task::Guard, server: ServerId, nr: u64, name: &str, number: u64, args: [u64; 6]) {
+/// thread's saved RAX while it is switched out (and writes the trace
+/// line, native::reply).
+fn forward(mut k: task::Guard, server: ServerId, number: u64, args: [u64; 6]) {
     let out = Outgoing { kind: MessageKind::Syscall, nr: number, args };
-    // Parked while it waits, unless a trace line follows the reply.
-    k.current().parked = k.options.fastpath && !trace::on();
+    // Nothing of the call is left to do here once it is answered.
+    k.current().parked = k.options.fastpath;
     match k.send_current(server as usize, out) {
         Some(sw) => sw.run(k),
         None => k.current().parked = false,
-    }
-    if trace::on() {
-        let ret = task::lock().current().regs().rax;
-        trace::line(nr, name, &args, ret, server.name());
     }
 }
 

@@ -332,11 +332,15 @@ fn reply(k: &mut Kernel, client: ThreadId, value: u64) -> Result<(), Errno> {
     }
     // A syscall or call gets its result; a fault or an interrupted return
     // resumes with the registers its owner left.
-    if matches!(t.outgoing, Some(o) if matches!(o.kind, lstar_abi::MessageKind::Syscall | lstar_abi::MessageKind::Call)) {
+    let out = t.outgoing.take();
+    if matches!(out, Some(o) if matches!(o.kind, lstar_abi::MessageKind::Syscall | lstar_abi::MessageKind::Call)) {
         t.regs().rax = value;
     }
-    t.outgoing = None;
     t.state = State::Ready;
+    if let Some(o) = out.filter(|o| o.kind == lstar_abi::MessageKind::Syscall && k.options.trace) {
+        let handler = my_endpoint(k).map_or("?", |ep| k.endpoints[ep].name);
+        crate::syscall::trace::reply(client, o.nr, &o.args, value, handler);
+    }
     crate::arch::x86_64::cpu::count(|c| c.ipc_messages += 1);
     crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Reply);
     k.set_reply_target(client);

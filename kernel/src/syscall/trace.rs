@@ -32,6 +32,15 @@ fn print_line(nr: u64, name: &str, args: &[u64; 6], ret: u64, handler: &str) {
     }
 }
 
+/// A forwarded call, traced when `handler` (its server) answers it with
+/// `ret`: written under the kernel lock, by the reply.
+#[cold]
+pub fn reply(tid: u64, nr: u64, args: &[u64; 6], ret: u64, handler: &str) {
+    let name = super::name_of(nr);
+    let result = ResultFmt(ret);
+    crate::protocol!("trace: [{tid}] {name}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result} <{handler}>", args[0], args[1], args[2], args[3], args[4], args[5]);
+}
+
 /// A call that never returns (exit_group), traced when its server ends it.
 pub fn no_return(tid: u64, nr: u64, args: &[u64; 6], handler: &str) {
     let name = super::name_of(nr);

@@ -24,21 +24,21 @@ use crate::slab::Slab;
 use lstar_abi::{MessageKind, PtRegs};
 
 impl Kernel {
-    /// Whether a hand-off may happen now: the fast path is on, the trace
-    /// off (it writes a line after each reply), no thread waits to be
-    /// stopped at its exit (task::exit_work) and none to be buried.
+    /// Whether a hand-off may happen now: the fast path is on, no thread
+    /// waits to be stopped at its exit (task::exit_work) and none to be
+    /// buried.
     #[inline(always)]
     fn fast_ok(&self) -> bool {
         let quiet = INTERRUPTS.load(core::sync::atomic::Ordering::Relaxed) == 0 && self.graveyard.is_empty();
-        self.options.fastpath && !self.options.trace && quiet
+        self.options.fastpath && quiet
     }
 
-    /// Sends the current thread's syscall (`number`, `args`) to endpoint
-    /// `ep` if a server thread is parked in Recv there: the message goes
-    /// into that thread's registers and it runs. Some(its PtRegs); None,
-    /// nothing done.
+    /// Sends the current thread's syscall (`number`, with the arguments in
+    /// its registers) to endpoint `ep` if a server thread is parked in
+    /// Recv there: the message goes into that thread's registers and it
+    /// runs. Some(its PtRegs); None, nothing done.
     #[inline(always)]
-    pub fn call_fast(&mut self, ep: usize, number: u64, args: &[u64; 6]) -> Option<*mut PtRegs> {
+    pub fn call_fast(&mut self, ep: usize, number: u64) -> Option<*mut PtRegs> {
         if !self.fast_ok() {
             return None;
         }
@@ -49,6 +49,7 @@ impl Kernel {
             return None;
         }
         // Kernel::deliver, for a sender with no interrupt pending.
+        let args = client.regs().args();
         let s = server.regs();
         s.rax = 0;
         s.rdi = MessageKind::Syscall as u64;
@@ -56,7 +57,7 @@ impl Kernel {
         s.rdx = number;
         (s.r10, s.r8, s.r9, s.r12, s.r13, s.r14) = (args[0], args[1], args[2], args[3], args[4], args[5]);
         s.r15 = client.tag;
-        client.outgoing = Some(Outgoing { kind: MessageKind::Syscall, nr: number, args: *args });
+        client.outgoing = Some(Outgoing { kind: MessageKind::Syscall, nr: number, args });
         client.state = State::AwaitingReply { server: r };
         e.receiver = None;
         cpu::count(|c| c.ipc_messages += 1);
@@ -88,6 +89,9 @@ impl Kernel {
             return None;
         }
         c.regs().rax = value;
+        if self.options.trace {
+            trace_reply(c, value, e.name);
+        }
         c.outgoing = None;
         server.state = State::Receiving(ep);
         e.receiver = Some(me);
@@ -96,6 +100,14 @@ impl Kernel {
         let regs = hand_off(server, c, &self.spaces, &self.options, &mut self.switched_tsc);
         self.current = client;
         Some(regs)
+    }
+}
+
+/// native::reply's trace line, for the fast path.
+#[cold]
+fn trace_reply(client: &Thread, value: u64, handler: &str) {
+    if let Some(out) = client.outgoing.filter(|o| o.kind == MessageKind::Syscall) {
+        crate::syscall::trace::reply(client.id, out.nr, &out.args, value, handler);
     }
 }
 

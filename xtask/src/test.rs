@@ -302,6 +302,8 @@ const CASES: &[Case] = &[
     Case::new("abi_cow", "abi_cow", Check::Differential),
     Case::new("abi_affinity", "abi_affinity", Check::Differential),
     Case::new("abi_cpuclock", "abi_cpuclock", Check::Differential),
+    // x87/SSE state per thread, moved lazily between Linux threads (D27).
+    Case::new("abi_fpu", "abi_fpu", Check::Differential),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

@@ -93,6 +93,7 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
             let flags = 0x202;
             *r = lstar_abi::PtRegs { rip: a[1], rcx: a[1], rsp: a[2], rax: a[3], rflags: flags, r11: flags, cs, ss, ..Default::default() };
             *t.fpu = FpuState::new();
+            k.fpu_changed(a[0]);
             Ok(Next::Return(0))
         }
         NativeCall::ThreadKill => thread_kill(k, a[0]),
@@ -209,6 +210,8 @@ fn as_clone(k: &mut Kernel, id: AsId) -> NResult {
 fn thread_clone(k: &mut Kernel, id: ThreadId, space: AsId, rsp: u64, fs_base: u64, tag: u64) -> NResult {
     owned_space(k, space)?;
     let ep = my_endpoint(k)?;
+    owned_thread(k, id)?;
+    k.fpu_sync(id);
     let (regs, personality, fpu) = {
         let t = owned_thread(k, id)?;
         let mut fpu = FpuState::new();
@@ -560,6 +563,8 @@ fn waiting_client(k: &mut Kernel, id: ThreadId) -> Result<&mut task::Thread, Err
 
 fn get_context(k: &mut Kernel, id: ThreadId, ptr: u64) -> NResult {
     let me = my_space(k)?;
+    waiting_client(k, id)?;
+    k.fpu_sync(id);
     let t = waiting_client(k, id)?;
     let mut ctx = UserContext { regs: *t.regs(), fs_base: t.fs_base, fpu: [0; 512] };
     ctx.fpu.copy_from_slice(t.fpu.bytes());
@@ -589,6 +594,7 @@ fn set_context(k: &mut Kernel, id: ThreadId, ptr: u64) -> NResult {
     r.rflags = (r.rflags & 0x0025_4dd5) | 0x202;
     t.fs_base = ctx.fs_base;
     t.fpu.set_bytes(&ctx.fpu);
+    k.fpu_changed(id);
     Ok(0)
 }
 

@@ -45,7 +45,7 @@ impl Kernel {
         let (me, e) = (self.current, &mut self.endpoints[ep]);
         let r = e.receiver?;
         let (client, server) = self.threads.pair_mut(&me, &r)?;
-        if !server.parked {
+        if !server.parked || server.uses_fpu() {
             return None;
         }
         // Kernel::deliver, for a sender with no interrupt pending.
@@ -83,9 +83,16 @@ impl Kernel {
         if !idle || space != Some(e.server_space) {
             return None;
         }
+        let fpu_owner = self.fpu_owner;
         let (server, c) = self.threads.pair_mut(&me, &client)?;
         let answers = matches!(c.outgoing, Some(o) if matches!(o.kind, MessageKind::Syscall | MessageKind::Call));
         if c.state != (State::AwaitingReply { server: me }) || !c.parked || !answers {
+            return None;
+        }
+        // A Linux client's x87/SSE state must still be in the registers
+        // (its call went straight to this server and back); else
+        // Kernel::load_fpu's save and restore, on the general path.
+        if c.uses_fpu() && client != fpu_owner {
             return None;
         }
         c.regs().rax = value;
@@ -118,7 +125,6 @@ fn trace_reply(client: &Thread, value: u64, handler: &str) {
 #[inline(always)]
 fn hand_off(prev: &mut Thread, next: &mut Thread, spaces: &Slab<Space>, options: &super::Options, switched_tsc: &mut u64) -> *mut PtRegs {
     prev.run_tsc += super::charge(switched_tsc);
-    prev.fpu.save();
     prev.parked = true;
     next.parked = false;
     next.state = State::Running;
@@ -128,11 +134,11 @@ fn hand_off(prev: &mut Thread, next: &mut Thread, spaces: &Slab<Space>, options:
     next.regs()
 }
 
-/// Loads what `t` runs with: its FPU state, I/O access, kernel stack,
-/// address space and FS base (the part of a switch both paths share).
+/// Loads what `t` runs with: its I/O access, kernel stack, address space
+/// and FS base (the part of a switch both paths share; its x87/SSE state
+/// is `Kernel::load_fpu`'s).
 #[inline(always)]
 pub(super) fn enter(spaces: &Slab<Space>, t: &mut Thread, kpti: bool, pcid: bool) {
-    t.fpu.restore();
     cpu::set_io_access(t.io);
     if let Some(space) = t.space {
         cpu::enter_space(t.kstack.top(), spaces[&space].tables.user_mode_cr3(kpti, pcid));

@@ -72,6 +72,12 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// Whether this thread's code uses x87/SSE state (Linux programs do;
+    /// the servers and the kernel are built without SSE).
+    pub fn uses_fpu(&self) -> bool {
+        self.personality == Personality::Linux
+    }
+
     /// This thread's saved user registers.
     pub fn regs(&mut self) -> &mut PtRegs {
         self.kstack.regs()
@@ -127,6 +133,11 @@ pub struct Kernel {
     /// The TSC when the current thread was switched to: what it has run
     /// since is charged to it at the next switch.
     switched_tsc: u64,
+    /// The thread whose x87/SSE state is in the registers (0: nobody's);
+    /// its `fpu` box may be stale. Only Linux threads use that state (the
+    /// kernel and the servers are built without SSE), so it stays in the
+    /// registers across a switch to a server and back (`load_fpu`).
+    fpu_owner: ThreadId,
 }
 
 /// The kernel's objects; empty until `init`.
@@ -142,6 +153,7 @@ static KERNEL: Mutex<Kernel> = Mutex::new(Kernel {
     ticks: 0,
     reply_target: None,
     switched_tsc: 0,
+    fpu_owner: 0,
 });
 
 pub struct Guard(MutexGuard<'static, Kernel>);
@@ -279,7 +291,6 @@ impl Kernel {
         let ran = charge(&mut self.switched_tsc);
         let prev_slot: *mut u64 = match self.threads.get_mut(&prev) {
             Some(t) => {
-                t.fpu.save();
                 t.run_tsc += ran;
                 &mut t.saved_rsp
             }
@@ -294,6 +305,7 @@ impl Kernel {
     /// to resume it at (for a parked thread, a frame that returns to user
     /// mode).
     fn load(&mut self, next: ThreadId) -> u64 {
+        self.load_fpu(next);
         let (kpti, pcid) = (self.options.kpti, self.options.pcid);
         let t = self.threads.get_mut(&next).expect("switch to a live thread");
         t.state = State::Running;
@@ -304,6 +316,37 @@ impl Kernel {
         self.current = next;
         cpu::count(|c| c.switches += 1);
         t.saved_rsp
+    }
+
+    /// Puts `next`'s x87/SSE state in the registers if it uses them and
+    /// they hold someone else's, which is saved first.
+    fn load_fpu(&mut self, next: ThreadId) {
+        let owner = self.fpu_owner;
+        if owner == next || self.threads.get(&next).is_none_or(|t| !t.uses_fpu()) {
+            return;
+        }
+        if let Some(o) = self.threads.get_mut(&owner) {
+            o.fpu.save();
+        }
+        self.threads.get_mut(&next).expect("a live thread").fpu.restore();
+        self.fpu_owner = next;
+    }
+
+    /// Brings thread `id`'s `fpu` box up to date, before it is read.
+    pub fn fpu_sync(&mut self, id: ThreadId) {
+        if self.fpu_owner == id {
+            if let Some(t) = self.threads.get_mut(&id) {
+                t.fpu.save();
+            }
+        }
+    }
+
+    /// Thread `id`'s `fpu` box was rewritten: the registers no longer hold
+    /// its state, so its next switch in loads the box.
+    pub fn fpu_changed(&mut self, id: ThreadId) {
+        if self.fpu_owner == id {
+            self.fpu_owner = 0;
+        }
     }
 
     /// Picks the next ready thread, or idle; for a thread that just blocked.

@@ -116,6 +116,25 @@ impl ClockData {
     pub const fn realtime_ns(&self, tsc: u64) -> u64 {
         self.realtime_base.wrapping_add(self.monotonic_ns(tsc))
     }
+
+    /// A consistent copy of clock data the kernel may be rewriting, under
+    /// its sequence count: `seq` reads the published count and `data` the
+    /// whole (volatile reads of the shared page, each reader's own
+    /// `unsafe`). Retries while an update is under way.
+    #[inline(always)]
+    pub fn consistent(seq: impl Fn() -> u64, data: impl Fn() -> ClockData) -> ClockData {
+        use core::sync::atomic::{compiler_fence, Ordering::Acquire};
+        loop {
+            let before = seq();
+            compiler_fence(Acquire);
+            let copy = data();
+            compiler_fence(Acquire);
+            if before & 1 == 0 && before == seq() {
+                return copy;
+            }
+            core::hint::spin_loop();
+        }
+    }
 }
 
 /// Where the probe log sits in the counters page.

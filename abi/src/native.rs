@@ -329,6 +329,10 @@ pub struct Message {
 
 /// Where the kernel maps the initrd (read-only) in every server.
 pub const SERVER_INITRD_BASE: u64 = 0x10_0000_0000;
+/// Where the kernel maps its counters page (read-only) in every server:
+/// the published clock (`counters::ClockData`), read without a kernel
+/// entry, and the event counters.
+pub const SERVER_COUNTERS_ADDR: u64 = 0x0f_ffff_f000;
 /// Top of a server's initial stack.
 pub const SERVER_STACK_TOP: u64 = 0x7fff_0000_0000;
 /// Size of a server's initial stack.

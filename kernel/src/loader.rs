@@ -51,6 +51,9 @@ fn start(server: ServerId, image: &[u8], initrd: &[u8], initrd_pa: u64, boot_fla
             .map_shared(native::SERVER_INITRD_BASE + i * PAGE_SIZE, PhysAddr(initrd_pa + i * PAGE_SIZE), Flags::NO_EXECUTE)
             .map_err(|_| "cannot map the initrd")?;
     }
+    // The counters page, read-only: the clock libsys reads (D27).
+    let counters = PhysAddr(crate::arch::x86_64::cpu::counters_frame());
+    tables.map_shared(native::SERVER_COUNTERS_ADDR, counters, Flags::NO_EXECUTE).map_err(|_| "cannot map the counters page")?;
     let stack_bottom = native::SERVER_STACK_TOP - native::SERVER_STACK_SIZE;
     for va in (stack_bottom..native::SERVER_STACK_TOP).step_by(PAGE_SIZE as usize) {
         tables.map_zeroed(va, Flags::WRITABLE | Flags::NO_EXECUTE).map_err(|_| "out of memory for the stack")?;

@@ -24,6 +24,8 @@ pub mod ipc;
 pub mod nr {
     include!(concat!(env!("OUT_DIR"), "/numbers.rs"));
 }
+#[cfg(target_os = "none")]
+mod clock;
 pub mod log;
 pub mod mem;
 pub mod port;

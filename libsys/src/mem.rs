@@ -138,7 +138,25 @@ pub fn set_context(thread: ThreadId, ctx: &lstar_abi::native::UserContext) -> Re
     call0(NativeCall::ThreadSetContext, [thread, bytes.as_ptr() as u64, 0, 0, 0, 0]).map(drop)
 }
 
-/// The time in ns on `clock` (lstar_abi::native::clock).
+/// The time in ns on `clock` (lstar_abi::native::clock), computed from
+/// the clock the kernel publishes in its counters page, which it maps in
+/// every server (`SERVER_COUNTERS_ADDR`): the kernel's own formula
+/// (`ClockData`), without a kernel entry.
+#[cfg(target_os = "none")]
+pub fn clock(clock: u64) -> Result<u64, Errno> {
+    use lstar_abi::native::clock::{MONOTONIC, REALTIME};
+    let data = crate::clock::published();
+    let tsc = crate::clock::rdtsc();
+    match clock {
+        MONOTONIC => Ok(data.monotonic_ns(tsc)),
+        REALTIME => Ok(data.realtime_ns(tsc)),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// The time in ns on `clock`, from the kernel (a build for the host has
+/// no counters page).
+#[cfg(not(target_os = "none"))]
 pub fn clock(clock: u64) -> Result<u64, Errno> {
     call0(NativeCall::Clock, [clock, 0, 0, 0, 0, 0])
 }

@@ -44,7 +44,11 @@ pub fn failed(rax: u64) -> bool {
 }
 
 /// A call's RAX as a Result.
+#[inline(always)]
 pub fn check(rax: u64) -> Result<u64, lstar_abi::errno::Errno> {
+    if !failed(rax) {
+        return Ok(rax);
+    }
     match lstar_abi::errno::Errno::from_ret(rax) {
         Some(e) => Err(e),
         None => Ok(rax),
@@ -52,6 +56,7 @@ pub fn check(rax: u64) -> Result<u64, lstar_abi::errno::Errno> {
 }
 
 /// A call that only returns RAX.
+#[inline]
 pub fn call0(c: NativeCall, a: [u64; 6]) -> Result<u64, lstar_abi::errno::Errno> {
     check(call(c, a)[0])
 }

@@ -19,7 +19,6 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 use core::arch::asm;
-use core::sync::atomic::{compiler_fence, Ordering};
 use lstar_abi::counters::{ClockData, CLOCK_OFFSET};
 
 #[allow(dead_code)] // the whole table; two are used
@@ -73,21 +72,13 @@ fn clock_data() -> *const ClockData {
 /// A consistent copy of the clock data, under its sequence count.
 fn snapshot() -> ClockData {
     let data = clock_data();
-    loop {
+    ClockData::consistent(
         // SAFETY: the process server maps the counters page, readable,
         // right below the image in every process that has this image.
-        let seq = unsafe { core::ptr::addr_of!((*data).seq).read_volatile() };
-        compiler_fence(Ordering::Acquire);
+        || unsafe { core::ptr::addr_of!((*data).seq).read_volatile() },
         // SAFETY: as above.
-        let copy = unsafe { data.read_volatile() };
-        compiler_fence(Ordering::Acquire);
-        // SAFETY: as above.
-        let again = unsafe { core::ptr::addr_of!((*data).seq).read_volatile() };
-        if seq & 1 == 0 && seq == again {
-            return copy;
-        }
-        core::hint::spin_loop();
-    }
+        || unsafe { data.read_volatile() },
+    )
 }
 
 /// The TSC, read after every earlier instruction has finished (LFENCE), so

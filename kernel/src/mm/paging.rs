@@ -619,6 +619,17 @@ impl AddressSpace {
         }
     }
 
+    /// The frame behind the user page holding `va` if the kernel may reach
+    /// it through the direct map as it is: present and user-accessible,
+    /// and for a write (`write`) writable and not copy-on-write. None: it
+    /// needs work first, or is refused (`mm::user` decides which). One
+    /// page-table walk.
+    pub fn ready_frame(&self, va: u64, write: bool) -> Option<PhysAddr> {
+        let (pa, f) = self.translate(va)?;
+        let ok = f.contains(Flags::USER_ACCESSIBLE) && (!write || (f.contains(Flags::WRITABLE) && !f.contains(COW)));
+        ok.then_some(pa)
+    }
+
     /// The frame and rights behind the user page holding `va`.
     pub fn translate(&self, va: u64) -> Option<(PhysAddr, Flags)> {
         if va >= USER_END {

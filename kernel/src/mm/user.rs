@@ -64,8 +64,18 @@ pub fn copy(from: &AddressSpace, src: u64, to: &AddressSpace, dst: u64, len: usi
         // pointer is dangling).
         return Ok(());
     }
+    let write = if fill { Access::Fill } else { Access::UserWrite };
+    // Within one page on both sides (most syscalls' buffers): one walk
+    // each when the pages are ready, which checks and translates at once.
+    if one_page(src, len) && one_page(dst, len) {
+        let sp = ready(from, src, Access::Read)?;
+        let dp = ready(to, dst, write)?;
+        // SAFETY: as below, for the one piece.
+        unsafe { core::ptr::copy(sp.virt(), dp.virt(), len) };
+        return Ok(());
+    }
     check(from, src, len, Access::Read)?;
-    check(to, dst, len, if fill { Access::Fill } else { Access::UserWrite })?;
+    check(to, dst, len, write)?;
     let mut off = 0;
     while off < len {
         let (s, d) = (src + off as u64, dst + off as u64);
@@ -91,6 +101,10 @@ enum Access {
 }
 
 fn chunks(space: &AddressSpace, addr: u64, len: usize, access: Access, mut f: impl FnMut(*mut u8, usize, usize)) -> Result<(), BadUserAddress> {
+    if len != 0 && one_page(addr, len) {
+        f(ready(space, addr, access)?.virt(), 0, len);
+        return Ok(());
+    }
     check(space, addr, len, access)?;
     let mut off = 0;
     while off < len {
@@ -101,6 +115,23 @@ fn chunks(space: &AddressSpace, addr: u64, len: usize, access: Access, mut f: im
         off += n;
     }
     Ok(())
+}
+
+/// Whether `[addr, addr+len)` (`len` > 0) lies within one page.
+fn one_page(addr: u64, len: usize) -> bool {
+    addr % PAGE_SIZE + len as u64 <= PAGE_SIZE
+}
+
+/// The direct-map address of `va` in `space`, its page checked and made
+/// ready for `access` as `check` does: at once if it is ready already.
+fn ready(space: &AddressSpace, va: u64, access: Access) -> Result<super::PhysAddr, BadUserAddress> {
+    if access != Access::Fill {
+        if let Some(pa) = space.ready_frame(va, access == Access::UserWrite) {
+            return Ok(pa);
+        }
+    }
+    check(space, va, 1, access)?;
+    space.translate(va).map(|(pa, _)| pa).ok_or(BadUserAddress)
 }
 
 /// Whether every page of `[addr, addr+len)` allows `access`. A reserved

@@ -374,7 +374,7 @@ impl Procs {
         match self.handle(msg, pid) {
             // A stopped process's threads wait here until SIGCONT (SIGKILL
             // still ends it).
-            Outcome::Reply(v) if self.procs.get(&pid).is_some_and(|p| p.stopped.get().is_some()) && !self.kill_pending(pid) => {
+            Outcome::Reply(v) if !signals::quiet() && self.procs.get(&pid).is_some_and(|p| p.stopped.get().is_some()) && !self.kill_pending(pid) => {
                 self.procs.get_mut(&pid).expect("checked").held.push((msg.client, Some(v)));
                 Outcome::NoReply
             }

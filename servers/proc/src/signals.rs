@@ -839,6 +839,12 @@ impl Procs {
     /// of it (so it runs first), as Linux does before returning to user
     /// mode, until none is left that the handlers' masks let through.
     fn finish_with(&mut self, pid: u32, thread: ThreadId, result: Option<u64>, restartable: bool) -> Outcome {
+        if quiet() {
+            // Nothing pending anywhere: only whether the thread may still
+            // be answered (as the loop's first pass decides).
+            let alive = self.procs.get(&pid).is_some_and(|p| p.ended.is_none() && p.threads.contains_key(&thread));
+            return if alive { Outcome::Reply(result.unwrap_or(0)) } else { Outcome::NoReply };
+        }
         let (mut result, mut restartable, mut framed) = (result, restartable, false);
         loop {
             let Some(p) = self.procs.get_mut(&pid) else { return Outcome::NoReply };

@@ -42,11 +42,11 @@ pub fn start(start_info: u64) -> ! {
     };
     log::info!("ACPI: {} CPU(s), local APIC at {:#x}, {} I/O APIC(s)", platform.cpus, platform.local_apic, platform.io_apics);
     arch::ioapic::init(&platform);
-    let hz = arch::apic::init(platform.local_apic);
+    let hz = arch::apic::init(platform.local_apic, options.tick_hz);
     let epoch = arch::rtc::epoch_seconds();
     arch::cpu::set_clock(|c| c.realtime_base = epoch * 1_000_000_000);
     log::info!("RTC: {epoch} s since the epoch");
-    log::info!("LAPIC timer: {} ticks/s, preemption at {} Hz", hz, arch::apic::TICK_HZ);
+    log::info!("LAPIC timer: {} ticks/s, preemption at {} Hz", hz, options.tick_hz);
 
     crate::syscall::trace::ON.store(options.trace, core::sync::atomic::Ordering::Relaxed);
     task::init(options);
@@ -60,13 +60,20 @@ pub fn start(start_info: u64) -> ! {
 }
 
 fn parse_options(cmdline: &str) -> task::Options {
-    let mut o = task::Options { kpti: true, trace: false, fastpath: true, kpti_audit: false, pcid: arch::cpu::has_pcid() };
+    let mut o = task::Options { kpti: true, trace: false, fastpath: true, kpti_audit: false, pcid: arch::cpu::has_pcid(), tick_hz: arch::apic::TICK_HZ };
     let mut routes = alloc::vec::Vec::new();
     for word in cmdline.split_whitespace() {
         if let Some(route) = word.strip_prefix("route=") {
             match route.split_once(':') {
                 Some((name, handler)) => routes.push((name, handler)),
                 None => log::warn!("bad kernel option {word:?}: expected route=NAME:HANDLER"),
+            }
+            continue;
+        }
+        if let Some(hz) = word.strip_prefix("tick=") {
+            match hz.parse::<u32>() {
+                Ok(hz) if arch::apic::TICK_RANGE.contains(&hz) => o.tick_hz = hz,
+                _ => log::warn!("bad kernel option {word:?}: expected tick=HZ, {} to {}", arch::apic::TICK_RANGE.start(), arch::apic::TICK_RANGE.end()),
             }
             continue;
         }

@@ -304,6 +304,15 @@ const CASES: &[Case] = &[
     Case::new("abi_cpuclock", "abi_cpuclock", Check::Differential),
     // x87/SSE state per thread, moved lazily between Linux threads (D27).
     Case::new("abi_fpu", "abi_fpu", Check::Differential),
+    // The same programs with the tick at 2000 Hz: preemption lands in
+    // twenty times as many places, between the IPC fast path's parked
+    // threads and the scheduler's (D27), in signal delivery and in waits.
+    Case::new("abi_fpu_fasttick", "abi_fpu", Check::Differential).cmdline(&["tick=2000"]),
+    Case::new("pipe_pipeline_fasttick", "pipe_pipeline", Check::Differential).cmdline(&["tick=2000"]),
+    Case::new("abi_threads_fasttick", "abi_threads", Check::Differential).cmdline(&["tick=2000"]),
+    Case::new("abi_thread_signals_fasttick", "abi_thread_signals", Check::Differential).cmdline(&["tick=2000"]),
+    Case::new("abi_sa_restart_fasttick", "abi_sa_restart", Check::Differential).cmdline(&["tick=2000"]),
+    Case::new("fuzz_syscalls_fasttick", "fuzz_syscalls", Check::Expect(fuzz_syscalls)).cmdline(&["tick=2000"]),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

@@ -9,7 +9,7 @@ pub mod trace;
 use crate::task::{self, Outgoing};
 use lstar_abi::dispatch::{decode, Abi};
 use lstar_abi::errno::Errno;
-use lstar_abi::native::Personality;
+use lstar_abi::native::{NativeCall, Personality};
 use lstar_abi::{MessageKind, PtRegs};
 
 /// A kernel handler: the calling thread in (its registers hold the
@@ -152,10 +152,19 @@ pub fn dispatch() -> Option<*mut PtRegs> {
             }
             _ => {}
         }
-    } else if nr == lstar_abi::native::NativeCall::ReplyRecv as u64 && personality == Personality::Native {
+    } else if nr == NativeCall::ReplyRecv as u64 {
         if let Some(next) = k.reply_recv_fast() {
             return Some(next);
         }
+    } else if nr == NativeCall::CopyToClient as u64 || nr == NativeCall::CopyFromClient as u64 {
+        // A server reaching into its client's memory: most forwarded
+        // calls that pass a buffer make one or two of these.
+        let a = r.args();
+        let ret = native::copy_client(&mut k, a[0], a[1], a[2], a[3], nr == NativeCall::CopyToClient as u64);
+        k.current().regs().rax = ret.unwrap_or_else(Errno::to_ret);
+        drop(k);
+        task::exit_work();
+        return None;
     }
     general(k);
     None

@@ -350,7 +350,9 @@ fn reply(k: &mut Kernel, client: ThreadId, value: u64) -> Result<(), Errno> {
     Ok(())
 }
 
-fn copy_client(k: &mut Kernel, client: ThreadId, client_addr: u64, local: u64, len: u64, to_client: bool) -> NResult {
+/// CopyToClient (`to_client`) and CopyFromClient: `len` bytes between the
+/// caller's `local` and its waiting client's `client_addr`.
+pub fn copy_client(k: &mut Kernel, client: ThreadId, client_addr: u64, local: u64, len: u64, to_client: bool) -> NResult {
     let me = k.current;
     let my = my_space(k)?;
     let cspace = match k.thread(client) {
@@ -361,8 +363,9 @@ fn copy_client(k: &mut Kernel, client: ThreadId, client_addr: u64, local: u64, l
     copy_between(k, src, dst, len, false)
 }
 
-/// Copies `len` bytes between two address spaces through a kernel bounce
-/// buffer, a page at a time. Any bad page in either range: `-EFAULT`.
+/// Copies `len` bytes between two address spaces, page to page through
+/// the direct map (mm::user::copy). Any bad page in either range:
+/// `-EFAULT`, and nothing copied.
 fn copy_between(k: &Kernel, src: (AsId, u64), dst: (AsId, u64), len: u64, fill: bool) -> NResult {
     let s = &k.spaces.get(&src.0).ok_or(Errno::ESRCH)?.tables;
     let d = &k.spaces.get(&dst.0).ok_or(Errno::ESRCH)?.tables;

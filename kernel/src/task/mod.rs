@@ -114,6 +114,8 @@ pub struct Options {
     /// Process-context identifiers: CR3 writes keep TLB entries.
     pub pcid: bool,
     pub kpti_audit: bool,
+    /// The preemption tick, per second (`tick=HZ`).
+    pub tick_hz: u32,
 }
 
 pub struct Kernel {
@@ -149,7 +151,7 @@ static KERNEL: Mutex<Kernel> = Mutex::new(Kernel {
     current: 0,
     idle: 0,
     graveyard: alloc::vec::Vec::new(),
-    options: Options { kpti: true, trace: false, fastpath: true, pcid: false, kpti_audit: false },
+    options: Options { kpti: true, trace: false, fastpath: true, pcid: false, kpti_audit: false, tick_hz: 100 },
     ticks: 0,
     reply_target: None,
     switched_tsc: 0,

@@ -9,8 +9,11 @@ use crate::mm::PHYS_OFFSET;
 
 pub const TIMER_VECTOR: u8 = 32;
 pub const SPURIOUS_VECTOR: u8 = 0xff;
-/// Preemption tick.
+/// The preemption tick's default rate (the `tick=HZ` boot option changes
+/// it: a fast tick makes preemption land in more places, for tests).
 pub const TICK_HZ: u32 = 100;
+/// The rates `tick=HZ` accepts.
+pub const TICK_RANGE: core::ops::RangeInclusive<u32> = 10..=10_000;
 
 const REG_EOI: u64 = 0xb0;
 const REG_SVR: u64 = 0xf0;
@@ -49,8 +52,9 @@ pub fn tsc_to_ns(ticks: u64) -> u64 {
 }
 
 /// Masks the legacy PICs, enables the LAPIC at physical `base` and starts
-/// the periodic timer. Returns the calibrated LAPIC ticks per second.
-pub fn init(base: u64) -> u64 {
+/// the periodic timer at `tick_hz`. Returns the calibrated LAPIC ticks per
+/// second.
+pub fn init(base: u64, tick_hz: u32) -> u64 {
     // Remap the PICs to 0x20..0x2f so a stray IRQ is not taken for an
     // exception, then mask every line.
     for (port, value) in [(0x20, 0x11), (0xa0, 0x11), (0x21, 0x20), (0xa1, 0x28), (0x21, 4), (0xa1, 2), (0x21, 1), (0xa1, 1), (0x21, 0xff), (0xa1, 0xff)] {
@@ -64,7 +68,7 @@ pub fn init(base: u64) -> u64 {
 
     let per_second = calibrate();
     write(REG_LVT_TIMER, TIMER_VECTOR as u32 | (1 << 17)); // periodic
-    write(REG_TIMER_INIT, (per_second / TICK_HZ as u64).max(1) as u32);
+    write(REG_TIMER_INIT, (per_second / tick_hz.max(1) as u64).max(1) as u32);
     per_second
 }
 

@@ -101,11 +101,14 @@ native_calls! {
     /// (thread, as): move a waiting thread to another address space this
     /// server created (execve).
     ThreadSetSpace = 22,
-    /// (thread): ask a thread this server owns to stop at its next return
-    /// to user mode and send a [`MessageKind::Interrupted`] message (signal
-    /// delivery to a thread that is not waiting on the owner). If the thread
-    /// is blocked in another server's call, that server gets a
-    /// [`MessageKind::Cancel`] for it.
+    /// (thread, flags): ask a thread this server owns to stop at its next
+    /// return to user mode and send a [`MessageKind::Interrupted`] message
+    /// (signal delivery to a thread that is not waiting on the owner). If
+    /// the thread is blocked in another server's call, that server gets a
+    /// [`MessageKind::Cancel`] for it, unless `flags` has
+    /// [`INTERRUPT_QUIET`]: then the thread only stops at its return (the
+    /// process server restoring a ppoll's signal mask), until a later
+    /// interrupt without the flag asks for the Cancel too.
     ThreadInterrupt = 23,
     /// (thread, ptr): copy the [`UserContext`] of a thread waiting on the
     /// caller into the caller's memory.
@@ -326,6 +329,10 @@ pub struct Message {
     /// The sender's tag ([`NativeCall::ThreadSetTag`]); 0 if never set.
     pub tag: u64,
 }
+
+/// [`NativeCall::ThreadInterrupt`]'s flag: stop at the return to user mode,
+/// without ending a call another server holds.
+pub const INTERRUPT_QUIET: u64 = 1;
 
 /// Where the kernel maps the initrd (read-only) in every server.
 pub const SERVER_INITRD_BASE: u64 = 0x10_0000_0000;

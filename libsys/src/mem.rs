@@ -120,9 +120,16 @@ pub fn set_tag(thread: ThreadId, tag: u64) -> Result<(), Errno> {
 }
 
 /// Asks a thread this server owns to stop at its next return to user mode
-/// and send an `Interrupted` message.
+/// and send an `Interrupted` message; a call it waits in at another server
+/// is cancelled.
 pub fn interrupt(thread: ThreadId) -> Result<(), Errno> {
     call0(NativeCall::ThreadInterrupt, [thread, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// As [`interrupt`], but a call it waits in at another server goes on
+/// (lstar_abi::native::INTERRUPT_QUIET).
+pub fn interrupt_quiet(thread: ThreadId) -> Result<(), Errno> {
+    call0(NativeCall::ThreadInterrupt, [thread, lstar_abi::native::INTERRUPT_QUIET, 0, 0, 0, 0]).map(drop)
 }
 
 /// The user context of a thread waiting on this server.

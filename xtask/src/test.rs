@@ -302,6 +302,8 @@ const CASES: &[Case] = &[
     Case::new("abi_cow", "abi_cow", Check::Differential),
     Case::new("abi_affinity", "abi_affinity", Check::Differential),
     Case::new("abi_cpuclock", "abi_cpuclock", Check::Differential),
+    // ppoll's and pselect6's signal masks, and SIGPIPE to the writing thread.
+    Case::new("abi_ppoll_mask", "abi_ppoll_mask", Check::Differential),
     // x87/SSE state per thread, moved lazily between Linux threads (D27).
     Case::new("abi_fpu", "abi_fpu", Check::Differential),
     // The same programs with the tick at 2000 Hz: preemption lands in
@@ -313,6 +315,7 @@ const CASES: &[Case] = &[
     Case::new("abi_thread_signals_fasttick", "abi_thread_signals", Check::Differential).cmdline(&["tick=2000"]),
     Case::new("abi_sa_restart_fasttick", "abi_sa_restart", Check::Differential).cmdline(&["tick=2000"]),
     Case::new("fuzz_syscalls_fasttick", "fuzz_syscalls", Check::Expect(fuzz_syscalls)).cmdline(&["tick=2000"]),
+    Case::new("abi_ppoll_mask_fasttick", "abi_ppoll_mask", Check::Differential).cmdline(&["tick=2000"]),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

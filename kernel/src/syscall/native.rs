@@ -114,12 +114,17 @@ fn call_one(k: &mut Guard, call: NativeCall, a: [u64; 6]) -> Result<Next, Errno>
         NativeCall::AsClone => ret(as_clone(k, a[0])),
         NativeCall::ThreadClone => ret(thread_clone(k, a[0], a[1], a[2], a[3], a[4])),
         NativeCall::ThreadInterrupt => {
+            let quiet = a[1] & lstar_abi::native::INTERRUPT_QUIET != 0;
             let t = owned_thread(k, a[0])?;
             if !t.interrupt {
                 t.interrupt = true;
+                t.quiet = quiet;
                 task::INTERRUPTS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
             }
-            k.cancel(a[0]);
+            if !quiet {
+                t.quiet = false;
+                k.cancel(a[0]);
+            }
             Ok(Next::Return(0))
         }
         NativeCall::IrqBind => ret(irq_bind(k, a[0], a[1])),

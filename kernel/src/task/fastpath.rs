@@ -18,19 +18,18 @@
 //! Kernel::send_current with Kernel::deliver, `reply_recv` is native's
 //! reply then recv. docs/architecture.md ("The IPC fast path") has more.
 
-use super::{Kernel, Outgoing, Space, State, Thread, INTERRUPTS};
+use super::{Kernel, Outgoing, Space, State, Thread};
 use crate::arch::x86_64::cpu;
 use crate::slab::Slab;
 use lstar_abi::{MessageKind, PtRegs};
 
 impl Kernel {
-    /// Whether a hand-off may happen now: the fast path is on, no thread
-    /// waits to be stopped at its exit (task::exit_work) and none to be
-    /// buried.
+    /// Whether a hand-off may happen now: the fast path is on and no
+    /// thread waits to be buried. (Whether a thread must stop for its
+    /// owner is asked of the two threads involved.)
     #[inline(always)]
     fn fast_ok(&self) -> bool {
-        let quiet = INTERRUPTS.load(core::sync::atomic::Ordering::Relaxed) == 0 && self.graveyard.is_empty();
-        self.options.fastpath && quiet
+        self.options.fastpath && self.graveyard.is_empty()
     }
 
     /// Sends the current thread's syscall (`number`, with the arguments in
@@ -45,7 +44,9 @@ impl Kernel {
         let (me, e) = (self.current, &mut self.endpoints[ep]);
         let r = e.receiver?;
         let (client, server) = self.threads.pair_mut(&me, &r)?;
-        if !server.parked || server.uses_fpu() {
+        // A caller its owner asked to stop (a signal) needs the Cancel
+        // Kernel::deliver sends behind its call; a quiet request needs none.
+        if !server.parked || server.uses_fpu() || (client.interrupt && !client.quiet) {
             return None;
         }
         // Kernel::deliver, for a sender with no interrupt pending.
@@ -86,7 +87,9 @@ impl Kernel {
         let fpu_owner = self.fpu_owner;
         let (server, c) = self.threads.pair_mut(&me, &client)?;
         let answers = matches!(c.outgoing, Some(o) if matches!(o.kind, MessageKind::Syscall | MessageKind::Call));
-        if c.state != (State::AwaitingReply { server: me }) || !c.parked || !answers {
+        // A client that must stop for its owner on its way back takes the
+        // general path, whose resumption runs that exit work.
+        if c.state != (State::AwaitingReply { server: me }) || !c.parked || !answers || c.interrupt {
             return None;
         }
         // A Linux client's x87/SSE state must still be in the registers

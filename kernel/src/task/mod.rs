@@ -56,6 +56,9 @@ pub struct Thread {
     pub tag: u64,
     /// The owner asked for an Interrupted message at the next exit.
     pub interrupt: bool,
+    /// ... without cancelling a call another server holds
+    /// (INTERRUPT_QUIET): a call sent while it is set goes on.
+    pub quiet: bool,
     /// May use the I/O ports opened with NativeCall::IoPorts.
     pub io: bool,
     /// TSC ticks this thread has run for, in user and kernel mode
@@ -239,7 +242,7 @@ impl Kernel {
     pub fn new_thread(&mut self, personality: Personality, space: Option<AsId>, owner: Option<EndpointId>) -> Option<ThreadId> {
         let kstack = KernelStack::new()?;
         let fpu = Box::new(FpuState::new());
-        Some(self.threads.insert_with(|id| Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, io: false, run_tsc: 0, kstack, saved_rsp: 0, parked: false, fpu })))
+        Some(self.threads.insert_with(|id| Box::new(Thread { id, personality, state: State::Ready, space, owner, outgoing: None, fs_base: 0, tag: 0, interrupt: false, quiet: false, io: false, run_tsc: 0, kstack, saved_rsp: 0, parked: false, fpu })))
     }
 
     /// Creates a user thread that starts at `rip` with stack `rsp` and the
@@ -454,7 +457,7 @@ impl Kernel {
             let s = self.thread(sender).expect("sender exists");
             s.state = State::AwaitingReply { server: receiver };
             let out = s.outgoing.expect("a sender has a message");
-            (Message { kind: out.kind, client: sender, nr: out.nr, args: out.args, tag: s.tag }, s.interrupt, s.owner)
+            (Message { kind: out.kind, client: sender, nr: out.nr, args: out.args, tag: s.tag }, s.interrupt && !s.quiet, s.owner)
         };
         cpu::count(|c| c.ipc_messages += 1);
         let r = self.thread(receiver).expect("receiver exists");
@@ -593,6 +596,7 @@ fn stop_for_owner() {
             return;
         }
         t.interrupt = false;
+        t.quiet = false;
         INTERRUPTS.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
         let Some(owner) = t.owner else { return };
         let out = Outgoing { kind: MessageKind::Interrupted, nr: 0, args: [0; 6] };

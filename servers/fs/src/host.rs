@@ -32,8 +32,9 @@ pub trait Host: Env {
 /// this one (an EXIT request that closes a pipe's last reader).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Send `signo` to process `pid` (through the process server).
-    Signal { pid: Pid, signo: u8 },
+    /// Send `signo` to thread `thread` of process `pid` (through the
+    /// process server).
+    Signal { pid: Pid, thread: ThreadId, signo: u8 },
     /// Answer held caller `thread` with `value` (a result or `-errno`).
     Reply { thread: ThreadId, value: u64 },
     /// Arm this server's timer for monotonic time `deadline` (0 disarms).

@@ -81,11 +81,11 @@ fn run(effect: Effect, proc: &mut Option<u64>) {
             // Fails only if the thread is gone, which leaves nothing to do.
             let _ = libsys::reply(thread, value);
         }
-        Effect::Signal { pid, signo } => {
+        Effect::Signal { pid, thread, signo } => {
             if proc.is_none() {
                 *proc = libsys::lookup("proc").ok();
             }
-            let sent = proc.ok_or(Errno::ENOENT).and_then(|ep| libsys::call(ep, lstar_abi::proc::KILL, [pid, signo.into(), 0, 0]));
+            let sent = proc.ok_or(Errno::ENOENT).and_then(|ep| libsys::call(ep, lstar_abi::proc::KILL, [pid, signo.into(), thread, 0]));
             if let Err(e) = sent {
                 println!("fs: cannot send signal {signo} to pid {pid}: {}", e.text());
             }

@@ -190,10 +190,13 @@ fn main(boot: Boot) -> ! {
             }
             MessageKind::Interrupted => match procs.by_thread.get(&msg.client) {
                 Some(&pid) => {
+                    procs.poll_mask_ends(pid, msg.client);
                     let out = procs.finish(pid, msg.client, None);
                     if let Outcome::Reply(_) = out {
                         procs.settle_restart(msg.client);
                     }
+                    // A ppoll's mask that no handler's frame took back.
+                    procs.poll_mask_left(pid, msg.client);
                     out
                 }
                 None => Outcome::Reply(0),
@@ -432,6 +435,7 @@ impl Procs {
             nr::RT_SIGQUEUEINFO => return ret(self.sigqueueinfo(client, pid, a[0] as i32, None, a[1], a[2])),
             nr::RT_TGSIGQUEUEINFO => return ret(self.sigqueueinfo(client, pid, a[0] as i32, Some(a[1] as i32), a[2], a[3])),
             nr::RT_SIGSUSPEND => return self.suspend(msg.client, pid, Some((a[0], a[1]))),
+            nr::PPOLL | nr::PSELECT6 => return self.masked_poll(msg.client, pid, nr, a),
             nr::PAUSE => return self.suspend(msg.client, pid, None),
             nr::CLOCK_GETTIME => return ret(self.clock_gettime(client, a[0], a[1])),
             nr::CLOCK_GETRES => return ret(self.clock_getres(client, a[0], a[1])),
@@ -505,14 +509,18 @@ impl Procs {
                 Ok(0)
             }
             lstar_abi::proc::KILL => {
-                let (pid, signo) = (u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1]);
+                let (pid, signo, thread) = (u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1], msg.args[2]);
                 if signo == 0 || signo > signal::NSIG as u64 {
                     return Err(Errno::EINVAL);
                 }
-                if !self.procs.get(&pid).is_some_and(|p| p.ended.is_none()) {
-                    return Err(Errno::ESRCH);
+                let Some(p) = self.procs.get(&pid).filter(|p| p.ended.is_none()) else { return Err(Errno::ESRCH) };
+                let info = signal::Info::sent(signo as u8, signal::SI_KERNEL, 0);
+                match thread {
+                    0 => self.send(pid, info, None),
+                    t if p.threads.contains_key(&t) => self.send_thread(pid, t, info, None),
+                    // The thread ended meanwhile: its signal goes with it.
+                    _ => {}
                 }
-                self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), None);
                 Ok(0)
             }
             _ => Err(Errno::ENOSYS),

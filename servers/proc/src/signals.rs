@@ -369,6 +369,86 @@ impl Procs {
         Outcome::NoReply
     }
 
+    /// ppoll and pselect6 come here first, for their signal mask, then go
+    /// on to the file server, which waits for the descriptors. The mask is
+    /// the caller's while the call waits, as rt_sigsuspend's is: the
+    /// caller's own is put aside, and the thread is asked to stop on its
+    /// way back (quietly: the wait goes on), where `poll_mask_ends` and
+    /// `poll_mask_left` give it back. A signal the new mask lets through
+    /// ends the wait (a Cancel to the file server) unless a descriptor is
+    /// ready at once, as on Linux.
+    pub(crate) fn masked_poll(&mut self, thread: ThreadId, pid: u32, nr: u64, a: [u64; 6]) -> Outcome {
+        let Some(fs) = self.fs else { return Outcome::Reply(Errno::ENOSYS.to_ret()) };
+        let mask = match poll_mask(Client(thread), nr, a) {
+            Ok(mask) => mask,
+            Err(e) => return Outcome::Reply(e.to_ret()),
+        };
+        let mut wakes = false;
+        if let Some(mask) = mask {
+            let t = self.procs.get_mut(&pid).and_then(|p| p.threads.get_mut(&thread)).expect("the caller's thread");
+            let old = t.sig.blocked;
+            t.sig.saved_mask.get_or_insert(old);
+            t.sig.blocked = mask & !sig::UNBLOCKABLE;
+            wakes = self.mask_changed(pid, thread, old);
+            if let Err(e) = mem::interrupt_quiet(thread) {
+                println!("proc: cannot ask thread {thread} to stop after ppoll: {}", e.text());
+            }
+        }
+        // The call goes on as it is: the file server checks the mask's
+        // size and address again and leaves the mask alone.
+        if let Err(e) = libsys::forward(thread, fs, a[5]) {
+            self.poll_mask_left(pid, thread);
+            return Outcome::Reply(e.to_ret());
+        }
+        if wakes {
+            if let Err(e) = mem::interrupt(thread) {
+                println!("proc: cannot interrupt thread {thread} of pid {pid}: {}", e.text());
+            }
+        }
+        Outcome::NoReply
+    }
+
+    /// `thread` changed its mask from `old`: what the process was sent and
+    /// it now blocks goes to another thread. Whether a signal it now lets
+    /// through is pending for it.
+    fn mask_changed(&mut self, pid: u32, thread: ThreadId, old: u64) -> bool {
+        let p = &self.procs[&pid];
+        let new = p.threads[&thread].sig.blocked;
+        let passed = p.sig.shared.bits() & new & !old;
+        let ready = p.pending_for(thread) & !new;
+        let wakes = (1..=sig::NSIG).any(|s| ready & sig::bit(s) != 0 && p.sig.matters(s));
+        self.retarget(pid, passed, thread);
+        wakes
+    }
+
+    /// At a thread's Interrupted stop, first: a ppoll or pselect6 that
+    /// waited with its own mask and was not ended by a signal gives the
+    /// caller's own mask back before anything is delivered (Linux restores
+    /// it at once then; after EINTR the handler runs with the call's mask
+    /// and its frame holds the caller's).
+    pub(crate) fn poll_mask_ends(&mut self, pid: u32, thread: ThreadId) {
+        let waited = self.procs.get(&pid).and_then(|p| p.threads.get(&thread)).is_some_and(|t| t.sig.saved_mask.is_some());
+        if !waited {
+            return;
+        }
+        let interrupted = mem::get_context(thread).is_ok_and(|c| {
+            let rax = c.regs.rax;
+            rax == Errno::EINTR.to_ret() || rax == lstar_abi::errno::RESTARTNOHAND_RET || rax == lstar_abi::errno::RESTARTSYS_RET
+        });
+        if !interrupted {
+            self.poll_mask_left(pid, thread);
+        }
+    }
+
+    /// The caller's own mask, if a ppoll or pselect6 still has it put
+    /// aside (no handler's frame took it), is the thread's again.
+    pub(crate) fn poll_mask_left(&mut self, pid: u32, thread: ThreadId) {
+        let Some(t) = self.procs.get_mut(&pid).and_then(|p| p.threads.get_mut(&thread)) else { return };
+        let Some(saved) = t.sig.saved_mask.take() else { return };
+        let old = core::mem::replace(&mut t.sig.blocked, saved);
+        let _ = self.mask_changed(pid, thread, old);
+    }
+
     /// rt_sigreturn: restore what the frame at RSP saved.
     pub(crate) fn rt_sigreturn(&mut self, client: Client, pid: u32) -> Outcome {
         let thread = client.0;
@@ -950,6 +1030,42 @@ fn give_siginfo(client: Client, ptr: u64, info: Info) -> u64 {
         }
     }
     info.signo as u64
+}
+
+/// ppoll's or pselect6's signal mask (None for a null pointer), checked in
+/// Linux's order: pselect6's argument pack, the timeout (readable, valid),
+/// the mask's size, the mask.
+fn poll_mask(client: Client, nr: u64, a: [u64; 6]) -> Result<Option<u64>, Errno> {
+    let (timeout, mask, size) = if nr == nr::PSELECT6 {
+        let (mut ptr, mut size) = (0, 0);
+        if a[5] != 0 {
+            let mut pack = [0u8; 16];
+            client.read(a[5], &mut pack)?;
+            ptr = u64::from_le_bytes(pack[..8].try_into().expect("8 bytes"));
+            size = u64::from_le_bytes(pack[8..].try_into().expect("8 bytes"));
+        }
+        (a[4], ptr, size)
+    } else {
+        (a[2], a[3], a[4])
+    };
+    if timeout != 0 {
+        let mut ts = [0u8; 16];
+        client.read(timeout, &mut ts)?;
+        let sec = i64::from_le_bytes(ts[..8].try_into().expect("8 bytes"));
+        let nsec = i64::from_le_bytes(ts[8..].try_into().expect("8 bytes"));
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+    }
+    if mask == 0 {
+        return Ok(None);
+    }
+    if size != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0u8; 8];
+    client.read(mask, &mut b)?;
+    Ok(Some(u64::from_le_bytes(b)))
 }
 
 /// Whether a process is stopped, and by which signal (counted in

@@ -236,7 +236,7 @@ impl FileServer {
             Waiting::PipeRead(io) => self.pipe_read_step(&mut HeldEnv { host: &mut *host, thread }, io, false),
             Waiting::PipeWrite(io) => {
                 let before = io.done;
-                match self.pipe_write_step(&mut HeldEnv { host: &mut *host, thread }, h.pid, io, false, false) {
+                match self.pipe_write_step(&mut HeldEnv { host: &mut *host, thread }, (h.pid, thread), io, false, false) {
                     Ok(None) if io.done > before => return Step::Progress,
                     r => r,
                 }

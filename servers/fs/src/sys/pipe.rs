@@ -9,6 +9,7 @@
 use alloc::vec::Vec;
 use core::ops::Deref;
 use lstar_abi::errno::Errno;
+use lstar_abi::ThreadId;
 use libsys::nr;
 
 use super::held::Waiting;
@@ -219,7 +220,8 @@ impl FileServer {
         };
         let total = segs.iter().map(|s| s.1).sum::<u64>().min(MAX_RW_COUNT);
         let mut io = PipeIo { ofd, pipe, segs, total, done: 0 };
-        let r = if reading { self.pipe_read_step(host, &mut io, nonblock) } else { self.pipe_write_step(host, pid, &mut io, nonblock, true) };
+        let caller = (pid, host.caller());
+        let r = if reading { self.pipe_read_step(host, &mut io, nonblock) } else { self.pipe_write_step(host, caller, &mut io, nonblock, true) };
         if let Ok(None) = r {
             self.ref_ofd(ofd);
             let call = if reading { Waiting::PipeRead(io) } else { Waiting::PipeWrite(io) };
@@ -269,7 +271,7 @@ impl FileServer {
     /// when every byte is in, or `Ok(None)` to wait for room (with
     /// `io.done` bytes in so far). `first` on the call's first try, when
     /// its last partial page may join the newest slot.
-    pub(super) fn pipe_write_step(&mut self, env: &mut dyn Env, pid: Pid, io: &mut PipeIo, nonblock: bool, first: bool) -> Result<Option<u64>, Errno> {
+    pub(super) fn pipe_write_step(&mut self, env: &mut dyn Env, (pid, thread): (Pid, ThreadId), io: &mut PipeIo, nonblock: bool, first: bool) -> Result<Option<u64>, Errno> {
         // A write of nothing succeeds, even with no reader.
         if io.total == 0 {
             return Ok(Some(0));
@@ -292,7 +294,7 @@ impl FileServer {
             if pipe.readers == 0 {
                 // The signal goes first: the writer takes it on its way
                 // back from this call.
-                self.effect(Effect::Signal { pid, signo: SIGPIPE });
+                self.effect(Effect::Signal { pid, thread, signo: SIGPIPE });
                 return partial(io.done, Errno::EPIPE);
             }
             // A new slot is a page of the server's heap, from the budget

@@ -11,10 +11,11 @@
 //! scanned again after every message, so a write or a close that makes a
 //! descriptor ready ends it; its timeout is the server's kernel timer.
 //!
-//! The signal mask of ppoll and pselect6 is checked (size, readable) and
-//! otherwise ignored: the process server's mask stays in force while the
-//! call waits, so a signal the mask would have blocked still ends the wait
-//! with EINTR, and one it would have unblocked does not get through.
+//! The signal mask of ppoll and pselect6 is the process server's business:
+//! both calls pass through it first, and it installs the mask for the
+//! wait and gives the caller's own back afterwards (docs/architecture.md,
+//! "Signals"). Here the mask is only checked again (size, readable), for
+//! a call that reaches this server some other way.
 
 use alloc::boxed::Box;
 use alloc::vec;
@@ -381,7 +382,8 @@ fn read_timeout(env: &mut dyn Env, addr: u64, layout: TimeLayout) -> Result<Opti
 }
 
 /// ppoll's and pselect6's signal mask: the size must be the kernel's
-/// sigset_t and the mask readable. It is not applied (see the module doc).
+/// sigset_t and the mask readable. The process server applies it (see the
+/// module doc).
 fn check_sigmask(env: &mut dyn Env, mask: u64, size: u64) -> Result<(), Errno> {
     if mask == 0 {
         return Ok(());

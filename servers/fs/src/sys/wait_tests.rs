@@ -299,7 +299,7 @@ fn epipe_and_sigpipe() {
     w.close(1, r);
     assert_eq!(w.write(1, wr, b""), Some(0), "an empty write succeeds");
     assert_eq!(w.write(1, wr, b"x"), err(Errno::EPIPE));
-    assert_eq!(w.effects(), [Effect::Signal { pid: 1, signo: SIGPIPE }]);
+    assert_eq!(w.effects(), [Effect::Signal { pid: 1, thread: 1, signo: SIGPIPE }]);
     // A writer held on a full pipe when the reader's process exits: the
     // signal, then the bytes it had written.
     let (r, wr) = w.pipe(1, 0);
@@ -309,7 +309,7 @@ fn epipe_and_sigpipe() {
     let src = w.bytes(&big);
     assert_eq!(w.sys(10, 1, nr::WRITE, &[wr, src, 70000]), None);
     assert_eq!(w.call(lstar_abi::fs::EXIT, [2, 0]), Some(0));
-    assert_eq!(w.effects(), [Effect::Signal { pid: 1, signo: SIGPIPE }, Effect::Reply { thread: 10, value: 65536 }]);
+    assert_eq!(w.effects(), [Effect::Signal { pid: 1, thread: 10, signo: SIGPIPE }, Effect::Reply { thread: 10, value: 65536 }]);
 }
 
 #[test]

@@ -114,9 +114,9 @@ fn name(rax: u64) -> &'static str {
 /// Some: the IPC fast path handed off to another thread, whose PtRegs
 /// these are (task::fastpath).
 ///
-/// An untraced Linux call is dispatched here in as few steps as the
-/// bench can show; a traced one, a native call, and a forwarded one the
-/// fast path cannot take go the general way (`general`).
+/// Every Linux call is dispatched here, and a server's commonest calls:
+/// the ReplyRecv the IPC fast path takes, and its copies to and from its
+/// client. The rest of the native API goes the general way (`native`).
 #[inline(always)]
 pub fn dispatch() -> Option<*mut PtRegs> {
     let mut k = task::lock();
@@ -128,13 +128,16 @@ pub fn dispatch() -> Option<*mut PtRegs> {
         let (route, number) = route(nr);
         crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Dispatch);
         match route {
-            Route::Kernel(handler) if !trace::on() => {
+            Route::Kernel(handler) => {
                 let ret = handler(t).unwrap_or_else(Errno::to_ret);
-                t.regs().rax = ret;
+                let r = t.regs();
+                r.rax = ret;
+                let traced = trace::on().then(|| r.args());
                 drop(k);
+                if let Some(args) = traced {
+                    trace::line(nr, name(nr), &args, ret, "kernel");
+                }
                 task::yield_if_requested();
-                task::exit_work();
-                return None;
             }
             Route::Server(server) => {
                 // Step 5: forward, straight to a waiting server thread if
@@ -142,19 +145,23 @@ pub fn dispatch() -> Option<*mut PtRegs> {
                 if let Some(next) = k.call_fast(server as usize, number) {
                     return Some(next);
                 }
+                let args = k.current().regs().args();
+                forward(k, server, number, args);
             }
-            Route::None if !trace::on() => {
+            Route::None => {
                 r.rax = Errno::ENOSYS.to_ret();
+                let traced = trace::on().then(|| r.args());
                 drop(k);
                 warn_unrouted(nr, name(nr));
-                task::exit_work();
-                return None;
+                if let Some(args) = traced {
+                    trace::line(nr, name(nr), &args, Errno::ENOSYS.to_ret(), "-");
+                }
             }
-            _ => {}
         }
     } else if nr == NativeCall::ReplyRecv as u64 {
-        if let Some(next) = k.reply_recv_fast() {
-            return Some(next);
+        match k.reply_recv_fast() {
+            Some(next) => return Some(next),
+            None => native(k),
         }
     } else if nr == NativeCall::CopyToClient as u64 || nr == NativeCall::CopyFromClient as u64 {
         // A server reaching into its client's memory: most forwarded
@@ -163,53 +170,26 @@ pub fn dispatch() -> Option<*mut PtRegs> {
         let ret = native::copy_client(&mut k, a[0], a[1], a[2], a[3], nr == NativeCall::CopyToClient as u64);
         k.current().regs().rax = ret.unwrap_or_else(Errno::to_ret);
         drop(k);
-        task::exit_work();
-        return None;
+    } else {
+        native(k);
     }
-    general(k);
+    task::exit_work();
     None
 }
 
+/// The rest of the native API.
 #[inline(never)]
-fn general(mut k: task::Guard) {
-    let t = k.current();
-    let personality = t.personality;
-    let r = t.regs();
+fn native(mut k: task::Guard) {
+    let r = k.current().regs();
     let (nr, args) = (r.orig_rax, r.args());
-    match personality {
-        Personality::Linux => linux(k, nr, args),
-        Personality::Native => native::dispatch(k, nr, args),
-    }
-    task::exit_work();
-}
-
-fn linux(mut k: task::Guard, nr: u64, args: [u64; 6]) {
-    let (route, number) = route(nr);
-    let name = name(nr);
-    crate::arch::x86_64::cpu::probe(lstar_abi::counters::ProbePoint::Dispatch);
-    match route {
-        Route::None => {
-            k.current().regs().rax = Errno::ENOSYS.to_ret();
-            drop(k);
-            warn_unrouted(nr, name);
-            trace::line(nr, name, &args, Errno::ENOSYS.to_ret(), "-");
-        }
-        Route::Kernel(handler) => {
-            let t = k.current();
-            let ret = handler(t).unwrap_or_else(Errno::to_ret);
-            t.regs().rax = ret;
-            drop(k);
-            trace::line(nr, name, &args, ret, "kernel");
-            task::yield_if_requested();
-        }
-        Route::Server(server) => forward(k, server, number, args),
-    }
+    native::dispatch(k, nr, args);
 }
 
 /// Step 5: forward through the scheduler: queued for the server, or
 /// handed to it with a switch of kernel stacks. The reply lands in this
 /// thread's saved RAX while it is switched out (and writes the trace
 /// line, native::reply).
+#[inline(never)]
 fn forward(mut k: task::Guard, server: ServerId, number: u64, args: [u64; 6]) {
     let out = Outgoing { kind: MessageKind::Syscall, nr: number, args };
     // Nothing of the call is left to do here once it is answered.

@@ -341,7 +341,7 @@ fn reply(k: &mut Kernel, client: ThreadId, value: u64) -> Result<(), Errno> {
     // A syscall or call gets its result; a fault or an interrupted return
     // resumes with the registers its owner left.
     let out = t.outgoing.take();
-    if matches!(out, Some(o) if matches!(o.kind, lstar_abi::MessageKind::Syscall | lstar_abi::MessageKind::Call)) {
+    if out.is_some_and(|o| o.answered_in_rax()) {
         t.regs().rax = value;
     }
     t.state = State::Ready;

@@ -10,18 +10,19 @@
 //! assembly, which moves RSP there and takes the ordinary exit; a thread
 //! the scheduler resumes goes through the frame `Kernel::load` lays out.
 //!
-//! Anything unusual takes the slow path (syscall::linux and
-//! syscall::native), which handles every case: the fast path off or the
-//! trace on, a thread asked to stop for its owner, something else queued
-//! for the server, a peer that is not parked. For the common case each
-//! half does what the slow path does, step for step: `call` is
-//! Kernel::send_current with Kernel::deliver, `reply_recv` is native's
-//! reply then recv. docs/architecture.md ("The IPC fast path") has more.
+//! Anything unusual takes the general path (syscall::forward and
+//! syscall::native), which handles every case: the fast path off, a
+//! thread asked to stop for its owner, something else queued for the
+//! server, a peer that is not parked. For the common case each half does
+//! what the general path does, step for step: `call_fast` is
+//! Kernel::send_current with Kernel::deliver, `reply_recv_fast` is
+//! native's reply then recv. docs/architecture.md ("The IPC fast path")
+//! has more.
 
-use super::{Kernel, Outgoing, Space, State, Thread};
+use super::{write_message, Kernel, Outgoing, Space, State, Thread};
 use crate::arch::x86_64::cpu;
 use crate::slab::Slab;
-use lstar_abi::{MessageKind, PtRegs};
+use lstar_abi::{Message, MessageKind, PtRegs};
 
 impl Kernel {
     /// Whether a hand-off may happen now: the fast path is on and no
@@ -51,13 +52,7 @@ impl Kernel {
         }
         // Kernel::deliver, for a sender with no interrupt pending.
         let args = client.regs().args();
-        let s = server.regs();
-        s.rax = 0;
-        s.rdi = MessageKind::Syscall as u64;
-        s.rsi = me;
-        s.rdx = number;
-        (s.r10, s.r8, s.r9, s.r12, s.r13, s.r14) = (args[0], args[1], args[2], args[3], args[4], args[5]);
-        s.r15 = client.tag;
+        write_message(server.regs(), &Message { kind: MessageKind::Syscall, client: me, nr: number, args, tag: client.tag });
         client.outgoing = Some(Outgoing { kind: MessageKind::Syscall, nr: number, args });
         client.state = State::AwaitingReply { server: r };
         e.receiver = None;
@@ -86,7 +81,7 @@ impl Kernel {
         }
         let fpu_owner = self.fpu_owner;
         let (server, c) = self.threads.pair_mut(&me, &client)?;
-        let answers = matches!(c.outgoing, Some(o) if matches!(o.kind, MessageKind::Syscall | MessageKind::Call));
+        let answers = c.outgoing.is_some_and(|o| o.answered_in_rax());
         // A client that must stop for its owner on its way back takes the
         // general path, whose resumption runs that exit work.
         if c.state != (State::AwaitingReply { server: me }) || !c.parked || !answers || c.interrupt {

@@ -43,6 +43,15 @@ pub struct Outgoing {
     pub args: [u64; 6],
 }
 
+impl Outgoing {
+    /// Whether the reply is the call's result, stored in the sender's RAX
+    /// (a syscall or a server's call); a fault or an interrupted return
+    /// resumes with the registers its owner left.
+    pub fn answered_in_rax(&self) -> bool {
+        matches!(self.kind, MessageKind::Syscall | MessageKind::Call)
+    }
+}
+
 pub struct Thread {
     pub id: ThreadId,
     pub personality: Personality,
@@ -66,10 +75,11 @@ pub struct Thread {
     pub run_tsc: u64,
     kstack: KernelStack,
     saved_rsp: u64,
-    /// Blocked by the IPC fast path (crate::fastpath) with nothing on its
-    /// kernel stack but its PtRegs: it resumes by returning to user mode
-    /// from them, directly by a fast-path hand-off, or through the frame
-    /// `load` lays out for a scheduler switch.
+    /// Blocked where its result arrives in its registers (a forwarded
+    /// call, a Recv), with nothing on its kernel stack but its PtRegs: it
+    /// resumes by returning to user mode from them, directly by a
+    /// hand-off of the IPC fast path (task::fastpath), or through the
+    /// frame `load` lays out for a scheduler switch.
     pub parked: bool,
     pub fpu: Box<FpuState>,
 }

@@ -306,6 +306,8 @@ const CASES: &[Case] = &[
     Case::new("abi_ppoll_mask", "abi_ppoll_mask", Check::Differential),
     // x87/SSE state per thread, moved lazily between Linux threads (D27).
     Case::new("abi_fpu", "abi_fpu", Check::Differential),
+    // Every general register across syscalls, preemption, signals and fork.
+    Case::new("abi_regs", "abi_regs", Check::Differential),
     // The same programs with the tick at 2000 Hz: preemption lands in
     // twenty times as many places, between the IPC fast path's parked
     // threads and the scheduler's (D27), in signal delivery and in waits.
@@ -316,6 +318,7 @@ const CASES: &[Case] = &[
     Case::new("abi_sa_restart_fasttick", "abi_sa_restart", Check::Differential).cmdline(&["tick=2000"]),
     Case::new("fuzz_syscalls_fasttick", "fuzz_syscalls", Check::Expect(fuzz_syscalls)).cmdline(&["tick=2000"]),
     Case::new("abi_ppoll_mask_fasttick", "abi_ppoll_mask", Check::Differential).cmdline(&["tick=2000"]),
+    Case::new("abi_regs_fasttick", "abi_regs", Check::Differential).cmdline(&["tick=2000"]),
 ];
 
 /// The busybox commands of the proc_busybox case; the output is checked

@@ -426,9 +426,11 @@ pub fn restore(ctx: &mut UserContext, uc: &[u8; 304]) -> u64 {
     for (i, v) in g.iter_mut().enumerate() {
         *v = word(40 + 8 * i);
     }
+    // Every register comes back as saved, RCX and R11 too: the handler
+    // may have interrupted code between any two instructions, which
+    // needs them (a `rep stos` counts in RCX). The exit takes IRET when
+    // they do not suit SYSRET.
     set_gregs(&mut ctx.regs, &g);
-    ctx.regs.rcx = ctx.regs.rip;
-    ctx.regs.r11 = ctx.regs.rflags;
     word(296)
 }
 

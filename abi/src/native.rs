@@ -188,6 +188,18 @@ pub mod clock {
     pub const REALTIME: u64 = 1;
 }
 
+/// The x87/SSE state after FNINIT with SSE exceptions masked, in the
+/// FXSAVE layout (FCW 0x37f, MXCSR 0x1f80, all else zero): what a new
+/// Linux thread and a signal handler start with.
+pub const FPU_INIT: [u8; 512] = {
+    let mut s = [0u8; 512];
+    s[0] = 0x7f;
+    s[1] = 0x03;
+    s[24] = 0x80;
+    s[25] = 0x1f;
+    s
+};
+
 /// A thread's user-mode state: its registers and its x87/SSE state in the
 /// FXSAVE layout. What a signal frame saves and sigreturn restores.
 #[derive(Clone, Copy, Debug)]

@@ -69,11 +69,12 @@ static void *spinner(void *arg)
 	return (void *)(long)bad;
 }
 
-static volatile sig_atomic_t handled;
+static volatile sig_atomic_t handled, entry_mode = -1;
 
 static void handler(int sig)
 {
 	(void)sig;
+	entry_mode = fegetround();
 	fesetround(FE_UPWARD);
 	volatile double x = sum(50);
 	(void)x;
@@ -124,6 +125,9 @@ int main(void)
 	fesetround(FE_TOWARDZERO);
 	kill(getpid(), SIGUSR1);
 	printf("handler ran with upward: %d; after it: %s\n", handled, mode_name(fegetround()));
+	/* A handler starts from the initial x87/SSE state, not the
+	 * interrupted code's. */
+	printf("handler started in mode %s\n", mode_name(entry_mode));
 
 	return bad || main_bad || thread_bad || fegetround() != FE_TOWARDZERO;
 }

@@ -414,6 +414,9 @@ pub fn build_frame(ctx: &UserContext, action: &Action, info: Info, old_mask: u64
     // The handler starts with DF and TF clear, like any function call.
     handler.regs.rflags &= !((1 << 10) | (1 << 8));
     handler.regs.r11 = handler.regs.rflags;
+    // And with the initial x87/SSE state, as on Linux: the interrupted
+    // code's is in the frame, for rt_sigreturn.
+    handler.fpu = lstar_abi::native::FPU_INIT;
     Frame { addr, bytes, handler }
 }
 

@@ -250,13 +250,9 @@ pub fn leave_tables(kernel_cr3: u64) {
 pub struct FpuState([u8; 512]);
 
 impl FpuState {
-    /// The state after FNINIT with SSE exceptions masked (what a new
-    /// Linux thread starts with): FCW 0x37f, MXCSR 0x1f80.
+    /// The state a new Linux thread starts with ([`lstar_abi::native::FPU_INIT`]).
     pub fn new() -> FpuState {
-        let mut s = [0u8; 512];
-        s[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
-        s[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
-        FpuState(s)
+        FpuState(lstar_abi::native::FPU_INIT)
     }
 
     pub fn copy_from(&mut self, other: &FpuState) {

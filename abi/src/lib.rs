@@ -7,6 +7,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod console;
 pub mod counters;
 pub mod dispatch;
 pub mod errno;

@@ -4,7 +4,8 @@
 //! It takes the UART over from the kernel, binds its receive interrupt,
 //! then serves: terminal calls the file server forwards (read, write,
 //! readv, writev, ioctl), the file server's poll requests
-//! (`console_server::proto`), the UART's interrupts and its own timer
+//! (`lstar_abi::console`), the process server taking the signals the
+//! terminal raised, the UART's interrupts and its own timer
 //! (notifications), and the kernel's requests to end a held read early
 //! (`Cancel`, when a signal comes for the reader). The logic is in the
 //! library (`console_server`); this is the loop and the kernel calls behind
@@ -17,6 +18,7 @@ extern crate alloc;
 
 mod uart;
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use console_server::{Console, Port};
 use libsys::{mem, println, Boot, Client, Errno, MessageKind};
@@ -39,7 +41,7 @@ fn main(boot: Boot) -> ! {
         println!("console: cannot bind IRQ {}: {}; no input", uart::COM1_IRQ, e.text());
     }
     uart.enable_rx_interrupt();
-    let mut port = Kernel { uart, proc_ep: libsys::lookup("proc").ok(), fs_ep: libsys::lookup("fs").ok() };
+    let mut port = Kernel { uart, proc_ep: libsys::lookup("proc").ok(), fs_ep: libsys::lookup("fs").ok(), signals: VecDeque::new() };
     let mut console = Console::new();
     println!("console: ready on COM1");
     // Bytes that came before the interrupt was on raise no edge of their own.
@@ -48,6 +50,7 @@ fn main(boot: Boot) -> ! {
     loop {
         let answer = match msg.kind {
             MessageKind::Syscall => console.syscall(&mut port, msg.client, msg.syscall_nr(), msg.args),
+            MessageKind::Call if msg.nr == lstar_abi::console::TAKE_SIGNAL => Some(port.take_signal()),
             MessageKind::Call => Some(console.call(msg.nr, msg.args)),
             MessageKind::Notify => {
                 if msg.args[0] & IRQ_BIT != 0 {
@@ -67,6 +70,13 @@ fn main(boot: Boot) -> ! {
             MessageKind::Fault | MessageKind::Interrupted => None,
         };
         msg = match answer {
+            // The call raised a signal (TIOCSWINSZ's SIGWINCH): it is
+            // answered through the process server, which sends the signal
+            // first, as Linux does before the call returns.
+            Some(value) if msg.kind == MessageKind::Syscall && !port.signals.is_empty() => {
+                port.answer_through_proc(msg.client, value);
+                libsys::recv(ep)
+            }
             Some(value) => libsys::reply_recv(ep, msg.client, value),
             None => libsys::recv(ep),
         };
@@ -91,6 +101,26 @@ struct Kernel {
     uart: Uart,
     proc_ep: Option<u64>,
     fs_ep: Option<u64>,
+    /// Signals for process groups, oldest first, that the process server
+    /// has not taken yet (lstar_abi::console::TAKE_SIGNAL).
+    signals: VecDeque<(u32, u8)>,
+}
+
+impl Kernel {
+    /// The oldest signal waiting for the process server, as
+    /// `pgrp << 8 | signal`, or 0.
+    fn take_signal(&mut self) -> u64 {
+        self.signals.pop_front().map_or(0, |(pgrp, signal)| u64::from(pgrp) << 8 | u64::from(signal))
+    }
+
+    /// Answers `client`'s call with `value` through the process server,
+    /// which takes the waiting signals first (lstar_abi::proc).
+    fn answer_through_proc(&mut self, client: u64, value: u64) {
+        let forwarded = self.proc_ep.is_some_and(|ep| libsys::forward(client, ep, value).is_ok());
+        if !forwarded {
+            let _ = libsys::reply(client, value);
+        }
+    }
 }
 
 impl Port for Kernel {
@@ -112,10 +142,14 @@ impl Port for Kernel {
     }
 
     fn kill_pgrp(&mut self, pgrp: u32, signal: u8) {
-        // ESRCH (an empty group) is not the terminal's problem.
-        if let Some(proc_ep) = self.proc_ep {
-            let _ = libsys::call(proc_ep, lstar_abi::proc::KILL_PGRP, [u64::from(pgrp), u64::from(signal), 0, 0]);
+        // Not a call: the process server calls this one, and would never
+        // answer while it waits here (lstar_abi::console). It is told with
+        // a notification, which never blocks, and takes the signal.
+        let Some(proc_ep) = self.proc_ep else { return };
+        if self.signals.is_empty() {
+            let _ = libsys::notify(proc_ep, lstar_abi::proc::TERMINAL_BIT);
         }
+        self.signals.push_back((pgrp, signal));
     }
 
     fn notify_fs(&mut self, bits: u64) {

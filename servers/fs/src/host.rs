@@ -27,13 +27,15 @@ pub trait Host: Env {
 }
 
 /// Something the server's loop does once the message is handled, in
-/// order. They wait for the end of the message because one of them calls
-/// the process server, which must not happen while that server waits for
-/// this one (an EXIT request that closes a pipe's last reader).
+/// order. A [`Effect::Signal`] (SIGPIPE) goes with its call's answer, the
+/// current message's or a held call's [`Effect::Reply`]: the loop forwards
+/// that call to the process server, which raises the signal and answers
+/// (lstar_abi::proc's module doc), so this server never waits for that
+/// one, which may be waiting for this one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Send `signo` to thread `thread` of process `pid` (through the
-    /// process server).
+    /// Raise `signo` (SIGPIPE) for thread `thread` of process `pid`, with
+    /// the answer to its call.
     Signal { pid: Pid, thread: ThreadId, signo: u8 },
     /// Answer held caller `thread` with `value` (a result or `-errno`).
     Reply { thread: ThreadId, value: u64 },

@@ -11,6 +11,10 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+use alloc::vec::Vec;
+
 use fs_server::sys::TIMER_BIT;
 use fs_server::linux::Timespec;
 use fs_server::tmpfs::Tmpfs;
@@ -52,49 +56,61 @@ fn main(boot: Boot) -> ! {
         if msg.kind == MessageKind::Syscall && answer == Some(Errno::ENOSYS.to_ret()) {
             println!("fs: syscall {} is routed here but not handled", msg.syscall_nr());
         }
-        // A server's request (the process server's EXIT, which may close a
-        // pipe's last end) is answered before the held calls are settled:
-        // that may call other servers, the process server among them
-        // (SIGPIPE), which must not be left waiting on this one.
-        let answer = match answer {
-            Some(v) if msg.kind == MessageKind::Call => {
-                let _ = libsys::reply(msg.client, v);
-                None
-            }
-            other => other,
-        };
         server.settle(&mut host);
+        // A writer that met a pipe with no reader is answered through the
+        // process server, which raises its SIGPIPE first.
+        let mut sigpipe: Vec<ThreadId> = Vec::new();
         for e in server.take_effects() {
-            run(e, &mut proc);
+            match e {
+                Effect::Signal { thread, .. } => sigpipe.push(thread),
+                Effect::Reply { thread, value } if sigpipe.contains(&thread) => {
+                    sigpipe.retain(|&t| t != thread);
+                    answer_with_sigpipe(thread, value, &mut proc);
+                }
+                e => run(e),
+            }
         }
         msg = match answer {
+            Some(v) if sigpipe.contains(&msg.client) => {
+                answer_with_sigpipe(msg.client, v, &mut proc);
+                libsys::recv(ep)
+            }
             Some(v) => libsys::reply_recv(ep, msg.client, v),
             None => libsys::recv(ep),
         };
     }
 }
 
-/// Does what a message's handling left to do.
-fn run(effect: Effect, proc: &mut Option<u64>) {
+/// Does what a message's handling left to do (SIGPIPE aside, which the
+/// loop pairs with its call's answer).
+fn run(effect: Effect) {
     match effect {
         Effect::Reply { thread, value } => {
             // Fails only if the thread is gone, which leaves nothing to do.
             let _ = libsys::reply(thread, value);
         }
         Effect::Signal { pid, thread, signo } => {
-            if proc.is_none() {
-                *proc = libsys::lookup("proc").ok();
-            }
-            let sent = proc.ok_or(Errno::ENOENT).and_then(|ep| libsys::call(ep, lstar_abi::proc::KILL, [pid, signo.into(), thread, 0]));
-            if let Err(e) = sent {
-                println!("fs: cannot send signal {signo} to pid {pid}: {}", e.text());
-            }
+            println!("fs: signal {signo} for thread {thread} of pid {pid} has no answer to go with; dropped");
         }
         Effect::Timer { deadline } => {
             if let Err(e) = mem::timer_set(deadline, TIMER_BIT) {
                 println!("fs: cannot set the timer: {}", e.text());
             }
         }
+    }
+}
+
+/// Answers `thread`'s write with `value` through the process server, which
+/// raises SIGPIPE first (lstar_abi::proc's module doc): a forward, so this
+/// server never waits for that one, which may be waiting for this one.
+fn answer_with_sigpipe(thread: ThreadId, value: u64, proc: &mut Option<u64>) {
+    if proc.is_none() {
+        *proc = libsys::lookup("proc").ok();
+    }
+    let sent = proc.ok_or(Errno::ENOENT).and_then(|ep| libsys::forward(thread, ep, value));
+    if let Err(e) = sent {
+        println!("fs: cannot raise SIGPIPE for thread {thread}: {}", e.text());
+        let _ = libsys::reply(thread, value);
     }
 }
 
@@ -106,10 +122,6 @@ struct Kernel {
     /// The message's syscall went to the console server.
     forwarded: bool,
 }
-
-/// The console server's poll request (console_server::proto::POLL, to
-/// move into lstar_abi).
-const CONSOLE_POLL: u64 = 1;
 
 impl Env for Kernel {
     fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
@@ -145,7 +157,7 @@ impl Env for Kernel {
 
     fn console_poll(&mut self, events: u16, notify_bit: u64) -> Option<u16> {
         let console = self.console?;
-        let ready = libsys::call(console, CONSOLE_POLL, [u64::from(events), notify_bit, 0, 0]).ok()?;
+        let ready = libsys::call(console, lstar_abi::console::POLL, [u64::from(events), notify_bit, 0, 0]).ok()?;
         // The answer is a subset of `events`.
         Some(ready as u16)
     }

@@ -30,7 +30,7 @@ pub trait Env {
     }
     /// Asks the console server which poll `events` hold now, arming its
     /// one-shot notification `notify_bit` for when input arrives
-    /// (console_server::proto::POLL). `None` without a console server.
+    /// (lstar_abi::console::POLL). `None` without a console server.
     fn console_poll(&mut self, _events: u16, _notify_bit: u64) -> Option<u16> {
         None
     }

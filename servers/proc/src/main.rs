@@ -36,6 +36,11 @@ const COUNTERS_ADDR: u64 = 0x7fff_f000_0000;
 /// Where every process sees the vDSO: right after the counters page, from
 /// which it reads the clock at a fixed distance from its own code (D26).
 const VDSO_ADDR: u64 = COUNTERS_ADDR + 4096;
+/// writev's and ioctl's x32 rows (`compat_sys_*` numbers), which
+/// syscall_nr leaves as they are: another server may forward them here
+/// (lstar_abi::proc).
+const X32_WRITEV: u64 = 516;
+const X32_IOCTL: u64 = 514;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 
@@ -136,6 +141,8 @@ struct Procs {
     next_pid: u32,
     /// The file server, told about forks, execs, exits and RLIMIT_NOFILE.
     fs: Option<u64>,
+    /// The console server, asked for the signals its terminal raised.
+    console: Option<u64>,
     initrd: &'static [u8],
     /// The vDSO image (`lstar/vdso` in the initrd; empty if none), copied
     /// into every program's address space.
@@ -159,7 +166,7 @@ enum Outcome {
 
 fn main(boot: Boot) -> ! {
     let fs = libsys::lookup("fs").ok();
-    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), suspended: Vec::new(), sigwaiters: Vec::new(), next_pid: 1, fs, initrd: boot.initrd, vdso: file(boot.initrd, "lstar/vdso").unwrap_or(&[]) };
+    let mut procs = Procs { procs: BTreeMap::new(), by_thread: BTreeMap::new(), waiters: BTreeMap::new(), sleepers: Vec::new(), futexes: Vec::new(), suspended: Vec::new(), sigwaiters: Vec::new(), next_pid: 1, fs, console: None, initrd: boot.initrd, vdso: file(boot.initrd, "lstar/vdso").unwrap_or(&[]) };
     if let Err((why, status)) = procs.start_init() {
         println!("proc: cannot start the program: {why}");
         lstar_console_line(&why);
@@ -185,6 +192,9 @@ fn main(boot: Boot) -> ! {
                 if msg.args[0] & time::TIMER_BIT != 0 {
                     procs.wake_sleepers();
                     procs.expire_sigwaiters();
+                }
+                if msg.args[0] & lstar_abi::proc::TERMINAL_BIT != 0 {
+                    procs.terminal_signals();
                 }
                 Outcome::NoReply
             }
@@ -436,6 +446,17 @@ impl Procs {
             nr::RT_TGSIGQUEUEINFO => return ret(self.sigqueueinfo(client, pid, a[0] as i32, Some(a[1] as i32), a[2], a[3])),
             nr::RT_SIGSUSPEND => return self.suspend(msg.client, pid, Some((a[0], a[1]))),
             nr::PPOLL | nr::PSELECT6 => return self.masked_poll(msg.client, pid, nr, a),
+            // Routed to the file server, which forwards a write that met a
+            // pipe with no reader here for its SIGPIPE (lstar_abi::proc).
+            nr::WRITE | nr::WRITEV | X32_WRITEV => return self.sigpipe(pid, msg.client, a[5]),
+            // Routed to the file server and on to the console, which
+            // forwards a terminal ioctl that raised a signal (SIGWINCH)
+            // here, so that it is sent before the call returns, as on
+            // Linux (lstar_abi::proc).
+            nr::IOCTL | X32_IOCTL => {
+                self.terminal_signals();
+                return Outcome::Reply(a[5]);
+            }
             nr::PAUSE => return self.suspend(msg.client, pid, None),
             nr::CLOCK_GETTIME => return ret(self.clock_gettime(client, a[0], a[1])),
             nr::CLOCK_GETRES => return ret(self.clock_getres(client, a[0], a[1])),
@@ -491,23 +512,43 @@ impl Procs {
         }
     }
 
+    /// Sends `signo` to every live process in group `pgid`, as the
+    /// terminal does (KILL_PGRP). ESRCH for an empty group.
+    fn kill_pgrp(&mut self, pgid: u32, signo: u64) -> Result<u64, Errno> {
+        if signo == 0 || signo > signal::NSIG as u64 {
+            return Err(Errno::EINVAL);
+        }
+        let members: Vec<u32> = self.procs.values().filter(|p| p.pgid == pgid && p.ended.is_none()).map(|p| p.pid).collect();
+        if members.is_empty() {
+            return Err(Errno::ESRCH);
+        }
+        for pid in members {
+            self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), None);
+        }
+        Ok(0)
+    }
+
+    /// Takes the signals the console raised for process groups
+    /// (lstar_abi::proc::TERMINAL_BIT) and sends them, oldest first.
+    fn terminal_signals(&mut self) {
+        if self.console.is_none() {
+            self.console = libsys::lookup("console").ok();
+        }
+        let Some(console) = self.console else { return };
+        while let Ok(taken) = libsys::call(console, lstar_abi::console::TAKE_SIGNAL, [0; 4]) {
+            if taken == 0 {
+                break;
+            }
+            // An empty group (ESRCH) is nobody's problem: the terminal's
+            // foreground group may have no process left.
+            let _ = self.kill_pgrp((taken >> 8) as u32, taken & 0xff);
+        }
+    }
+
     /// Requests from other servers (lstar_abi::proc).
     fn call(&mut self, msg: &Message) -> Result<u64, Errno> {
         match msg.nr {
-            lstar_abi::proc::KILL_PGRP => {
-                let (pgid, signo) = (u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1]);
-                if signo == 0 || signo > signal::NSIG as u64 {
-                    return Err(Errno::EINVAL);
-                }
-                let members: Vec<u32> = self.procs.values().filter(|p| p.pgid == pgid && p.ended.is_none()).map(|p| p.pid).collect();
-                if members.is_empty() {
-                    return Err(Errno::ESRCH);
-                }
-                for pid in members {
-                    self.send(pid, signal::Info::sent(signo as u8, signal::SI_KERNEL, 0), None);
-                }
-                Ok(0)
-            }
+            lstar_abi::proc::KILL_PGRP => self.kill_pgrp(u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1]),
             lstar_abi::proc::KILL => {
                 let (pid, signo, thread) = (u32::try_from(msg.args[0]).map_err(|_| Errno::EINVAL)?, msg.args[1], msg.args[2]);
                 if signo == 0 || signo > signal::NSIG as u64 {

@@ -369,6 +369,14 @@ impl Procs {
         Outcome::NoReply
     }
 
+    /// A write the file server forwarded because it met a pipe with no
+    /// reader: SIGPIPE for the writing thread, then `answer` (the count
+    /// written, or -EPIPE), the signal taken at that answer.
+    pub(crate) fn sigpipe(&mut self, pid: u32, thread: ThreadId, answer: u64) -> Outcome {
+        self.send_thread(pid, thread, Info::sent(sig::SIGPIPE, sig::SI_KERNEL, 0), Some(thread));
+        Outcome::Reply(answer)
+    }
+
     /// ppoll and pselect6 come here first, for their signal mask, then go
     /// on to the file server, which waits for the descriptors. The mask is
     /// the caller's while the call waits, as rt_sigsuspend's is: the

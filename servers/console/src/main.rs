@@ -21,10 +21,13 @@ mod uart;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use console_server::{Console, Port};
-use libsys::{mem, println, Boot, Client, Errno, MessageKind};
+use libsys::{mem, nr, println, Boot, Client, Errno, MessageKind};
 use uart::Uart;
 
 libsys::server_main!(main);
+
+/// ioctl's x32 row (`compat_sys_ioctl`), which syscall_nr leaves as it is.
+const X32_IOCTL: u64 = 514;
 
 /// Notification bits on this server's endpoint.
 const IRQ_BIT: u64 = 1 << 0;
@@ -48,6 +51,7 @@ fn main(boot: Boot) -> ! {
     receive(&mut console, &mut port);
     let mut msg = libsys::recv(ep);
     loop {
+        let waiting = port.signals.len();
         let answer = match msg.kind {
             MessageKind::Syscall => console.syscall(&mut port, msg.client, msg.syscall_nr(), msg.args),
             MessageKind::Call if msg.nr == lstar_abi::console::TAKE_SIGNAL => Some(port.take_signal()),
@@ -70,10 +74,11 @@ fn main(boot: Boot) -> ! {
             MessageKind::Fault | MessageKind::Interrupted => None,
         };
         msg = match answer {
-            // The call raised a signal (TIOCSWINSZ's SIGWINCH): it is
+            // An ioctl that raised a signal (TIOCSWINSZ's SIGWINCH) is
             // answered through the process server, which sends the signal
-            // first, as Linux does before the call returns.
-            Some(value) if msg.kind == MessageKind::Syscall && !port.signals.is_empty() => {
+            // first, as Linux does before the call returns. (No other
+            // call raises one; proc takes only ioctls this way.)
+            Some(value) if port.signals.len() > waiting && msg.kind == MessageKind::Syscall && matches!(msg.syscall_nr(), nr::IOCTL | X32_IOCTL) => {
                 port.answer_through_proc(msg.client, value);
                 libsys::recv(ep)
             }

@@ -308,6 +308,8 @@ const CASES: &[Case] = &[
     Case::new("abi_fpu", "abi_fpu", Check::Differential),
     // Every general register across syscalls, preemption, signals and fork.
     Case::new("abi_regs", "abi_regs", Check::Differential),
+    // Threads and waits of a stopped process, across SIGSTOP and SIGCONT.
+    Case::new("abi_stop_cont", "abi_stop_cont", Check::Differential),
     // The same programs with the tick at 2000 Hz: preemption lands in
     // twenty times as many places, between the IPC fast path's parked
     // threads and the scheduler's (D27), in signal delivery and in waits.

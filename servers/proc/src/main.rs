@@ -385,13 +385,8 @@ impl Procs {
             return Outcome::Reply(Errno::ESRCH.to_ret());
         };
         match self.handle(msg, pid) {
-            // A stopped process's threads wait here until SIGCONT (SIGKILL
-            // still ends it).
-            Outcome::Reply(v) if !signals::quiet() && self.procs.get(&pid).is_some_and(|p| p.stopped.get().is_some()) && !self.kill_pending(pid) => {
-                self.procs.get_mut(&pid).expect("checked").held.push((msg.client, Some(v)));
-                Outcome::NoReply
-            }
-            // Signals pending for the caller are taken on the way out.
+            // Signals pending for the caller are taken on the way out (and
+            // a stopped process's threads wait until SIGCONT).
             Outcome::Reply(v) => self.finish(pid, msg.client, Some(v)),
             Outcome::NoReply => Outcome::NoReply,
         }

@@ -773,7 +773,33 @@ impl Procs {
         if t.sig.blocked & sig::bit(signo) != 0 || !p.sig.matters(signo) || Some(target) == caller {
             return;
         }
+        // A stopped process takes its signals when continued (resume
+        // wakes its threads again).
+        if p.stopped.get().is_some() {
+            return;
+        }
+        // A stop for a thread waiting here: the wait goes on across the
+        // stop, as on Linux, where the call restarts after SIGCONT (a
+        // sleep keeps its end, wait4 its child, sigsuspend its mask).
+        if p.sig.action(signo).handler == sig::SIG_DFL && sig::default_action(signo) == sig::Default::Stop && self.waits_here(target) {
+            let p = self.procs.get_mut(&pid).expect("looked up above");
+            let t = p.threads.get_mut(&target).expect("looked up above");
+            if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() {
+                self.stop(pid, signo, None);
+            }
+            return;
+        }
         self.interrupt_thread(pid, target);
+    }
+
+    /// Whether `thread` waits in a call held here (sleep, futex, wait4,
+    /// rt_sigsuspend, rt_sigtimedwait).
+    fn waits_here(&self, thread: ThreadId) -> bool {
+        self.suspended.iter().any(|&(_, t)| t == thread)
+            || self.sleepers.iter().any(|s| s.thread == thread)
+            || self.futexes.iter().any(|w| w.thread == thread)
+            || self.sigwaiters.iter().any(|w| w.thread == thread)
+            || self.waiters.values().any(|w| w.thread == thread)
     }
 
     /// The thread that takes a signal sent to process `pid`, as Linux
@@ -849,14 +875,20 @@ impl Procs {
     /// A stop signal's default action: the process stops; `thread` (which
     /// waits on this server) is held with `reply`, its other threads are
     /// held as they arrive, and the parent hears of it.
-    fn stop(&mut self, pid: u32, signo: u8, thread: ThreadId, reply: Option<u64>) {
+    fn stop(&mut self, pid: u32, signo: u8, taker: Option<(ThreadId, Option<u64>)>) {
         let Some(p) = self.procs.get_mut(&pid) else { return };
         p.stopped.set(Some(signo));
-        p.held.push((thread, reply));
-        let others: Vec<ThreadId> = p.threads.keys().copied().filter(|&t| t != thread).collect();
+        if let Some(held) = taker {
+            p.held.push(held);
+        }
+        // The others stop on their way to user mode (finish_with holds
+        // them); those waiting here stay in their waits.
+        let running: Vec<ThreadId> = p.threads.keys().copied().filter(|&t| Some(t) != taker.map(|(t, _)| t)).collect();
         let ppid = p.ppid;
-        for t in others {
-            let _ = mem::interrupt(t);
+        for t in running {
+            if !self.waits_here(t) {
+                let _ = mem::interrupt(t);
+            }
         }
         self.job_event(pid, super::JobEvent::Stopped(signo));
         if !self.nocldstop(ppid) {
@@ -880,10 +912,29 @@ impl Procs {
             }
             reply_to(thread, out);
         }
+        // Threads still waiting here take what came while stopped.
+        self.wake_pending(pid);
         self.job_event(pid, super::JobEvent::Continued);
         if !self.nocldstop(ppid) {
             let info = Info::child(sig::CLD_CONTINUED, pid, sig::SIGCONT as i32);
             self.send(ppid, info, None);
+        }
+    }
+
+    /// Wakes, for each signal pending in process `pid` (its own or one
+    /// of its threads'), the thread that should take it: what a stopped
+    /// process was sent is taken when it continues.
+    fn wake_pending(&mut self, pid: u32) {
+        let Some(p) = self.procs.get(&pid) else { return };
+        let shared = p.sig.shared.bits();
+        let own: Vec<(ThreadId, u64)> = p.threads.iter().map(|(&t, th)| (t, th.sig.pending.bits())).filter(|&(_, b)| b != 0).collect();
+        for (t, bits) in own {
+            for signo in signals_in(bits) {
+                self.wake(pid, Some(t), signo, None);
+            }
+        }
+        for signo in signals_in(shared) {
+            self.wake(pid, None, signo, None);
         }
     }
 
@@ -933,6 +984,13 @@ impl Procs {
             let alive = self.procs.get(&pid).is_some_and(|p| p.ended.is_none() && p.threads.contains_key(&thread));
             return if alive { Outcome::Reply(result.unwrap_or(0)) } else { Outcome::NoReply };
         }
+        // A stopped process's threads wait here until SIGCONT, whether
+        // their call ended or they were on their way to user mode
+        // (SIGKILL still ends it).
+        if self.procs.get(&pid).is_some_and(|p| p.ended.is_none() && p.stopped.get().is_some()) && !self.kill_pending(pid) {
+            self.procs.get_mut(&pid).expect("looked up above").held.push((thread, result));
+            return Outcome::NoReply;
+        }
         let (mut result, mut restartable, mut framed) = (result, restartable, false);
         loop {
             let Some(p) = self.procs.get_mut(&pid) else { return Outcome::NoReply };
@@ -955,7 +1013,7 @@ impl Procs {
                         return Outcome::NoReply;
                     }
                     sig::Default::Stop => {
-                        self.stop(pid, signo, thread, if framed { Some(0) } else { result });
+                        self.stop(pid, signo, Some((thread, if framed { Some(0) } else { result })));
                         return Outcome::NoReply;
                     }
                     sig::Default::Ignore | sig::Default::Continue => continue,
@@ -1016,6 +1074,11 @@ impl Procs {
         }
         Ok(())
     }
+}
+
+/// The signal numbers in a set, lowest first.
+fn signals_in(set: u64) -> impl Iterator<Item = u8> {
+    (1..=64u8).filter(move |&signo| set & sig::bit(signo) != 0)
 }
 
 /// A signal number from a syscall argument: None for 0 (only checks),

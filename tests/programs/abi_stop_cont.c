@@ -1,0 +1,187 @@
+/* SIGSTOP and SIGCONT as a program sees them: a stopped process runs no
+ * thread until continued, and a call waiting in the kernel (nanosleep,
+ * waitpid, a futex wait, sigsuspend, sigtimedwait) goes on waiting across
+ * the stop, as on Linux, instead of failing with EINTR. Only relations are
+ * printed, never times. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* Stops `pid` after `before` ms, keeps it stopped `during` ms, continues
+ * it, and says whether waitpid saw the stop and the continue. */
+static void stop_and_continue(pid_t pid, long before, long during)
+{
+	int status;
+	pause_ms(before);
+	kill(pid, SIGSTOP);
+	int stopped = waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP;
+	pause_ms(during);
+	kill(pid, SIGCONT);
+	int continued = waitpid(pid, &status, WCONTINUED) == pid && WIFCONTINUED(status);
+	printf("  stopped seen: %s, continued seen: %s\n", stopped ? "yes" : "no", continued ? "yes" : "no");
+}
+
+static int finish(pid_t pid)
+{
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static volatile unsigned long *counters;
+
+static void *spin(void *arg)
+{
+	volatile unsigned long *c = arg;
+	for (;;)
+		(*c)++;
+	return NULL;
+}
+
+static int futex_word;
+
+static void *futex_waiter(void *arg)
+{
+	(void)arg;
+	long r = syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	printf("  futex wait = %ld%s\n", r, r ? (errno == EINTR ? " EINTR" : " other") : "");
+	return NULL;
+}
+
+static volatile sig_atomic_t usr1;
+static void on_usr1(int s) { (void)s; usr1++; }
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	counters = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	/* Two threads spin; while the process is stopped neither moves. */
+	printf("threads while stopped:\n");
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, spin, (void *)&counters[1]);
+		spin((void *)&counters[0]);
+	}
+	while (counters[0] == 0 || counters[1] == 0)
+		sched_yield();
+	kill(pid, SIGSTOP);
+	int status;
+	waitpid(pid, &status, WUNTRACED);
+	pause_ms(50);
+	unsigned long a = counters[0], b = counters[1];
+	pause_ms(200);
+	printf("  main thread frozen: %s, other thread frozen: %s\n", counters[0] == a ? "yes" : "no",
+	       counters[1] == b ? "yes" : "no");
+	kill(pid, SIGCONT);
+	pause_ms(200);
+	printf("  both run again: %s\n", counters[0] != a && counters[1] != b ? "yes" : "no");
+	kill(pid, SIGKILL);
+	printf("  end: %d\n", finish(pid));
+
+	/* nanosleep goes on to its end: the stop neither ends it nor adds to it. */
+	printf("nanosleep across a stop:\n");
+	pid = fork();
+	if (pid == 0) {
+		struct timespec t0, req = { 0, 600 * 1000000 };
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int r = nanosleep(&req, NULL);
+		long ms = ms_since(&t0);
+		printf("  nanosleep = %d, slept at least 600 ms: %s\n", r, ms >= 600 ? "yes" : "no");
+		_exit(0);
+	}
+	stop_and_continue(pid, 100, 200);
+	printf("  end: %d\n", finish(pid));
+
+	/* waitpid goes on waiting for the child. */
+	printf("waitpid across a stop:\n");
+	pid = fork();
+	if (pid == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			pause_ms(500);
+			_exit(7);
+		}
+		int st;
+		pid_t r = waitpid(g, &st, 0);
+		printf("  waitpid = %s, status %d\n", r == g ? "the child" : (errno == EINTR ? "EINTR" : "other"),
+		       r == g && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		_exit(0);
+	}
+	stop_and_continue(pid, 100, 200);
+	printf("  end: %d\n", finish(pid));
+
+	/* A futex wait goes on until woken. */
+	printf("futex wait across a stop:\n");
+	pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, futex_waiter, NULL);
+		pause_ms(600);
+		__atomic_store_n(&futex_word, 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	stop_and_continue(pid, 150, 200);
+	printf("  end: %d\n", finish(pid));
+
+	/* sigsuspend goes on until a signal with a handler comes. */
+	printf("sigsuspend across a stop:\n");
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+		sigaction(SIGUSR1, &sa, NULL);
+		sigset_t empty;
+		sigemptyset(&empty);
+		int r = sigsuspend(&empty);
+		printf("  sigsuspend = %d %s, handler ran %d time(s)\n", r, errno == EINTR ? "EINTR" : "other", (int)usr1);
+		_exit(0);
+	}
+	stop_and_continue(pid, 100, 200);
+	pause_ms(100);
+	kill(pid, SIGUSR1);
+	printf("  end: %d\n", finish(pid));
+
+	/* sigtimedwait runs to its timeout (signal(7) lists it among calls
+	 * that fail with EINTR after a stop; Linux 6 no longer does). */
+	printf("sigtimedwait across a stop:\n");
+	pid = fork();
+	if (pid == 0) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		struct timespec to = { 1, 0 };
+		int r = sigtimedwait(&set, NULL, &to);
+		printf("  sigtimedwait = %d %s\n", r, r < 0 ? strerror(errno) : "");
+		_exit(0);
+	}
+	stop_and_continue(pid, 100, 200);
+	printf("  end: %d\n", finish(pid));
+	return 0;
+}

@@ -24,8 +24,7 @@ pub const POLL: u64 = 1;
 /// Ctrl-Z, Ctrl-\, a window size change) that the process server has not
 /// taken yet, as `pgrp << 8 | signal`; 0 when there is none. The console
 /// raises [`crate::proc::TERMINAL_BIT`] on the process server's endpoint
-/// when the first one of a run is waiting; the process server then takes
-/// them until 0.
+/// for each one; the process server then takes them until 0.
 pub const TAKE_SIGNAL: u64 = 2;
 
 /// The notification bit the file server is expected to pass to

@@ -91,8 +91,8 @@ int main(void)
 		sched_yield();
 	kill(pid, SIGSTOP);
 	int status;
+	/* Reported once every thread has stopped. */
 	waitpid(pid, &status, WUNTRACED);
-	pause_ms(50);
 	unsigned long a = counters[0], b = counters[1];
 	pause_ms(200);
 	printf("  main thread frozen: %s, other thread frozen: %s\n", counters[0] == a ? "yes" : "no",
@@ -163,6 +163,36 @@ int main(void)
 		_exit(0);
 	}
 	stop_and_continue(pid, 100, 200);
+	pause_ms(100);
+	kill(pid, SIGUSR1);
+	printf("  end: %d\n", finish(pid));
+
+	/* A stop already pending when sigsuspend unblocks it: the process
+	 * stops, and sigsuspend goes on waiting after SIGCONT, then returns
+	 * to the caller's own mask. */
+	printf("sigsuspend with a stop pending:\n");
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+		sigaction(SIGUSR1, &sa, NULL);
+		sigset_t all, empty, now;
+		sigfillset(&all);
+		sigemptyset(&empty);
+		sigprocmask(SIG_BLOCK, &all, NULL);
+		pause_ms(200);
+		int r = sigsuspend(&empty);
+		sigprocmask(SIG_BLOCK, NULL, &now);
+		printf("  sigsuspend = %d %s, handler ran %d time(s), mask back: %s\n", r,
+		       errno == EINTR ? "EINTR" : "other", (int)usr1,
+		       sigismember(&now, SIGTSTP) && sigismember(&now, SIGUSR1) ? "yes" : "no");
+		_exit(0);
+	}
+	pause_ms(50);
+	kill(pid, SIGTSTP);
+	int stopped = waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP;
+	kill(pid, SIGCONT);
+	int continued = waitpid(pid, &status, WCONTINUED) == pid && WIFCONTINUED(status);
+	printf("  stopped seen: %s, continued seen: %s\n", stopped ? "yes" : "no", continued ? "yes" : "no");
 	pause_ms(100);
 	kill(pid, SIGUSR1);
 	printf("  end: %d\n", finish(pid));

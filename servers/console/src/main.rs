@@ -151,10 +151,10 @@ impl Port for Kernel {
         // answer while it waits here (lstar_abi::console). It is told with
         // a notification, which never blocks, and takes the signal.
         let Some(proc_ep) = self.proc_ep else { return };
-        if self.signals.is_empty() {
-            let _ = libsys::notify(proc_ep, lstar_abi::proc::TERMINAL_BIT);
-        }
         self.signals.push_back((pgrp, signal));
+        // Raised for each (notifications merge): a take that stopped early
+        // leaves none behind unannounced.
+        let _ = libsys::notify(proc_ep, lstar_abi::proc::TERMINAL_BIT);
     }
 
     fn notify_fs(&mut self, bits: u64) {

@@ -70,6 +70,10 @@ fn main(boot: Boot) -> ! {
                 e => run(e),
             }
         }
+        // The signal always comes with its call's answer; say so if not.
+        for &t in sigpipe.iter().filter(|&&t| t != msg.client || answer.is_none()) {
+            println!("fs: SIGPIPE for thread {t} has no answer to go with; dropped");
+        }
         msg = match answer {
             Some(v) if sigpipe.contains(&msg.client) => {
                 answer_with_sigpipe(msg.client, v, &mut proc);
@@ -89,6 +93,7 @@ fn run(effect: Effect) {
             // Fails only if the thread is gone, which leaves nothing to do.
             let _ = libsys::reply(thread, value);
         }
+        // Not reached: the loop pairs a SIGPIPE with its call's answer.
         Effect::Signal { pid, thread, signo } => {
             println!("fs: signal {signo} for thread {thread} of pid {pid} has no answer to go with; dropped");
         }

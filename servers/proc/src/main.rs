@@ -80,7 +80,13 @@ struct Process {
     /// Stopped by SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU: its threads that reach
     /// this server wait here, with the reply each will get on SIGCONT.
     stopped: signals::Stop,
-    held: Vec<(ThreadId, Option<u64>)>,
+    /// (thread, its reply, whether its call may restart under SA_RESTART:
+    /// finish_with's arguments).
+    held: Vec<(ThreadId, Option<u64>, bool)>,
+    /// The threads a stop still waits for (on their way to be held)
+    /// before the parent hears of it, as Linux reports a group stop once
+    /// every thread has stopped.
+    stopping: Vec<ThreadId>,
     /// A stop or continue the parent's wait4 (WUNTRACED/WCONTINUED) has not
     /// reported yet.
     unreported: Option<JobEvent>,
@@ -202,11 +208,13 @@ fn main(boot: Boot) -> ! {
                 Some(&pid) => {
                     procs.poll_mask_ends(pid, msg.client);
                     let out = procs.finish(pid, msg.client, None);
+                    // (No reply: the process ended, or it is stopped and
+                    // resume does this at SIGCONT.)
                     if let Outcome::Reply(_) = out {
                         procs.settle_restart(msg.client);
+                        // A ppoll's mask that no handler's frame took back.
+                        procs.poll_mask_left(pid, msg.client);
                     }
-                    // A ppoll's mask that no handler's frame took back.
-                    procs.poll_mask_left(pid, msg.client);
                     out
                 }
                 None => Outcome::Reply(0),
@@ -373,6 +381,7 @@ impl Procs {
                 limits: misc::default_limits(),
                 stopped: signals::Stop::default(),
                 held: Vec::new(),
+                stopping: Vec::new(),
                 unreported: None,
                 usage: misc::Usage::default(),
                 vfork: None,
@@ -756,6 +765,7 @@ impl Procs {
             return;
         }
         self.thread_ending(pid, thread);
+        self.stop_arrived(pid, thread);
         let p = self.procs.get_mut(&pid).expect("checked above");
         let t = p.threads.remove(&thread).expect("caller's thread");
         if p.main == thread {
@@ -1082,6 +1092,9 @@ impl Procs {
             return;
         }
         p.ended = Some(how);
+        // A stopped process that ends holds nobody any more.
+        p.stopped.set(None);
+        p.held.clear();
         let (space, ppid) = (p.space, p.ppid);
         self.note_rss(pid);
         let threads: Vec<ThreadId> = self.procs[&pid].threads.keys().copied().collect();

@@ -434,6 +434,8 @@ pub fn restore(ctx: &mut UserContext, uc: &[u8; 304]) -> u64 {
     // needs them (a `rep stos` counts in RCX). The exit takes IRET when
     // they do not suit SYSRET.
     set_gregs(&mut ctx.regs, &g);
+    // No syscall to restart here: RAX is the interrupted code's.
+    ctx.regs.orig_rax = u64::MAX;
     word(296)
 }
 

@@ -169,6 +169,12 @@ impl SigState {
 
     /// Whether `signo`'s disposition would do anything if it were
     /// delivered now (so it is worth interrupting a thread for).
+    /// Whether taking `signo` would only stop the process: SIGSTOP, or a
+    /// job-control stop left at its default.
+    fn only_stops(&self, signo: u8) -> bool {
+        self.action(signo).handler == sig::SIG_DFL && sig::default_action(signo) == sig::Default::Stop
+    }
+
     fn matters(&self, signo: u8) -> bool {
         let a = self.action(signo);
         if signo == sig::SIGKILL {
@@ -362,10 +368,20 @@ impl Procs {
         }
         let p = &self.procs[&pid];
         let ready = p.pending_for(thread) & !p.threads[&thread].sig.blocked;
-        if (1..=sig::NSIG).any(|s| ready & sig::bit(s) != 0 && p.sig.matters(s)) {
+        let ready: Vec<u8> = signals_in(ready).filter(|&s| p.sig.matters(s)).collect();
+        if ready.iter().any(|&s| !p.sig.only_stops(s)) {
             return self.finish_interrupted(pid, thread, false);
         }
+        // Nothing ready, or a stop only: the wait goes on, across the stop
+        // (as `wake` does for a stop that comes during it).
         self.suspended.push((pid, thread));
+        if let Some(&signo) = ready.first() {
+            let p = self.procs.get_mut(&pid).expect("caller exists");
+            let t = p.threads.get_mut(&thread).expect("caller's thread");
+            if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() {
+                self.stop(pid, signo, None);
+            }
+        }
         Outcome::NoReply
     }
 
@@ -465,9 +481,11 @@ impl Procs {
             let mut uc = [0u8; 304];
             client.read(ctx.regs.rsp, &mut uc)?;
             let mask = sig::restore(&mut ctx, &uc);
-            let fp = sig::fpstate(&uc);
-            if fp != 0 {
-                client.read(fp, &mut ctx.fpu)?;
+            // A frame without x87/SSE state leaves the initial one, as on
+            // Linux.
+            match sig::fpstate(&uc) {
+                0 => ctx.fpu = lstar_abi::native::FPU_INIT,
+                fp => client.read(fp, &mut ctx.fpu)?,
             }
             mem::set_context(thread, &ctx)?;
             let t = self.procs.get_mut(&pid).expect("caller exists").threads.get_mut(&thread).ok_or(Errno::ESRCH)?;
@@ -781,7 +799,7 @@ impl Procs {
         // A stop for a thread waiting here: the wait goes on across the
         // stop, as on Linux, where the call restarts after SIGCONT (a
         // sleep keeps its end, wait4 its child, sigsuspend its mask).
-        if p.sig.action(signo).handler == sig::SIG_DFL && sig::default_action(signo) == sig::Default::Stop && self.waits_here(target) {
+        if p.sig.only_stops(signo) && self.waits_here(target) {
             let p = self.procs.get_mut(&pid).expect("looked up above");
             let t = p.threads.get_mut(&target).expect("looked up above");
             if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() {
@@ -875,21 +893,43 @@ impl Procs {
     /// A stop signal's default action: the process stops; `thread` (which
     /// waits on this server) is held with `reply`, its other threads are
     /// held as they arrive, and the parent hears of it.
-    fn stop(&mut self, pid: u32, signo: u8, taker: Option<(ThreadId, Option<u64>)>) {
+    fn stop(&mut self, pid: u32, signo: u8, taker: Option<(ThreadId, Option<u64>, bool)>) {
         let Some(p) = self.procs.get_mut(&pid) else { return };
         p.stopped.set(Some(signo));
         if let Some(held) = taker {
             p.held.push(held);
         }
         // The others stop on their way to user mode (finish_with holds
-        // them); those waiting here stay in their waits.
-        let running: Vec<ThreadId> = p.threads.keys().copied().filter(|&t| Some(t) != taker.map(|(t, _)| t)).collect();
-        let ppid = p.ppid;
-        for t in running {
-            if !self.waits_here(t) {
-                let _ = mem::interrupt(t);
-            }
+        // them); those waiting here stay in their waits. The parent hears
+        // of the stop once all have stopped.
+        let others: Vec<ThreadId> = p.threads.keys().copied().filter(|&t| Some(t) != taker.map(|(t, _, _)| t)).collect();
+        let running: Vec<ThreadId> = others.into_iter().filter(|&t| !self.waits_here(t)).collect();
+        for &t in &running {
+            let _ = mem::interrupt(t);
         }
+        let p = self.procs.get_mut(&pid).expect("looked up above");
+        p.stopping = running;
+        if p.stopping.is_empty() {
+            self.report_stop(pid);
+        }
+    }
+
+    /// Thread `thread` of `pid` is held for its process's stop, or ends:
+    /// the stop is reported when it was the last one it waited for.
+    pub(crate) fn stop_arrived(&mut self, pid: u32, thread: ThreadId) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        let Some(i) = p.stopping.iter().position(|&t| t == thread) else { return };
+        p.stopping.remove(i);
+        if p.stopping.is_empty() && p.stopped.get().is_some() {
+            self.report_stop(pid);
+        }
+    }
+
+    /// Every thread of `pid` has stopped: its parent hears of it (wait4's
+    /// WUNTRACED, and SIGCHLD unless SA_NOCLDSTOP).
+    fn report_stop(&mut self, pid: u32) {
+        let Some(p) = self.procs.get(&pid) else { return };
+        let (Some(signo), ppid) = (p.stopped.get(), p.ppid) else { return };
         self.job_event(pid, super::JobEvent::Stopped(signo));
         if !self.nocldstop(ppid) {
             let info = Info::child(sig::CLD_STOPPED, pid, signo as i32);
@@ -901,14 +941,17 @@ impl Procs {
     fn resume(&mut self, pid: u32) {
         let Some(p) = self.procs.get_mut(&pid) else { return };
         p.stopped.set(None);
+        p.stopping.clear();
         let held = core::mem::take(&mut p.held);
         let ppid = p.ppid;
-        for (thread, value) in held {
-            let out = self.finish(pid, thread, value);
+        for (thread, value, restartable) in held {
+            let out = self.finish_with(pid, thread, value, restartable);
             // A thread stopped on its way back from another server's
-            // cut-short call restarts that call, as after any stop.
+            // cut-short call restarts that call, as after any stop, and
+            // a ppoll's own mask comes back (as at an `Interrupted` stop).
             if value.is_none() && matches!(out, Outcome::Reply(_)) {
                 self.settle_restart(thread);
+                self.poll_mask_left(pid, thread);
             }
             reply_to(thread, out);
         }
@@ -928,13 +971,25 @@ impl Procs {
         let Some(p) = self.procs.get(&pid) else { return };
         let shared = p.sig.shared.bits();
         let own: Vec<(ThreadId, u64)> = p.threads.iter().map(|(&t, th)| (t, th.sig.pending.bits())).filter(|&(_, b)| b != 0).collect();
+        // Each is looked for again before its wake: an earlier one may
+        // have delivered it (and a needless wake cuts an fs call short).
+        let still = |procs: &Procs, t: Option<ThreadId>, signo: u8| {
+            procs.procs.get(&pid).is_some_and(|p| match t {
+                Some(t) => p.threads.get(&t).is_some_and(|th| th.sig.pending.bits() & sig::bit(signo) != 0),
+                None => p.sig.shared.bits() & sig::bit(signo) != 0,
+            })
+        };
         for (t, bits) in own {
             for signo in signals_in(bits) {
-                self.wake(pid, Some(t), signo, None);
+                if still(self, Some(t), signo) {
+                    self.wake(pid, Some(t), signo, None);
+                }
             }
         }
         for signo in signals_in(shared) {
-            self.wake(pid, None, signo, None);
+            if still(self, None, signo) {
+                self.wake(pid, None, signo, None);
+            }
         }
     }
 
@@ -950,7 +1005,7 @@ impl Procs {
     /// restarts a call whose signal was ignored.
     pub(crate) fn settle_restart(&mut self, thread: ThreadId) {
         let Ok(mut ctx) = mem::get_context(thread) else { return };
-        if ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET {
+        if in_syscall(&ctx) && (ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET) {
             ctx.regs.rax = ctx.regs.orig_rax;
             ctx.regs.rip -= 2;
             ctx.regs.rcx = ctx.regs.rip;
@@ -988,7 +1043,8 @@ impl Procs {
         // their call ended or they were on their way to user mode
         // (SIGKILL still ends it).
         if self.procs.get(&pid).is_some_and(|p| p.ended.is_none() && p.stopped.get().is_some()) && !self.kill_pending(pid) {
-            self.procs.get_mut(&pid).expect("looked up above").held.push((thread, result));
+            self.procs.get_mut(&pid).expect("looked up above").held.push((thread, result, restartable));
+            self.stop_arrived(pid, thread);
             return Outcome::NoReply;
         }
         let (mut result, mut restartable, mut framed) = (result, restartable, false);
@@ -1013,7 +1069,7 @@ impl Procs {
                         return Outcome::NoReply;
                     }
                     sig::Default::Stop => {
-                        self.stop(pid, signo, Some((thread, if framed { Some(0) } else { result })));
+                        self.stop(pid, signo, Some((thread, if framed { Some(0) } else { result }, restartable)));
                         return Outcome::NoReply;
                     }
                     sig::Default::Ignore | sig::Default::Continue => continue,
@@ -1046,10 +1102,10 @@ impl Procs {
             }
         }
         // A call another server held was cut short for this signal.
-        if ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET && action.flags & sig::SA_RESTART != 0 {
+        if in_syscall(&ctx) && ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET && action.flags & sig::SA_RESTART != 0 {
             ctx.regs.rax = ctx.regs.orig_rax;
             ctx.regs.rip -= 2;
-        } else if ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET {
+        } else if in_syscall(&ctx) && (ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET) {
             ctx.regs.rax = Errno::EINTR.to_ret();
         }
         // SA_ONSTACK moves to the alternate stack unless already on it
@@ -1074,6 +1130,13 @@ impl Procs {
         }
         Ok(())
     }
+}
+
+/// Whether `ctx` is a thread's state on its way back from a syscall,
+/// whose RAX may hold a restart code: after an interrupt, an exception or
+/// rt_sigreturn, orig_rax is -1 (as on Linux) and RAX is the program's.
+fn in_syscall(ctx: &lstar_abi::native::UserContext) -> bool {
+    ctx.regs.orig_rax != u64::MAX
 }
 
 /// The signal numbers in a set, lowest first.

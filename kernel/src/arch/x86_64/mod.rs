@@ -227,11 +227,16 @@ pub struct TrapFrame {
 /// the frame is the current thread's PtRegs (see `syscall_dispatch`);
 /// from kernel mode it is on the interrupted kernel stack.
 #[no_mangle]
-extern "C" fn interrupt_dispatch(regs: *const PtRegs, vector: u64) {
-    // SAFETY: entry.S passes the frame it just built; it is only read here,
-    // before anything can switch away.
-    let r = unsafe { regs.read() };
+extern "C" fn interrupt_dispatch(regs: *mut PtRegs, vector: u64) {
+    // SAFETY: entry.S passes the frame it just built, which nothing else
+    // uses until this returns; it is read and changed here, before
+    // anything can switch away.
+    let r = unsafe { &mut *regs };
     let frame = TrapFrame { vector: vector as u8, error: r.orig_rax, rip: r.rip, rsp: r.rsp, from_user: r.cs & 3 == 3 };
+    // The error code has been read: orig_rax says "no syscall", as Linux's
+    // does after an interrupt or exception, so that no server takes the
+    // interrupted code's RAX for a syscall's restart code.
+    r.orig_rax = u64::MAX;
     crate::trap::handle(frame);
 }
 

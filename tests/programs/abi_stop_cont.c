@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,6 +197,46 @@ int main(void)
 	pause_ms(100);
 	kill(pid, SIGUSR1);
 	printf("  end: %d\n", finish(pid));
+
+	/* A process group that its last parent in the session leaves, with a
+	 * stopped member, is orphaned: each member gets SIGHUP, then SIGCONT
+	 * (POSIX), so a stopped job does not stay stopped forever. */
+	printf("orphaned stopped group:\n");
+	int hup[2];
+	pipe(hup);
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		pid_t c = fork();
+		if (c == 0) {
+			setpgid(0, 0);
+			close(hup[0]);
+			struct sigaction sa = { .sa_handler = on_usr1 };
+			sigaction(SIGHUP, &sa, NULL);
+			pid_t me = getpid();
+			write(hup[1], &me, sizeof me);
+			raise(SIGSTOP);
+			write(hup[1], usr1 ? "H" : "-", 1);
+			_exit(0);
+		}
+		int st;
+		int stopped = waitpid(c, &st, WUNTRACED) == c && WIFSTOPPED(st);
+		printf("  member stopped: %s\n", stopped ? "yes" : "no");
+		_exit(0);
+	}
+	close(hup[1]);
+	finish(pid);
+	pid_t member = 0;
+	read(hup[0], &member, sizeof member);
+	/* Without the SIGCONT it would never write: wait 3 s at most. */
+	struct pollfd pfd = { .fd = hup[0], .events = POLLIN };
+	char got = 0;
+	int n = poll(&pfd, 1, 3000) == 1 ? read(hup[0], &got, 1) : 0;
+	if (n != 1 && member > 0)
+		kill(member, SIGKILL);
+	printf("  the member went on after its group was orphaned: %s, with SIGHUP handled: %s\n",
+	       n == 1 ? "yes" : "no", got == 'H' ? "yes" : "no");
+	close(hup[0]);
 
 	/* sigtimedwait runs to its timeout (signal(7) lists it among calls
 	 * that fail with EINTR after a stop; Linux 6 no longer does). */

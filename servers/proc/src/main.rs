@@ -516,6 +516,25 @@ impl Procs {
         }
     }
 
+    /// A process ended: if that left process group `pgid` orphaned (no
+    /// live member has a parent in another group of its session) with a
+    /// stopped member, every member gets SIGHUP, then SIGCONT, as POSIX
+    /// says, so that a stopped job nobody can continue does not stay
+    /// stopped.
+    fn hang_up_if_orphaned(&mut self, pgid: u32) {
+        let members: Vec<&Process> = self.procs.values().filter(|p| p.pgid == pgid && p.ended.is_none()).collect();
+        let stopped = members.iter().any(|p| p.stopped.get().is_some());
+        let anchored = members.iter().any(|p| self.procs.get(&p.ppid).is_some_and(|q| q.ended.is_none() && q.pgid != pgid && q.sid == p.sid));
+        if !stopped || anchored {
+            return;
+        }
+        let pids: Vec<u32> = members.iter().map(|p| p.pid).collect();
+        for pid in pids {
+            self.send(pid, signal::Info::sent(signal::SIGHUP, signal::SI_KERNEL, 0), None);
+            self.send(pid, signal::Info::sent(signal::SIGCONT, signal::SI_KERNEL, 0), None);
+        }
+    }
+
     /// Sends `signo` to every live process in group `pgid`, as the
     /// terminal does (KILL_PGRP). ESRCH for an empty group.
     fn kill_pgrp(&mut self, pgid: u32, signo: u64) -> Result<u64, Errno> {
@@ -1128,8 +1147,15 @@ impl Procs {
         if pid == 1 {
             mem::poweroff(how.shell_status());
         }
+        let mut groups = Vec::from([self.procs[&pid].pgid]);
         for c in self.procs.values_mut().filter(|c| c.ppid == pid) {
             c.ppid = 1;
+            groups.push(c.pgid);
+        }
+        groups.sort_unstable();
+        groups.dedup();
+        for pgid in groups {
+            self.hang_up_if_orphaned(pgid);
         }
         let (code, status) = match how {
             Termination::Exited(c) => (signal::CLD_EXITED, c as i32),

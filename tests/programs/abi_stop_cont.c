@@ -64,12 +64,26 @@ static void *spin(void *arg)
 
 static int futex_word;
 
+/* Waits until the word is set; says whether a wait ever failed with
+ * EINTR (a slow start only makes a wait fail with EAGAIN, or not wait). */
 static void *futex_waiter(void *arg)
 {
 	(void)arg;
-	long r = syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-	printf("  futex wait = %ld%s\n", r, r ? (errno == EINTR ? " EINTR" : " other") : "");
+	int eintr = 0;
+	while (__atomic_load_n(&futex_word, __ATOMIC_SEQ_CST) == 0)
+		if (syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0) != 0 && errno == EINTR)
+			eintr = 1;
+	printf("  futex wait ended by EINTR: %s\n", eintr ? "yes" : "no");
 	return NULL;
+}
+
+/* The parent's side of a child's "ready" byte on `p`. */
+static void await_ready(int p[2])
+{
+	char c;
+	close(p[1]);
+	read(p[0], &c, 1);
+	close(p[0]);
 }
 
 static volatile sig_atomic_t usr1;
@@ -153,16 +167,24 @@ int main(void)
 
 	/* sigsuspend goes on until a signal with a handler comes. */
 	printf("sigsuspend across a stop:\n");
+	int ready[2];
+	pipe(ready);
 	pid = fork();
 	if (pid == 0) {
+		/* SIGUSR1 waits blocked until sigsuspend, however late that is. */
 		struct sigaction sa = { .sa_handler = on_usr1 };
 		sigaction(SIGUSR1, &sa, NULL);
-		sigset_t empty;
+		sigset_t usr, empty;
+		sigemptyset(&usr);
+		sigaddset(&usr, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr, NULL);
 		sigemptyset(&empty);
+		write(ready[1], "r", 1);
 		int r = sigsuspend(&empty);
 		printf("  sigsuspend = %d %s, handler ran %d time(s)\n", r, errno == EINTR ? "EINTR" : "other", (int)usr1);
 		_exit(0);
 	}
+	await_ready(ready);
 	stop_and_continue(pid, 100, 200);
 	pause_ms(100);
 	kill(pid, SIGUSR1);
@@ -172,6 +194,7 @@ int main(void)
 	 * stops, and sigsuspend goes on waiting after SIGCONT, then returns
 	 * to the caller's own mask. */
 	printf("sigsuspend with a stop pending:\n");
+	pipe(ready);
 	pid = fork();
 	if (pid == 0) {
 		struct sigaction sa = { .sa_handler = on_usr1 };
@@ -180,6 +203,7 @@ int main(void)
 		sigfillset(&all);
 		sigemptyset(&empty);
 		sigprocmask(SIG_BLOCK, &all, NULL);
+		write(ready[1], "r", 1);
 		pause_ms(200);
 		int r = sigsuspend(&empty);
 		sigprocmask(SIG_BLOCK, NULL, &now);
@@ -188,7 +212,7 @@ int main(void)
 		       sigismember(&now, SIGTSTP) && sigismember(&now, SIGUSR1) ? "yes" : "no");
 		_exit(0);
 	}
-	pause_ms(50);
+	await_ready(ready);
 	kill(pid, SIGTSTP);
 	int stopped = waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP;
 	kill(pid, SIGCONT);

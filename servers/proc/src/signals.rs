@@ -944,6 +944,13 @@ impl Procs {
         p.stopping.clear();
         let held = core::mem::take(&mut p.held);
         let ppid = p.ppid;
+        // The parent hears of the continue before anything its threads
+        // then do (a signal taken now may end the process), as on Linux.
+        self.job_event(pid, super::JobEvent::Continued);
+        if !self.nocldstop(ppid) {
+            let info = Info::child(sig::CLD_CONTINUED, pid, sig::SIGCONT as i32);
+            self.send(ppid, info, None);
+        }
         for (thread, value, restartable) in held {
             let out = self.finish_with(pid, thread, value, restartable);
             // A thread stopped on its way back from another server's
@@ -957,11 +964,6 @@ impl Procs {
         }
         // Threads still waiting here take what came while stopped.
         self.wake_pending(pid);
-        self.job_event(pid, super::JobEvent::Continued);
-        if !self.nocldstop(ppid) {
-            let info = Info::child(sig::CLD_CONTINUED, pid, sig::SIGCONT as i32);
-            self.send(ppid, info, None);
-        }
     }
 
     /// Wakes, for each signal pending in process `pid` (its own or one

@@ -5,7 +5,8 @@
 //! carries in the package are applied by dpkg-source and we add none.
 //!
 //! Everything lives in `target/lstar/busybox/`:
-//! - `dl/`: the .dsc and tarballs that `apt-get source` fetched;
+//! - `dl/`: the .dsc and tarballs that `apt-get source` fetched (see
+//!   [`debsrc`], which fetches and unpacks them);
 //! - `src-<version>/`: the unpacked tree, built in place, so that its
 //!   `testsuite/runtest` finds `busybox` and `.config` one directory up;
 //! - `include/`: kernel UAPI headers busybox needs beyond the shared ones;
@@ -14,12 +15,12 @@
 //!   Nothing is rebuilt while the stamp matches, and apt is asked nothing once
 //!   `dl/` holds a .dsc; delete the directory to fetch and build afresh.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 
+use crate::debsrc::{self, Package};
 use crate::{deps, Ctx};
 
 /// The Debian source package.
@@ -36,9 +37,6 @@ const CONFIG: &[(&str, &str)] = &[("CONFIG_STATIC", "y")];
 /// Kernel UAPI header directories busybox includes besides the linux/, asm/
 /// and asm-generic/ of `deps::kernel_header_dir`, and where Debian puts each.
 const EXTRA_HEADERS: [(&str, &str); 1] = [("mtd", "/usr/include/mtd")];
-
-/// The apt sources file that `enable_deb_src` writes.
-const DEB_SRC_FILE: &str = "/etc/apt/sources.list.d/lstar-deb-src.sources";
 
 /// `cargo xtask busybox`: builds busybox and prints its path.
 pub fn command(ctx: &Ctx) -> Result<u8> {
@@ -90,20 +88,17 @@ pub fn build(ctx: &Ctx) -> Result<PathBuf> {
     let dir = ctx.out().join("busybox");
     let binary = dir.join("busybox");
     let stamp_path = dir.join("stamp");
-    let dl = dir.join("dl");
+    let package = Package { name: PACKAGE, dir: dir.clone(), command: "busybox" };
 
-    let dsc = match find_dsc(&dl)? {
-        Some(dsc) => dsc,
-        None => download(ctx, &dl)?,
-    };
-    let version = dsc_version(&dsc)?;
-    let stamp = stamp(&version);
-    if binary.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|old| old == stamp) {
+    let fetched = package.fetch(ctx)?;
+    let version = &fetched.version;
+    let stamp = stamp(version);
+    if debsrc::up_to_date(&binary, &stamp_path, &stamp) {
         return Ok(binary);
     }
 
     deps::ensure(ctx, &[deps::Need::Musl, deps::Need::DebSource])?;
-    let src = unpack(ctx, &dir, &dsc, &version)?;
+    let src = package.unpack(ctx, &fetched)?;
     let log = dir.join("build.log");
     std::fs::write(&log, "").with_context(|| format!("write {}", log.display()))?;
     eprintln!(
@@ -131,7 +126,7 @@ pub fn build(ctx: &Ctx) -> Result<PathBuf> {
     )?;
 
     let built = src.join("busybox");
-    check_static(&built)?;
+    debsrc::check_static(&built)?;
     std::fs::copy(&built, &binary)
         .with_context(|| format!("copy {} to {}", built.display(), binary.display()))?;
     std::fs::write(&stamp_path, stamp)
@@ -154,165 +149,6 @@ fn stamp(version: &str) -> String {
         text.push_str(&format!("include {name} -> {target}\n"));
     }
     text
-}
-
-/// The one `*.dsc` in `dl`, if apt has fetched it.
-fn find_dsc(dl: &Path) -> Result<Option<PathBuf>> {
-    let Ok(entries) = std::fs::read_dir(dl) else {
-        return Ok(None);
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "dsc") {
-            found.push(path);
-        }
-    }
-    match found.len() {
-        0 => Ok(None),
-        1 => Ok(found.pop()),
-        _ => bail!(
-            "{} holds several .dsc files; delete it to fetch the source afresh",
-            dl.display()
-        ),
-    }
-}
-
-/// The Debian version of the package (`1:1.35.0-4+deb12u1`) from its .dsc.
-fn dsc_version(dsc: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(dsc).with_context(|| format!("read {}", dsc.display()))?;
-    text.lines()
-        .find_map(|line| line.strip_prefix("Version:"))
-        .map(|v| v.trim().to_owned())
-        .ok_or_else(|| anyhow!("{}: no Version field", dsc.display()))
-}
-
-/// Fetches the source package into `dl` (emptied first) with `apt-get
-/// source`, first adding deb-src entries to apt when it has none and we are
-/// root. Returns the .dsc.
-fn download(ctx: &Ctx, dl: &Path) -> Result<PathBuf> {
-    if !apt_has_source(ctx) {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        if unsafe { libc::geteuid() } != 0 {
-            bail!(
-                "busybox's source is not in {} and apt has no deb-src entries to fetch it.\n  \
-                 Enable them once as root:\n    \
-                 sudo sh -c \"sed 's/^Types:.*/Types: deb-src/' \
-                 /etc/apt/sources.list.d/debian.sources > {DEB_SRC_FILE} && apt-get update\"\n  \
-                 then run `cargo xtask busybox` again (or run it as root)",
-                dl.display()
-            );
-        }
-        enable_deb_src()?;
-        ctx.run(Command::new("apt-get").arg("update"))?;
-        if !apt_has_source(ctx) {
-            bail!("apt knows no source package {PACKAGE} even after writing {DEB_SRC_FILE}");
-        }
-    }
-    let _ = std::fs::remove_dir_all(dl);
-    std::fs::create_dir_all(dl).with_context(|| format!("create {}", dl.display()))?;
-    ctx.run(
-        Command::new("apt-get")
-            .args(["source", "--download-only", PACKAGE])
-            .current_dir(dl),
-    )
-    .context("fetching busybox's source package")?;
-    find_dsc(dl)?.ok_or_else(|| anyhow!("apt-get source left no .dsc in {}", dl.display()))
-}
-
-/// Whether apt's source lists know the package.
-fn apt_has_source(ctx: &Ctx) -> bool {
-    let mut cmd = Command::new("apt-cache");
-    cmd.args(["showsrc", PACKAGE]).stderr(Stdio::null());
-    ctx.show(&cmd);
-    cmd.output().is_ok_and(|out| {
-        out.status.success()
-            && String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .any(|line| line == format!("Package: {PACKAGE}"))
-    })
-}
-
-/// Writes DEB_SRC_FILE: a `deb-src` copy of every enabled Debian archive
-/// stanza of the deb822 `*.sources` files (Debian 12's format), leaving the
-/// system's own files untouched.
-fn enable_deb_src() -> Result<()> {
-    let dir = Path::new("/etc/apt/sources.list.d");
-    let mut out = String::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("read {}", dir.display()))? {
-        let path = entry?.path();
-        if path.extension().is_none_or(|ext| ext != "sources") || path == Path::new(DEB_SRC_FILE) {
-            continue;
-        }
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
-        out.push_str(&deb_src_stanzas(&text));
-    }
-    if out.is_empty() {
-        bail!(
-            "no Debian `Types: deb` entries in {}/*.sources to copy as deb-src; \
-             add deb-src entries for the Debian archive by hand and run `apt-get update`",
-            dir.display()
-        );
-    }
-    eprintln!("adding deb-src entries to apt in {DEB_SRC_FILE}");
-    std::fs::write(DEB_SRC_FILE, out).with_context(|| format!("write {DEB_SRC_FILE}"))
-}
-
-/// The stanzas of a deb822 sources file that are enabled, of type `deb` and
-/// on the Debian archive, with their type changed to `deb-src`. Other
-/// repositories may publish no sources, which would make `apt-get update` fail.
-fn deb_src_stanzas(text: &str) -> String {
-    let mut out = String::new();
-    for stanza in text.split("\n\n") {
-        let field = |name: &str| {
-            stanza
-                .lines()
-                .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-                .map(str::trim)
-        };
-        let binary = field("Types").is_some_and(|t| t.split_whitespace().any(|t| t == "deb"));
-        let debian = field("URIs").is_some_and(|u| u.contains("debian.org"));
-        let enabled = field("Enabled").is_none_or(|e| e != "no");
-        if !(binary && debian && enabled) {
-            continue;
-        }
-        for line in stanza.lines() {
-            out.push_str(if line.starts_with("Types:") {
-                "Types: deb-src"
-            } else {
-                line
-            });
-            out.push('\n');
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Unpacks the source package (applying Debian's patches) into
-/// `src-<version>` unless it is there already. The version drops the epoch,
-/// as Debian's file names do.
-fn unpack(ctx: &Ctx, dir: &Path, dsc: &Path, version: &str) -> Result<PathBuf> {
-    let name = version.split_once(':').map_or(version, |(_, v)| v);
-    let src = dir.join(format!("src-{name}"));
-    if src.is_dir() {
-        return Ok(src);
-    }
-    // Unpacked under a temporary name and renamed, so that `src-<version>`
-    // only ever names a complete tree.
-    let tmp = dir.join("src.partial");
-    let _ = std::fs::remove_dir_all(&tmp);
-    ctx.run(
-        Command::new("dpkg-source")
-            .args(["-x", "--no-copy"])
-            .arg(dsc)
-            .arg(&tmp),
-    )
-    .context("unpacking busybox's source package")?;
-    std::fs::rename(&tmp, &src)
-        .with_context(|| format!("rename {} to {}", tmp.display(), src.display()))?;
-    Ok(src)
 }
 
 /// `make defconfig`, then CONFIG, then `make oldconfig` to settle the symbols
@@ -375,43 +211,10 @@ fn option_line((name, value): (&str, &str)) -> String {
     }
 }
 
-/// Runs `make args` in `src` with its output appended to `log` (unless
-/// --verbose), and empty lines on its stdin as `yes "" | make` gives, so that
-/// kconfig takes the default for any question. On failure prints the log's
-/// tail.
+/// Runs `make args` in `src` with its output appended to `log` (see
+/// [`debsrc::run_logged`]: kconfig takes the default for any question).
 fn make(ctx: &Ctx, src: &Path, log: &Path, args: &[String]) -> Result<()> {
-    let mut cmd = Command::new("make");
-    cmd.args(args).current_dir(src).stdin(Stdio::piped());
-    if !ctx.verbose {
-        let file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(log)
-            .with_context(|| format!("open {}", log.display()))?;
-        cmd.stderr(file.try_clone()?).stdout(file);
-    }
-    ctx.show(&cmd);
-    let mut child = cmd.spawn().context("cannot start make")?;
-    let mut stdin = child.stdin.take().context("make's stdin")?;
-    // Ends when make and its children have exited and the pipe breaks.
-    let feeder = std::thread::spawn(move || while stdin.write_all(&[b'\n'; 4096]).is_ok() {});
-    let status = child.wait().context("waiting for make")?;
-    let _ = feeder.join();
-    if !status.success() {
-        if !ctx.verbose {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            eprintln!("--- last 40 lines of {} ---", log.display());
-            for line in &lines[lines.len().saturating_sub(40)..] {
-                eprintln!("{line}");
-            }
-        }
-        bail!(
-            "make {} failed ({status}) in {}",
-            args.join(" "),
-            src.display()
-        );
-    }
-    Ok(())
+    debsrc::run_logged(ctx, Command::new("make").args(args).current_dir(src), log)
 }
 
 /// A private include directory with EXTRA_HEADERS in it (all of /usr/include
@@ -429,22 +232,6 @@ fn extra_header_dir(dir: &Path) -> Result<PathBuf> {
             .with_context(|| format!("symlink {} -> {target}", link.display()))?;
     }
     Ok(include)
-}
-
-/// Fails unless `path` is an ELF file without a dynamic loader.
-fn check_static(path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-    let elf = xmas_elf::ElfFile::new(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    if elf
-        .program_iter()
-        .any(|ph| matches!(ph.get_type(), Ok(xmas_elf::program::Type::Interp)))
-    {
-        bail!(
-            "{} is dynamically linked despite CONFIG_STATIC",
-            path.display()
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -465,17 +252,6 @@ mod tests {
         assert_eq!(
             out,
             "CONFIG_STATIC=y\n# CONFIG_TC is not set\nCONFIG_LS=y\nCONFIG_NEW=y\n"
-        );
-    }
-
-    #[test]
-    fn deb_src_copies_only_debian_binary_stanzas() {
-        let text = "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\n\n\
-                    Types: deb\nURIs: https://example.com/apt\nSuites: x\n\n\
-                    Types: deb\nURIs: http://deb.debian.org/debian-security\nEnabled: no\n";
-        assert_eq!(
-            deb_src_stanzas(text),
-            "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\n\n"
         );
     }
 }

@@ -29,8 +29,10 @@ pub enum Need {
     /// `qemu-system-x86_64`.
     Qemu,
     /// `dpkg-source`, `make` and a host `gcc`: to unpack and build a Debian
-    /// source package (busybox).
+    /// source package (busybox, sqlite3).
     DebSource,
+    /// `tclsh`, which sqlite's build runs to make its amalgamation.
+    Tcl,
 }
 
 /// Makes sure everything in `needs` is present, installing what is missing.
@@ -59,6 +61,9 @@ pub fn ensure(ctx: &Ctx, needs: &[Need]) -> Result<()> {
                 packages.push(package);
             }
         }
+    }
+    if needs.contains(&Need::Tcl) && !on_path("tclsh") {
+        packages.push("tcl");
     }
     if !packages.is_empty() {
         apt_install(ctx, &packages)?;

@@ -99,6 +99,14 @@ impl Payload {
         Payload { host_path: busybox.to_path_buf(), name: "busybox".into(), argv: argv.iter().map(OsString::from).collect(), env: environment(env) }
     }
 
+    /// A program xtask built (sqlite3), as `/bin/<its file name>`.
+    pub fn built_program(path: &Path, args: &[&str], env: &[(String, String)]) -> Self {
+        let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let mut argv = vec![OsString::from(format!("/bin/{name}"))];
+        argv.extend(args.iter().map(OsString::from));
+        Payload { host_path: path.to_path_buf(), name, argv, env: environment(env) }
+    }
+
     /// A binary given on the command line: argv[0] is `prog` as written.
     pub fn host_program(
         prog: &OsString,

@@ -7,12 +7,15 @@
 //!   exits with the program's exit status.
 //! - `cargo xtask test` runs the host unit tests and then the QEMU tests.
 //! - `cargo xtask busybox` builds busybox as a static musl binary.
+//! - `cargo xtask sqlite` builds Debian's sqlite3 shell the same way.
 //! - `cargo xtask bench` measures syscall costs on Lstar and Linux.
 
 mod bench;
 mod build;
 mod bbsuite;
 mod busybox;
+mod debsrc;
+mod sqlite;
 mod syscalls;
 mod deps;
 mod initrd;
@@ -65,6 +68,9 @@ enum Cmd {
         timeout: u64,
     },
     Busybox,
+    /// Build the sqlite3 shell from Debian's source package as a static
+    /// musl binary (cached) and print its path.
+    Sqlite,
     /// Measure what syscalls cost on Lstar, in each variant (kernel
     /// command-line options), and on Linux in the same QEMU; write
     /// target/bench/bench.{md,csv,json,svg} (docs/benchmarking.md).
@@ -177,6 +183,7 @@ fn main() -> ExitCode {
         Cmd::Run(args) => run_command(&ctx, args),
         Cmd::Test(args) => test::run(&ctx, &args.filter, !args.no_unit, args.timeout),
         Cmd::Busybox => busybox::command(&ctx),
+        Cmd::Sqlite => sqlite::command(&ctx),
         Cmd::BusyboxSuite { applets, timeout } => bbsuite::command(&ctx, &applets, timeout),
         Cmd::Syscalls => syscalls::command(&ctx),
         Cmd::Bench(args) => bench::command(&ctx, &args),

@@ -9,7 +9,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -37,11 +37,20 @@ struct Case {
     /// does. With program [`BUSYBOX`], busybox itself runs and `args` is its
     /// whole argv (`["sh", "-c", "…"]`).
     busybox: bool,
+    /// A directory of the repository whose files the program finds in the
+    /// directory it starts in: on the host a fresh copy of it
+    /// (`target/lstar/tests/<case>/host/`), in Lstar the root (a tmpfs),
+    /// where they are copied as an `--overlay` is.
+    workdir: Option<&'static str>,
     check: Check,
 }
 
 /// The `program` of a case that runs busybox (see [`Case::busybox`]).
 const BUSYBOX: &str = "busybox";
+
+/// The `program` of a case that runs Debian's sqlite3 shell (see
+/// [`Case::sqlite`]).
+const SQLITE3: &str = "sqlite3";
 
 enum Check {
     /// Run the program on the host too, with the same argv and environment:
@@ -63,6 +72,7 @@ impl Case {
             cmdline: &[],
             session: &[],
             busybox: false,
+            workdir: None,
             check,
         }
     }
@@ -72,6 +82,15 @@ impl Case {
         let mut case = Case::new(name, BUSYBOX, check);
         case.args = argv;
         case.busybox = true;
+        case
+    }
+
+    /// Runs the sqlite3 shell (`crate::sqlite`) as `/bin/sqlite3 args…`
+    /// in a copy of tests/sqlite/.
+    const fn sqlite(name: &'static str, args: &'static [&'static str], check: Check) -> Self {
+        let mut case = Case::new(name, SQLITE3, check);
+        case.args = args;
+        case.workdir = Some("tests/sqlite");
         case
     }
 
@@ -218,6 +237,10 @@ const CASES: &[Case] = &[
     Case::new("proc_files", "proc_files", Check::Differential),
     Case::new("proc_rules", "proc_rules", Check::Expect(syscall_abi)),
     Case::busybox("proc_busybox", &["sh", "-c", PROC_BUSYBOX], Check::Expect(proc_busybox)),
+    // A second real program: sqlite3 runs tests/sqlite/script.sql on a
+    // database file (rollback journal, WAL, an attached second file,
+    // VACUUM, mmap reads, reopening), on the host and in Lstar.
+    Case::sqlite("sqlite", &["-batch", "-bail", "test.db", ".read script.sql"], Check::Differential),
     // Small differential programs, one group of calls and its errors each
     // (tests/programs/abi_*.c). Those where Lstar still differs from Linux
     // would wait outside this table until fixed; none does today.
@@ -571,18 +594,21 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
         &built,
         &Payload::default_program(&built, &[])?,
     )?;
-    let busybox = if CASES.iter().any(|c| c.busybox && (filter.is_empty() || filter.iter().any(|f| c.name.contains(f.as_str())))) {
+    let cases: Vec<&Case> = CASES
+        .iter()
+        .filter(|case| filter.is_empty() || filter.iter().any(|f| case.name.contains(f.as_str())))
+        .collect();
+    let busybox = if cases.iter().any(|c| c.busybox) {
         let path = crate::busybox::build(ctx)?;
         let applets = crate::busybox::applet_paths(ctx, &path)?;
         Some((path, applets))
     } else {
         None
     };
-
-    let cases: Vec<&Case> = CASES
-        .iter()
-        .filter(|case| filter.is_empty() || filter.iter().any(|f| case.name.contains(f.as_str())))
-        .collect();
+    let programs = Programs {
+        busybox: busybox.as_ref(),
+        sqlite: if cases.iter().any(|c| c.program == SQLITE3) { Some(crate::sqlite::build(ctx)?) } else { None },
+    };
     let bench_selected = filter.is_empty() || filter.iter().any(|f| "bench_regression".contains(f.as_str()));
     let suite_selected = filter.iter().any(|f| "busybox_suite".contains(f.as_str()));
     anyhow::ensure!(!cases.is_empty() || bench_selected || suite_selected, "no QEMU test matches {filter:?}");
@@ -590,7 +616,7 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
     for case in cases {
         print!("test {} ... ", case.name);
         let _ = std::io::stdout().flush();
-        match run_case(ctx, &built, busybox.as_ref(), case, Duration::from_secs(timeout)) {
+        match run_case(ctx, &built, &programs, case, Duration::from_secs(timeout)) {
             Ok(()) => {
                 println!("ok");
                 passed += 1;
@@ -630,28 +656,48 @@ pub fn run(ctx: &Ctx, filter: &[String], unit: bool, timeout: u64) -> Result<u8>
     Ok(if failed == 0 { 0 } else { 1 })
 }
 
+/// The real programs xtask built for the selected cases.
+struct Programs<'a> {
+    /// busybox and its applets' paths.
+    busybox: Option<&'a (PathBuf, Vec<String>)>,
+    sqlite: Option<PathBuf>,
+}
+
 /// Boots one case; on failure returns the reason with the evidence.
-fn run_case(ctx: &Ctx, built: &Built, busybox: Option<&(std::path::PathBuf, Vec<String>)>, case: &Case, timeout: Duration) -> Result<(), String> {
+fn run_case(ctx: &Ctx, built: &Built, programs: &Programs, case: &Case, timeout: Duration) -> Result<(), String> {
     let env: Vec<(String, String)> = case
         .env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let payload = if case.program == BUSYBOX {
-        let (path, _) = busybox.ok_or("busybox was not built")?;
-        Payload::busybox(path, case.args, &env)
-    } else {
-        Payload::test_program(built, case.program, case.args, &env).map_err(|e| format!("{e:#}"))?
+    let payload = match case.program {
+        BUSYBOX => {
+            let (path, _) = programs.busybox.ok_or("busybox was not built")?;
+            Payload::busybox(path, case.args, &env)
+        }
+        SQLITE3 => {
+            let path = programs.sqlite.as_ref().ok_or("sqlite3 was not built")?;
+            Payload::built_program(path, case.args, &env)
+        }
+        stem => Payload::test_program(built, stem, case.args, &env).map_err(|e| format!("{e:#}"))?,
     };
-    let extras = initrd::Extras { busybox: if case.busybox { busybox.cloned() } else { None }, overlays: Vec::new() };
+    let dir = ctx.out().join("tests").join(case.name);
+    let workdir = case.workdir.map(|d| ctx.root.join(d));
+    let extras = initrd::Extras {
+        busybox: if case.busybox { programs.busybox.cloned() } else { None },
+        overlays: workdir.iter().cloned().collect(),
+    };
     let host = match case.check {
         Check::Differential => {
-            Some(host_run(&payload, timeout).map_err(|e| format!("host run: {e:#}"))?)
+            let cwd = match &workdir {
+                Some(from) => Some(fresh_copy(from, &dir.join("host")).map_err(|e| format!("{e:#}"))?),
+                None => None,
+            };
+            Some(host_run(&payload, cwd.as_deref(), timeout).map_err(|e| format!("host run: {e:#}"))?)
         }
         Check::Expect(_) => None,
     };
 
-    let dir = ctx.out().join("tests").join(case.name);
     let serial = if case.session.is_empty() {
         Serial::File(dir.join("serial.out"))
     } else {
@@ -737,12 +783,31 @@ fn run_case(ctx: &Ctx, built: &Built, busybox: Option<&(std::path::PathBuf, Vec<
     })
 }
 
+/// `to` emptied, then holding a copy of the files in `from` (not of its
+/// subdirectories); returns `to`.
+fn fresh_copy(from: &Path, to: &Path) -> Result<PathBuf> {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).with_context(|| format!("create {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("read {}", from.display()))? {
+        let path = entry?.path();
+        if path.is_file() {
+            let copy = to.join(path.file_name().context("a file name")?);
+            std::fs::copy(&path, &copy).with_context(|| format!("copy {} to {}", path.display(), copy.display()))?;
+        }
+    }
+    Ok(to.to_path_buf())
+}
+
 /// Runs `payload` on the host with the same argv (argv[0] included) and only
-/// its environment; returns stdout and stderr merged, and the exit status as
-/// a shell reports it (128 + signal for a killed program).
-fn host_run(payload: &Payload, timeout: Duration) -> Result<(Vec<u8>, u8)> {
+/// its environment, in `cwd` if given (else in xtask's); returns stdout and
+/// stderr merged, and the exit status as a shell reports it (128 + signal
+/// for a killed program).
+fn host_run(payload: &Payload, cwd: Option<&Path>, timeout: Duration) -> Result<(Vec<u8>, u8)> {
     let (mut reader, writer) = std::io::pipe()?;
     let mut cmd = Command::new(&payload.host_path);
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
     let (argv0, args) = payload.argv.split_first().context("empty argv")?;
     cmd.arg0(argv0)
         .args(args)

@@ -252,6 +252,8 @@ const CASES: &[Case] = &[
     Case::new("abi_openat", "abi_openat", Check::Differential),
     Case::new("abi_dup", "abi_dup", Check::Differential),
     Case::new("abi_fcntl", "abi_fcntl", Check::Differential),
+    // Record locks between processes, which sqlite builds on.
+    Case::new("abi_record_locks", "abi_record_locks", Check::Differential),
     Case::new("abi_close", "abi_close", Check::Differential),
     Case::new("abi_stat", "abi_stat", Check::Differential),
     Case::new("abi_statx", "abi_statx", Check::Differential),

@@ -167,6 +167,8 @@ pub struct FileServer {
     pub(crate) procfs: crate::procfs::ProcFs,
     /// The clock as the call being handled first read it (sys::now).
     pub(crate) call_time: Option<crate::linux::Timespec>,
+    /// fcntl's record locks (crate::locks).
+    pub(crate) locks: crate::locks::RecordLocks,
 }
 
 impl FileServer {
@@ -180,6 +182,7 @@ impl FileServer {
             waits: Default::default(),
             procfs: Default::default(),
             call_time: None,
+            locks: Default::default(),
         }
     }
 
@@ -246,7 +249,7 @@ impl FileServer {
     pub(crate) fn install(&mut self, pid: Pid, fd: i32, ofd: OfdId, cloexec: bool) {
         self.ofd_mut(ofd).refs += 1;
         if let Some(old) = self.proc(pid).fds.insert(fd, Fd { ofd, cloexec }) {
-            self.put_ofd(old.ofd);
+            self.fd_closed(pid, old.ofd);
         }
     }
 
@@ -295,8 +298,16 @@ impl FileServer {
     /// close(2) of one descriptor.
     pub(crate) fn close_fd(&mut self, pid: Pid, fd: i32) -> Result<(), Errno> {
         let entry = self.proc(pid).fds.remove(fd).ok_or(Errno::EBADF)?;
-        self.put_ofd(entry.ofd);
+        self.fd_closed(pid, entry.ofd);
         Ok(())
+    }
+
+    /// A descriptor of `pid` naming `id` is gone: the process loses its
+    /// record locks on the file (as POSIX has it, whichever descriptor held
+    /// them), and the description one reference.
+    fn fd_closed(&mut self, pid: Pid, id: OfdId) {
+        self.locks.release(self.ofd(id).ino, pid);
+        self.put_ofd(id);
     }
 
     /// Changes the working directory of `pid`.
@@ -335,7 +346,7 @@ impl FileServer {
     pub fn exit(&mut self, pid: Pid) {
         let Some(p) = self.procs.remove(&pid) else { return };
         for (_, fd) in p.fds.iter() {
-            self.put_ofd(fd.ofd);
+            self.fd_closed(pid, fd.ofd);
         }
         self.fs.release(p.cwd);
         self.fs.release(p.root);

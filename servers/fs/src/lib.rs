@@ -1,7 +1,7 @@
 //! The file server's logic, kept apart from its main loop so that all of
 //! it runs in host unit tests: the tmpfs ([`tmpfs`]), path resolution
 //! ([`path`]), open file descriptions and per-process descriptor tables
-//! ([`files`]), pipes ([`pipe`]), the Linux structures the calls fill in
+//! ([`files`]), record locks ([`locks`]), pipes ([`pipe`]), the Linux structures the calls fill in
 //! ([`linux`]), one handler per file syscall ([`sys`]), /proc ([`procfs`]),
 //! plus the process server's protocol (`lstar_abi::fs`).
 //!
@@ -19,6 +19,7 @@ extern crate alloc;
 pub mod files;
 pub mod host;
 pub mod linux;
+pub mod locks;
 pub mod path;
 pub mod pipe;
 pub mod procfs;

@@ -3,8 +3,10 @@
 use lstar_abi::errno::Errno;
 
 use super::{fd_ret, uint};
-use crate::files::{FileServer, Pid};
-use crate::linux::{o, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_UNLCK, FD_CLOEXEC};
+use crate::files::{FileServer, OfdId, Pid};
+use crate::linux::{o, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_GETPIPE_SZ, F_SETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_UNLCK, FD_CLOEXEC, SEEK_CUR, SEEK_END, SEEK_SET};
+use crate::locks::TO_EOF;
+use crate::tmpfs::Ino;
 use crate::user::{self, Env};
 
 /// `struct flock` on x86_64: l_type i16, l_whence i16, pad, l_start i64,
@@ -12,6 +14,50 @@ use crate::user::{self, Env};
 const FLOCK_SIZE: usize = 32;
 const F_RDLCK: u16 = 0;
 const F_WRLCK: u16 = 1;
+
+/// What a record-lock command came to.
+pub(super) enum Locked {
+    /// Answered with this value.
+    Done(u64),
+    /// F_SETLKW found the range locked: the call waits.
+    Wait(LockWait),
+}
+
+/// A held F_SETLKW: the lock it wants, and the generation of the lock
+/// table (crate::locks) it last saw, so that it is tried again only
+/// once some lock has gone or shrunk.
+pub(crate) struct LockWait {
+    /// Kept open while the call waits.
+    pub(super) ofd: OfdId,
+    ino: Ino,
+    start: u64,
+    end: u64,
+    write: bool,
+    pub(super) generation: u64,
+}
+
+/// The bytes `start..end` that a `struct flock` names, its start taken
+/// from `base` (0, the offset, or the size for l_whence): a length of 0
+/// runs to the end of the file ([`TO_EOF`]), a negative one ends just
+/// before the start. `EINVAL` for a range starting before 0, `EOVERFLOW`
+/// for one ending past the largest offset.
+fn lock_range(base: i64, start: i64, len: i64) -> Result<(u64, u64), Errno> {
+    let at = base.checked_add(start).ok_or(Errno::EOVERFLOW)?;
+    let offset = |n: i64| u64::try_from(n).map_err(|_| Errno::EINVAL);
+    match len {
+        0 => Ok((offset(at)?, TO_EOF)),
+        1.. => {
+            let first = offset(at)?;
+            // Its last byte must be an offset too.
+            at.checked_add(len - 1).ok_or(Errno::EOVERFLOW)?;
+            Ok((first, first + offset(len)?))
+        }
+        _ => {
+            let end = offset(at)?;
+            Ok((offset(at + len)?, end))
+        }
+    }
+}
 
 impl FileServer {
     pub(super) fn dup(&mut self, pid: Pid, old: i32) -> Result<u64, Errno> {
@@ -72,7 +118,12 @@ impl FileServer {
                 ofd.flags = (ofd.flags & !o::SETFL) | (uint(arg) & o::SETFL);
                 Ok(0)
             }
-            F_GETLK | F_SETLK | F_SETLKW => self.record_lock(env, entry.ofd, cmd, arg),
+            F_GETLK | F_SETLK => match self.record_lock(env, pid, entry.ofd, cmd, arg)? {
+                Locked::Done(v) => Ok(v),
+                Locked::Wait(_) => unreachable!("only F_SETLKW waits"),
+            },
+            // Through sys::held, which can hold the call.
+            F_SETLKW => Err(Errno::EINVAL),
             F_GETPIPE_SZ | F_SETPIPE_SZ => {
                 let pipe = self.ofd_pipe(self.ofd(entry.ofd)).ok_or(Errno::EBADF)?;
                 if cmd == F_GETPIPE_SZ {
@@ -86,27 +137,75 @@ impl FileServer {
         }
     }
 
-    /// POSIX record locks, checked but not kept: no lock table exists yet,
-    /// so every lock is granted and F_GETLK always finds the range free.
-    fn record_lock(&mut self, env: &mut dyn Env, ofd: crate::files::OfdId, cmd: u32, arg: u64) -> Result<u64, Errno> {
-        let mut lock = [0u8; FLOCK_SIZE];
-        user::read_exact(env, arg, &mut lock)?;
-        let kind = u16::from_le_bytes([lock[0], lock[1]]);
-        let whence = u16::from_le_bytes([lock[2], lock[3]]);
-        if whence > 2 {
-            return Err(Errno::EINVAL);
-        }
-        let ofd = self.ofd(ofd);
-        match kind {
-            F_RDLCK if cmd != F_GETLK && !ofd.readable() => Err(Errno::EBADF),
-            F_WRLCK if cmd != F_GETLK && !ofd.writable() => Err(Errno::EBADF),
-            F_RDLCK | F_WRLCK if cmd == F_GETLK => {
-                lock[0..2].copy_from_slice(&F_UNLCK.to_le_bytes());
-                user::write_exact(env, arg, &lock).map(|()| 0)
+    /// F_GETLK, F_SETLK and F_SETLKW (crate::locks). F_SETLKW's wait is
+    /// [`Locked::Wait`]: the caller holds the call (sys::held).
+    /// Deadlocks between waiting processes are not detected (Linux's
+    /// EDEADLK); each waits until a signal ends its wait.
+    pub(super) fn record_lock(&mut self, env: &mut dyn Env, pid: Pid, id: OfdId, cmd: u32, arg: u64) -> Result<Locked, Errno> {
+        let mut raw = [0u8; FLOCK_SIZE];
+        user::read_exact(env, arg, &mut raw)?;
+        let field = |at: usize| i64::from_le_bytes(raw[at..at + 8].try_into().expect("8 bytes"));
+        let kind = u16::from_le_bytes([raw[0], raw[1]]);
+        let whence = u32::from(u16::from_le_bytes([raw[2], raw[3]]));
+        let ofd = self.ofd(id);
+        let ino = ofd.ino;
+        let base = match whence {
+            SEEK_SET => 0,
+            SEEK_CUR => i64::try_from(ofd.offset).map_err(|_| Errno::EOVERFLOW)?,
+            SEEK_END => self.fs.stat(ino).size,
+            _ => return Err(Errno::EINVAL),
+        };
+        let (start, end) = lock_range(base, field(8), field(16))?;
+        let write = match kind {
+            F_RDLCK => Some(false),
+            F_WRLCK => Some(true),
+            F_UNLCK => None,
+            _ => return Err(Errno::EINVAL),
+        };
+        if cmd == F_GETLK {
+            let write = write.ok_or(Errno::EINVAL)?;
+            match self.locks.conflict(ino, pid, start, end, write) {
+                None => raw[0..2].copy_from_slice(&F_UNLCK.to_le_bytes()),
+                Some(held) => {
+                    let kind = if held.write { F_WRLCK } else { F_RDLCK };
+                    let len = if held.end == TO_EOF { 0 } else { held.end - held.start };
+                    raw[0..2].copy_from_slice(&kind.to_le_bytes());
+                    raw[2..4].copy_from_slice(&0u16.to_le_bytes());
+                    raw[8..16].copy_from_slice(&i64::try_from(held.start).map_err(|_| Errno::EOVERFLOW)?.to_le_bytes());
+                    raw[16..24].copy_from_slice(&i64::try_from(len).map_err(|_| Errno::EOVERFLOW)?.to_le_bytes());
+                    raw[24..28].copy_from_slice(&i32::try_from(held.pid).unwrap_or(i32::MAX).to_le_bytes());
+                }
             }
-            F_RDLCK | F_WRLCK => Ok(0),
-            F_UNLCK if cmd != F_GETLK => Ok(0),
-            _ => Err(Errno::EINVAL),
+            return user::write_exact(env, arg, &raw).map(|()| Locked::Done(0));
         }
+        match write {
+            Some(false) if !ofd.readable() => return Err(Errno::EBADF),
+            Some(true) if !ofd.writable() => return Err(Errno::EBADF),
+            _ => {}
+        }
+        let wait = LockWait { ofd: id, ino, start, end, write: write == Some(true), generation: self.locks.generation() };
+        match write {
+            Some(w) if self.locks.conflict(ino, pid, start, end, w).is_some() => {
+                if cmd == F_SETLKW {
+                    Ok(Locked::Wait(wait))
+                } else {
+                    Err(Errno::EAGAIN)
+                }
+            }
+            _ => {
+                self.locks.set(ino, pid, start, end, write);
+                Ok(Locked::Done(0))
+            }
+        }
+    }
+
+    /// A held F_SETLKW tried again: `Some(0)` once it has its lock.
+    pub(super) fn lock_step(&mut self, pid: Pid, w: &mut LockWait) -> Option<u64> {
+        w.generation = self.locks.generation();
+        if self.locks.conflict(w.ino, pid, w.start, w.end, w.write).is_some() {
+            return None;
+        }
+        self.locks.set(w.ino, pid, w.start, w.end, Some(w.write));
+        Some(0)
     }
 }

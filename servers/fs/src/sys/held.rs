@@ -19,10 +19,11 @@ use lstar_abi::errno::Errno;
 use lstar_abi::{Message, MessageKind, ThreadId};
 use libsys::nr;
 
+use super::fd::{LockWait, Locked};
 use super::pipe::{FifoOpen, Opened, PipeIo};
 use super::poll::PollWait;
 use super::{fd_ret, int, uint};
-use crate::linux::{o, AT_FDCWD};
+use crate::linux::{o, AT_FDCWD, F_SETLKW};
 use crate::files::{FileServer, Pid};
 use crate::host::{Effect, HeldEnv, Host};
 
@@ -48,6 +49,8 @@ pub(crate) enum Waiting {
     Poll(Box<PollWait>),
     /// open of a FIFO's end: the other end opened.
     FifoOpen(FifoOpen),
+    /// fcntl F_SETLKW: the range free of other processes' record locks.
+    RecordLock(LockWait),
 }
 
 /// The held calls, and what the server's loop has to do after the
@@ -140,6 +143,7 @@ impl FileServer {
                 Some(end) => self.pipe_io(host, pid, end, nr, a),
                 None => self.syscall(host, pid, nr, a).map(Some),
             },
+            nr::FCNTL if uint(a[1]) == F_SETLKW => self.setlkw(host, pid, int(a[0]), a[2]),
             nr::POLL => self.poll(host, pid, a[0], a[1], int(a[2])),
             nr::PPOLL => self.ppoll(host, pid, a[0], a[1], a[2], a[3], a[4]),
             nr::SELECT => self.select(host, pid, int(a[0]), [a[1], a[2], a[3]], a[4]),
@@ -162,6 +166,22 @@ impl FileServer {
             Opened::Wait(w) => {
                 self.ref_ofd(w.ofd);
                 self.hold(host, pid, Waiting::FifoOpen(w));
+                Ok(None)
+            }
+        }
+    }
+
+    /// fcntl F_SETLKW, held while another process's lock is in the way.
+    fn setlkw(&mut self, host: &mut dyn Host, pid: Pid, fd: i32, arg: u64) -> Result<Option<u64>, Errno> {
+        let id = self.fd(pid, fd)?.ofd;
+        if self.ofd(id).is_path() {
+            return Err(Errno::EBADF);
+        }
+        match self.record_lock(host, pid, id, F_SETLKW, arg)? {
+            Locked::Done(v) => Ok(Some(v)),
+            Locked::Wait(w) => {
+                self.ref_ofd(w.ofd);
+                self.hold(host, pid, Waiting::RecordLock(w));
                 Ok(None)
             }
         }
@@ -227,6 +247,7 @@ impl FileServer {
             Waiting::PipeWrite(io) => self.pipes.was_changed(io.pipe) || !self.pipes.get(io.pipe).buf.is_full(),
             Waiting::FifoOpen(w) => self.pipes.was_changed(w.pipe),
             Waiting::Poll(_) => true,
+            Waiting::RecordLock(w) => self.locks.generation() != w.generation,
         }
     }
 
@@ -246,6 +267,7 @@ impl FileServer {
                 self.poll_step(host, thread, h.pid, w, t)
             }
             Waiting::FifoOpen(w) => self.fifo_open_step(h.pid, w),
+            Waiting::RecordLock(w) => Ok(self.lock_step(h.pid, w)),
         };
         match step {
             Ok(Some(v)) => Step::Done(v),
@@ -293,6 +315,7 @@ impl FileServer {
         match call {
             Waiting::PipeRead(io) | Waiting::PipeWrite(io) => self.put_ofd(io.ofd),
             Waiting::FifoOpen(w) => self.put_ofd(w.ofd),
+            Waiting::RecordLock(w) => self.put_ofd(w.ofd),
             Waiting::Poll(_) => {}
         }
     }

@@ -584,3 +584,45 @@ fn device_nodes() {
         assert_eq!(u64::from_le_bytes(raw[40..48].try_into().unwrap()), rdev, "{path}");
     }
 }
+
+/// A `struct flock` in the caller's memory: type, SEEK_SET, start, len.
+fn flock(w: &mut W, kind: u16, start: i64, len: i64) -> u64 {
+    let mut raw = [0u8; 32];
+    raw[0..2].copy_from_slice(&kind.to_le_bytes());
+    raw[8..16].copy_from_slice(&start.to_le_bytes());
+    raw[16..24].copy_from_slice(&len.to_le_bytes());
+    w.bytes(&raw)
+}
+
+#[test]
+fn setlkw_waits_for_the_holder_to_close() {
+    const F_GETLK: u64 = 5;
+    const F_SETLK: u64 = 6;
+    const F_SETLKW: u64 = 7;
+    const WRLCK: u16 = 1;
+    let mut w = W::new();
+    let path = w.bytes(b"/tmp/locked\0");
+    let fd = w.sys(1, 1, nr::OPEN, &[path, (o::CREAT | o::RDWR).into(), 0o644]).unwrap();
+    let other = w.sys(1, 1, nr::OPEN, &[path, o::RDONLY.into(), 0]).unwrap();
+    let all = flock(&mut w, WRLCK, 0, 0);
+    assert_eq!(w.sys(1, 1, nr::FCNTL, &[fd, F_SETLK, all]), Some(0));
+    w.s.fork(1, 2);
+    // The child sees the parent's lock, with its pid, and cannot take it.
+    let probe = flock(&mut w, WRLCK, 5, 1);
+    assert_eq!(w.sys(2, 2, nr::FCNTL, &[fd, F_GETLK, probe]), Some(0));
+    assert_eq!(w.h.env.get(probe, 2), WRLCK.to_le_bytes());
+    assert_eq!(w.h.env.get(probe + 24, 4), 1i32.to_le_bytes());
+    let want = flock(&mut w, WRLCK, 5, 1);
+    assert_eq!(w.sys(2, 2, nr::FCNTL, &[fd, F_SETLK, want]), err(Errno::EAGAIN));
+    assert_eq!(w.sys(2, 2, nr::FCNTL, &[fd, F_SETLKW, want]), None);
+    // Unrelated calls leave it waiting; the parent closing any descriptor
+    // of the file lets it go.
+    assert_eq!(w.sys(1, 1, nr::FCNTL, &[fd, F_GETLK, probe]), Some(0));
+    assert!(w.effects().is_empty());
+    w.close(1, other);
+    assert_eq!(w.effects(), [Effect::Reply { thread: 2, value: 0 }]);
+    assert_eq!(w.sys(1, 1, nr::FCNTL, &[fd, F_SETLK, all]), err(Errno::EAGAIN));
+    // And its exit frees the range for the parent.
+    assert_eq!(w.call(lstar_abi::fs::EXIT, [2, 0]), Some(0));
+    assert_eq!(w.sys(1, 1, nr::FCNTL, &[fd, F_SETLK, all]), Some(0));
+}

@@ -2,7 +2,10 @@
 -- a directory of its own, on the host and in Lstar, and the two outputs
 -- must be equal. It prints nothing that differs between runs: no times,
 -- no random values, no paths, and nothing on stderr (which, unbuffered,
--- would land elsewhere among stdout's lines on the host's pipe).
+-- would land elsewhere among stdout's lines on the host's pipe). A second
+-- process (`.system ./sqlite3 …`, through /bin/sh) works on the same
+-- database while this one holds it; what it prints goes to a file that
+-- this one reads back, so that the two never share the output.
 
 .headers on
 .print == rollback journal
@@ -98,6 +101,16 @@ SELECT count(*), sum(v) FROM big;
 SELECT name, salary FROM emp ORDER BY salary DESC LIMIT 3;
 PRAGMA integrity_check;
 
+.print == a second process, rollback journal
+BEGIN IMMEDIATE;
+INSERT INTO dept(name) VALUES ('held');
+.system ./sqlite3 -batch test.db "SELECT count(*) FROM dept; INSERT INTO dept(name) VALUES ('other');" > second.txt 2>&1; true
+SELECT CAST(readfile('second.txt') AS TEXT);
+COMMIT;
+.system ./sqlite3 -batch test.db "INSERT INTO dept(name) VALUES ('other'); SELECT group_concat(name) FROM dept;" > second.txt 2>&1; true
+SELECT CAST(readfile('second.txt') AS TEXT);
+DELETE FROM dept WHERE name IN ('held', 'other');
+
 .print == write-ahead log
 PRAGMA journal_mode = WAL;
 INSERT INTO emp(name, dept, salary, hired) VALUES ('ken', 1, 111, '2015-01-01');
@@ -108,6 +121,11 @@ ROLLBACK;
 UPDATE big SET v = v + 1 WHERE x <= 1000;
 SELECT count(*), sum(v) FROM big;
 PRAGMA wal_checkpoint(TRUNCATE);
+BEGIN;
+UPDATE big SET v = 0;
+.system ./sqlite3 -batch test.db "SELECT count(*), sum(v) FROM big; DELETE FROM big;" > second.txt 2>&1; true
+SELECT CAST(readfile('second.txt') AS TEXT);
+ROLLBACK;
 INSERT INTO dept(name) VALUES ('ops');
 .open test.db
 PRAGMA journal_mode;

@@ -37,10 +37,11 @@ struct Case {
     /// does. With program [`BUSYBOX`], busybox itself runs and `args` is its
     /// whole argv (`["sh", "-c", "…"]`).
     busybox: bool,
-    /// A directory of the repository whose files the program finds in the
-    /// directory it starts in: on the host a fresh copy of it
-    /// (`target/lstar/tests/<case>/host/`), in Lstar the root (a tmpfs),
-    /// where they are copied as an `--overlay` is.
+    /// A directory of the repository whose files, and the program itself,
+    /// the program finds in the directory it starts in: a fresh copy of
+    /// them (`target/lstar/tests/<case>/host/`) is where the host run
+    /// starts, and is copied over Lstar's root (a tmpfs, where the program
+    /// starts) as an `--overlay` is.
     workdir: Option<&'static str>,
     check: Check,
 }
@@ -86,11 +87,13 @@ impl Case {
     }
 
     /// Runs the sqlite3 shell (`crate::sqlite`) as `/bin/sqlite3 args…`
-    /// in a copy of tests/sqlite/.
+    /// in a copy of tests/sqlite/, with busybox for the `/bin/sh` that its
+    /// `.system` command starts `./sqlite3` with.
     const fn sqlite(name: &'static str, args: &'static [&'static str], check: Check) -> Self {
         let mut case = Case::new(name, SQLITE3, check);
         case.args = args;
         case.workdir = Some("tests/sqlite");
+        case.busybox = true;
         case
     }
 
@@ -684,18 +687,20 @@ fn run_case(ctx: &Ctx, built: &Built, programs: &Programs, case: &Case, timeout:
         stem => Payload::test_program(built, stem, case.args, &env).map_err(|e| format!("{e:#}"))?,
     };
     let dir = ctx.out().join("tests").join(case.name);
-    let workdir = case.workdir.map(|d| ctx.root.join(d));
+    let workdir = match case.workdir {
+        Some(from) => Some(fresh_workdir(&ctx.root.join(from), &payload, &dir.join("host")).map_err(|e| format!("{e:#}"))?),
+        None => None,
+    };
     let extras = initrd::Extras {
         busybox: if case.busybox { programs.busybox.cloned() } else { None },
         overlays: workdir.iter().cloned().collect(),
     };
+    // Before the host run, which writes into the working directory.
+    let initrd_path = dir.join("initrd.cpio");
+    initrd::write_with(&initrd_path, built, &payload, &extras).map_err(|e| format!("{e:#}"))?;
     let host = match case.check {
         Check::Differential => {
-            let cwd = match &workdir {
-                Some(from) => Some(fresh_copy(from, &dir.join("host")).map_err(|e| format!("{e:#}"))?),
-                None => None,
-            };
-            Some(host_run(&payload, cwd.as_deref(), timeout).map_err(|e| format!("host run: {e:#}"))?)
+            Some(host_run(&payload, workdir.as_deref(), timeout).map_err(|e| format!("host run: {e:#}"))?)
         }
         Check::Expect(_) => None,
     };
@@ -722,7 +727,7 @@ fn run_case(ctx: &Ctx, built: &Built, programs: &Programs, case: &Case, timeout:
     cmdline.extend(case.cmdline.iter().map(|w| w.to_string()));
     let boot = qemu::Boot {
         kernel: built.kernel.clone(),
-        initrd: dir.join("initrd.cpio"),
+        initrd: initrd_path,
         cmdline,
         accel: qemu::Accel::Tcg,
         serial,
@@ -734,7 +739,6 @@ fn run_case(ctx: &Ctx, built: &Built, programs: &Programs, case: &Case, timeout:
             Echo::Nothing
         },
     };
-    initrd::write_with(&boot.initrd, built, &payload, &extras).map_err(|e| format!("{e:#}"))?;
     let done = qemu::boot(ctx, &boot).map_err(|e| format!("{e:#}"))?;
     let serial = qemu::crlf_to_lf(&done.serial);
 
@@ -785,17 +789,22 @@ fn run_case(ctx: &Ctx, built: &Built, programs: &Programs, case: &Case, timeout:
     })
 }
 
-/// `to` emptied, then holding a copy of the files in `from` (not of its
-/// subdirectories); returns `to`.
-fn fresh_copy(from: &Path, to: &Path) -> Result<PathBuf> {
+/// A case's working directory (see [`Case::workdir`]): `to` emptied, then
+/// holding a copy of the files in `from` (not of its subdirectories) and
+/// of the program, so that it can start itself again as `./<name>`.
+/// Returns `to`.
+fn fresh_workdir(from: &Path, payload: &Payload, to: &Path) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(to);
     std::fs::create_dir_all(to).with_context(|| format!("create {}", to.display()))?;
+    let mut files = vec![(payload.host_path.clone(), to.join(&payload.name))];
     for entry in std::fs::read_dir(from).with_context(|| format!("read {}", from.display()))? {
         let path = entry?.path();
         if path.is_file() {
-            let copy = to.join(path.file_name().context("a file name")?);
-            std::fs::copy(&path, &copy).with_context(|| format!("copy {} to {}", path.display(), copy.display()))?;
+            files.push((path.clone(), to.join(path.file_name().context("a file name")?)));
         }
+    }
+    for (path, copy) in files {
+        std::fs::copy(&path, &copy).with_context(|| format!("copy {} to {}", path.display(), copy.display()))?;
     }
     Ok(to.to_path_buf())
 }

@@ -5,12 +5,14 @@
  * unlocking a middle part splits one, ranges given from SEEK_CUR and
  * SEEK_END and with a negative length, F_SETLKW waiting until the holder
  * lets go, and a process losing all its locks on a file when it closes
- * any descriptor of it, and when it exits. Works in a fresh
+ * any descriptor of it, and when it exits; a signal ends F_SETLKW's wait
+ * with EINTR when its handler has no SA_RESTART. Works in a fresh
  * /tmp/lstar-abi-record-locks. Differential test. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -62,6 +64,11 @@ static void wait_on(int p[2])
 	char c;
 	if (read(p[0], &c, 1) != 1)
 		printf("sync read failed\n");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
 }
 
 static void child(void)
@@ -154,6 +161,23 @@ int main(void)
 	printf("child status %d\n", status);
 	/* The child's locks went with it. */
 	T(lock(F_SETLK, F_WRLCK, SEEK_SET, 0, 0));
+
+	/* A second child waits for our lock until a signal comes (sent a
+	 * while after it said it was about to wait). */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGUSR1, &sa, NULL);
+	pid = fork();
+	if (pid == 0) {
+		signal_to(to_parent);
+		T(lock(F_SETLKW, F_WRLCK, SEEK_SET, 0, 1));
+		_exit(0);
+	}
+	wait_on(to_parent);
+	nanosleep(&pause, NULL);
+	r = kill(pid, SIGUSR1);
+	T(waitpid(pid, &status, 0) == pid);
+	report("kill(pid, SIGUSR1)", r);
+	printf("child status %d\n", status);
 	T(close(fd));
 	T(unlink("f"));
 	T(rmdir(DIR_NAME));

@@ -197,6 +197,10 @@ int main(void)
 	pipe(ready);
 	pid = fork();
 	if (pid == 0) {
+		/* A group of its own with its parent in another group of the
+		 * session: not orphaned, so SIGTSTP stops it (Linux drops it in
+		 * an orphaned group, which a test harness's may be). */
+		setpgid(0, 0);
 		struct sigaction sa = { .sa_handler = on_usr1 };
 		sigaction(SIGUSR1, &sa, NULL);
 		sigset_t all, empty, now;
@@ -212,6 +216,7 @@ int main(void)
 		       sigismember(&now, SIGTSTP) && sigismember(&now, SIGUSR1) ? "yes" : "no");
 		_exit(0);
 	}
+	setpgid(pid, pid);
 	await_ready(ready);
 	kill(pid, SIGTSTP);
 	int stopped = waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP;
@@ -261,6 +266,22 @@ int main(void)
 	printf("  the member went on after its group was orphaned: %s, with SIGHUP handled: %s\n",
 	       n == 1 ? "yes" : "no", got == 'H' ? "yes" : "no");
 	close(hup[0]);
+
+	/* In an orphaned group (here a new session's leader), SIGTSTP at its
+	 * default is dropped: nobody could continue the process. */
+	printf("SIGTSTP in an orphaned group:\n");
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		raise(SIGTSTP);
+		printf("  went on\n");
+		_exit(0);
+	}
+	int st;
+	pid_t r = waitpid(pid, &st, WUNTRACED);
+	printf("  %s\n", r == pid && WIFEXITED(st) ? "exited, never stopped" : "stopped");
+	if (r == pid && WIFSTOPPED(st))
+		kill(pid, SIGKILL), finish(pid);
 
 	/* sigtimedwait runs to its timeout (signal(7) lists it among calls
 	 * that fail with EINTR after a stop; Linux 6 no longer does). */

@@ -516,16 +516,26 @@ impl Procs {
         }
     }
 
+    /// The live processes of group `pgid`.
+    fn members(&self, pgid: u32) -> impl Iterator<Item = &Process> {
+        self.procs.values().filter(move |p| p.pgid == pgid && p.ended.is_none())
+    }
+
+    /// Whether process group `pgid` is orphaned (POSIX): no live member
+    /// has a live parent in another group of the same session, so no job
+    /// control shell can continue it.
+    pub(crate) fn orphaned(&self, pgid: u32) -> bool {
+        !self.members(pgid).any(|p| self.procs.get(&p.ppid).is_some_and(|q| q.ended.is_none() && q.pgid != pgid && q.sid == p.sid))
+    }
+
     /// A process ended: if that left process group `pgid` orphaned (no
     /// live member has a parent in another group of its session) with a
     /// stopped member, every member gets SIGHUP, then SIGCONT, as POSIX
     /// says, so that a stopped job nobody can continue does not stay
     /// stopped.
     fn hang_up_if_orphaned(&mut self, pgid: u32) {
-        let members: Vec<&Process> = self.procs.values().filter(|p| p.pgid == pgid && p.ended.is_none()).collect();
-        let stopped = members.iter().any(|p| p.stopped.get().is_some());
-        let anchored = members.iter().any(|p| self.procs.get(&p.ppid).is_some_and(|q| q.ended.is_none() && q.pgid != pgid && q.sid == p.sid));
-        if !stopped || anchored {
+        let members: Vec<&Process> = self.members(pgid).collect();
+        if !members.iter().any(|p| p.stopped.get().is_some()) || !self.orphaned(pgid) {
             return;
         }
         let pids: Vec<u32> = members.iter().map(|p| p.pid).collect();

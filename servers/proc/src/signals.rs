@@ -378,7 +378,7 @@ impl Procs {
         if let Some(&signo) = ready.first() {
             let p = self.procs.get_mut(&pid).expect("caller exists");
             let t = p.threads.get_mut(&thread).expect("caller's thread");
-            if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() {
+            if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() && !self.stop_discarded(pid, signo) {
                 self.stop(pid, signo, None);
             }
         }
@@ -802,12 +802,19 @@ impl Procs {
         if p.sig.only_stops(signo) && self.waits_here(target) {
             let p = self.procs.get_mut(&pid).expect("looked up above");
             let t = p.threads.get_mut(&target).expect("looked up above");
-            if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() {
+            if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() && !self.stop_discarded(pid, signo) {
                 self.stop(pid, signo, None);
             }
             return;
         }
         self.interrupt_thread(pid, target);
+    }
+
+    /// A job-control stop (SIGTSTP, SIGTTIN, SIGTTOU at their default)
+    /// for a process in an orphaned group is discarded, as on Linux: no
+    /// shell could ever continue it. SIGSTOP always stops.
+    fn stop_discarded(&self, pid: u32, signo: u8) -> bool {
+        signo != sig::SIGSTOP && self.procs.get(&pid).is_some_and(|p| self.orphaned(p.pgid))
     }
 
     /// Whether `thread` waits in a call held here (sleep, futex, wait4,
@@ -1070,6 +1077,7 @@ impl Procs {
                         self.end(pid, Termination::Signaled(signo));
                         return Outcome::NoReply;
                     }
+                    sig::Default::Stop if self.stop_discarded(pid, signo) => continue,
                     sig::Default::Stop => {
                         self.stop(pid, signo, Some((thread, if framed { Some(0) } else { result }, restartable)));
                         return Outcome::NoReply;

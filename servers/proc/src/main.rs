@@ -19,6 +19,7 @@ use lstar_abi::native::{prot, Personality};
 use proc_server::{elf, shebang, signal, stack, wait_selects, Termination};
 
 mod futex;
+mod itimer;
 mod memory;
 mod misc;
 mod signals;
@@ -94,6 +95,8 @@ struct Process {
     usage: misc::Usage,
     /// Set while a vfork parent waits for this process to exec or end.
     vfork: Option<vfork::Vfork>,
+    /// ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF (itimer.rs).
+    itimers: [Option<itimer::Itimer>; 3],
 }
 
 /// A job-control change wait4 reports.
@@ -198,6 +201,7 @@ fn main(boot: Boot) -> ! {
                 if msg.args[0] & time::TIMER_BIT != 0 {
                     procs.wake_sleepers();
                     procs.expire_sigwaiters();
+                    procs.expire_itimers();
                 }
                 if msg.args[0] & lstar_abi::proc::TERMINAL_BIT != 0 {
                     procs.terminal_signals();
@@ -385,6 +389,7 @@ impl Procs {
                 unreported: None,
                 usage: misc::Usage::default(),
                 vfork: None,
+                itimers: [None; 3],
             },
         );
     }
@@ -467,6 +472,9 @@ impl Procs {
             nr::GETTIMEOFDAY => return ret(self.gettimeofday(client, a[0], a[1])),
             nr::TIME => return ret(self.time(client, a[0])),
             nr::NANOSLEEP => return self.sleep(msg.client, pid, 1, 0, a[0], a[1]),
+            nr::ALARM => return ret(self.alarm(pid, a[0])),
+            nr::GETITIMER => return ret(self.getitimer(client, pid, a[0], a[1])),
+            nr::SETITIMER => return ret(self.setitimer(client, pid, a[0], a[1], a[2])),
             nr::CLOCK_NANOSLEEP => return self.sleep(msg.client, pid, a[0], a[1], a[2], a[3]),
             nr::KILL => return ret(self.kill(msg.client, pid, a[0] as i32, a[1])),
             nr::TKILL => return ret(self.tgkill(msg.client, pid, None, a[0] as i32, a[1])),

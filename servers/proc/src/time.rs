@@ -1,6 +1,7 @@
 //! Time: clock_gettime, gettimeofday, time, nanosleep, clock_nanosleep.
 //! Sleepers wait on this server; one kernel timer on its endpoint is kept
-//! at the earliest deadline and wakes them through a Notify message.
+//! at the earliest deadline (theirs, rt_sigtimedwait's, the interval
+//! timers') and wakes them through a Notify message.
 
 use super::*;
 
@@ -185,10 +186,10 @@ impl Procs {
         }
     }
 
-    /// Sets the one timer to the earliest deadline: a sleeper's or an
-    /// rt_sigtimedwait's.
+    /// Sets the one timer to the earliest deadline: a sleeper's, an
+    /// rt_sigtimedwait's or an interval timer's (itimer.rs).
     pub(crate) fn arm_timer(&self) {
-        let next = self.sleepers.iter().map(|s| s.deadline).chain(self.next_sigwait_deadline()).min().unwrap_or(0);
+        let next = self.sleepers.iter().map(|s| s.deadline).chain(self.next_sigwait_deadline()).chain(self.next_itimer_deadline()).min().unwrap_or(0);
         if let Err(e) = mem::timer_set(next, TIMER_BIT) {
             println!("proc: cannot set the sleep timer: {}", e.text());
         }

@@ -267,6 +267,54 @@ int main(void)
 	       n == 1 ? "yes" : "no", got == 'H' ? "yes" : "no");
 	close(hup[0]);
 
+	/* Only an exit that breaks a group's last link to its session sends
+	 * SIGHUP: a stopped child in its parent's own group is left alone
+	 * when a sibling exits, and so is a stopped new session's leader
+	 * when its parent (in another session) exits. */
+	printf("exits that orphan nothing:\n");
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+		sigaction(SIGHUP, &sa, NULL);
+		raise(SIGSTOP);
+		printf("  sibling: SIGHUP %s\n", usr1 ? "came" : "did not come");
+		_exit(0);
+	}
+	waitpid(pid, &status, WUNTRACED);
+	pid_t sibling = fork();
+	if (sibling == 0)
+		_exit(0);
+	waitpid(sibling, &status, 0);
+	pause_ms(100);
+	kill(pid, SIGCONT);
+	finish(pid);
+	pipe(hup);
+	pid = fork();
+	if (pid == 0) {
+		pid_t c = fork();
+		if (c == 0) {
+			setsid();
+			close(hup[0]);
+			pid_t me = getpid();
+			write(hup[1], &me, sizeof me);
+			raise(SIGSTOP);
+			write(hup[1], "x", 1);
+			_exit(0);
+		}
+		int st2;
+		waitpid(c, &st2, WUNTRACED);
+		_exit(0);
+	}
+	close(hup[1]);
+	finish(pid);
+	member = 0;
+	read(hup[0], &member, sizeof member);
+	pfd.fd = hup[0];
+	printf("  new session's leader stayed stopped: %s\n", poll(&pfd, 1, 500) == 0 ? "yes" : "no");
+	if (member > 0)
+		kill(member, SIGKILL);
+	close(hup[0]);
+
 	/* In an orphaned group (here a new session's leader), SIGTSTP at its
 	 * default is dropped: nobody could continue the process. */
 	printf("SIGTSTP in an orphaned group:\n");

@@ -20,12 +20,13 @@ const CPU_POLL_NS: u64 = 10_000_000;
 const NS_PER_US: u64 = 1000;
 const US_PER_S: u64 = 1_000_000;
 
-/// One armed timer: when it expires, on its clock (monotonic ns for
-/// ITIMER_REAL, the process's CPU ns for the others), and the interval it
-/// is then set again for (0: once).
+/// One timer: when it expires, on its clock (monotonic ns for
+/// ITIMER_REAL, the process's CPU ns for the others; None: disarmed), and
+/// the interval it is then set again for (0: once). A disarmed CPU-time
+/// timer keeps the interval it was given, as Linux's getitimer shows.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Itimer {
-    deadline: u64,
+    deadline: Option<u64>,
     interval: u64,
 }
 
@@ -68,9 +69,10 @@ impl Procs {
     /// that is due but has not fired yet has 1 µs left, as on Linux.
     fn itimer_get(&self, pid: u32, which: u64) -> Result<(u64, u64), Errno> {
         let slot = usize::try_from(which).ok().filter(|&w| w as u64 <= ITIMER_PROF).ok_or(Errno::EINVAL)?;
-        let Some(t) = self.procs[&pid].itimers[slot] else { return Ok((0, 0)) };
+        let t = self.procs[&pid].itimers[slot];
+        let Some(deadline) = t.deadline else { return Ok((t.interval, 0)) };
         let now = self.itimer_now(pid, which)?;
-        Ok((t.interval, t.deadline.checked_sub(now).filter(|&left| left > 0).unwrap_or(NS_PER_US)))
+        Ok((t.interval, deadline.checked_sub(now).filter(|&left| left > 0).unwrap_or(NS_PER_US)))
     }
 
     /// Sets timer `which` of `pid` to expire after `value` ns (0: disarm),
@@ -78,8 +80,10 @@ impl Procs {
     fn itimer_set(&mut self, pid: u32, which: u64, interval: u64, value: u64) -> Result<(u64, u64), Errno> {
         let old = self.itimer_get(pid, which)?;
         let now = self.itimer_now(pid, which)?;
-        let new = (value != 0).then(|| Itimer { deadline: now.saturating_add(value), interval });
-        self.procs.get_mut(&pid).expect("caller exists").itimers[which as usize] = new;
+        let deadline = (value != 0).then(|| now.saturating_add(value));
+        // ITIMER_REAL forgets its interval when disarmed; the others keep it.
+        let interval = if which == ITIMER_REAL && deadline.is_none() { 0 } else { interval };
+        self.procs.get_mut(&pid).expect("caller exists").itimers[which as usize] = Itimer { deadline, interval };
         self.arm_timer();
         Ok(old)
     }
@@ -115,9 +119,12 @@ impl Procs {
     /// timers: the first ITIMER_REAL deadline, or the next look at the
     /// CPU-time ones.
     pub(crate) fn next_itimer_deadline(&self) -> Option<u64> {
-        let real = self.procs.values().filter_map(|p| p.itimers[ITIMER_REAL as usize]).map(|t| t.deadline).min();
-        let cpu = self.procs.values().any(|p| p.itimers[1..].iter().any(Option::is_some));
-        let poll = cpu.then(|| mem::clock(lstar_abi::native::clock::MONOTONIC).ok()).flatten().map(|now| now + CPU_POLL_NS);
+        let live = || self.procs.values().filter(|p| p.ended.is_none());
+        let real = live().filter_map(|p| p.itimers[ITIMER_REAL as usize].deadline).min();
+        let cpu = live().any(|p| p.itimers[1..].iter().any(|t| t.deadline.is_some()));
+        // On a fixed 10 ms grid, so that re-arming the timer often (each
+        // sleep does) never puts the look off.
+        let poll = cpu.then(|| mem::clock(lstar_abi::native::clock::MONOTONIC).ok()).flatten().map(|now| (now / CPU_POLL_NS + 1) * CPU_POLL_NS);
         real.into_iter().chain(poll).min()
     }
 
@@ -125,13 +132,20 @@ impl Procs {
     /// and is set again for its interval, or disarmed.
     pub(crate) fn expire_itimers(&mut self) {
         let armed: Vec<(u32, usize)> =
-            self.procs.iter().filter(|(_, p)| p.ended.is_none()).flat_map(|(&pid, p)| (0..3).filter(move |&w| p.itimers[w].is_some()).map(move |w| (pid, w))).collect();
+            self.procs.iter().filter(|(_, p)| p.ended.is_none()).flat_map(|(&pid, p)| (0..3).filter(move |&w| p.itimers[w].deadline.is_some()).map(move |w| (pid, w))).collect();
         for (pid, which) in armed {
+            // An earlier signal of this loop may have ended the process
+            // (and a parent that ignores SIGCHLD reaped it at once).
+            if !self.procs.get(&pid).is_some_and(|p| p.ended.is_none()) {
+                continue;
+            }
             let Ok(now) = self.itimer_now(pid, which as u64) else { continue };
-            let p = self.procs.get_mut(&pid).expect("listed above");
-            let Some(t) = p.itimers[which].filter(|t| t.deadline <= now) else { continue };
+            let p = self.procs.get_mut(&pid).expect("looked up above");
+            let t = p.itimers[which];
+            let Some(deadline) = t.deadline.filter(|&d| d <= now) else { continue };
             // Set again past now: expiries missed meanwhile send one signal.
-            p.itimers[which] = (t.interval != 0).then(|| Itimer { deadline: now + t.interval - (now - t.deadline) % t.interval, interval: t.interval });
+            let next = (t.interval != 0).then(|| now + t.interval - (now - deadline) % t.interval);
+            p.itimers[which].deadline = next;
             let signo = match which as u64 {
                 ITIMER_REAL => signal::SIGALRM,
                 ITIMER_VIRTUAL => SIGVTALRM,

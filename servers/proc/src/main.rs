@@ -96,7 +96,7 @@ struct Process {
     /// Set while a vfork parent waits for this process to exec or end.
     vfork: Option<vfork::Vfork>,
     /// ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF (itimer.rs).
-    itimers: [Option<itimer::Itimer>; 3],
+    itimers: [itimer::Itimer; 3],
 }
 
 /// A job-control change wait4 reports.
@@ -389,7 +389,7 @@ impl Procs {
                 unreported: None,
                 usage: misc::Usage::default(),
                 vfork: None,
-                itimers: [None; 3],
+                itimers: Default::default(),
             },
         );
     }
@@ -531,7 +531,10 @@ impl Procs {
 
     /// Whether process group `pgid` is orphaned (POSIX): no live member
     /// has a live parent in another group of the same session, so no job
-    /// control shell can continue it.
+    /// control shell can continue it. Unlike Linux, which does not count
+    /// a parent that is the system's init, a parent that is pid 1 counts:
+    /// here pid 1 is the program Lstar runs, often a shell whose jobs
+    /// must stop at ^Z.
     pub(crate) fn orphaned(&self, pgid: u32) -> bool {
         !self.members(pgid).any(|p| self.procs.get(&p.ppid).is_some_and(|q| q.ended.is_none() && q.pgid != pgid && q.sid == p.sid))
     }
@@ -547,9 +550,12 @@ impl Procs {
             return;
         }
         let pids: Vec<u32> = members.iter().map(|p| p.pid).collect();
-        for pid in pids {
-            self.send(pid, signal::Info::sent(signal::SIGHUP, signal::SI_KERNEL, 0), None);
-            self.send(pid, signal::Info::sent(signal::SIGCONT, signal::SI_KERNEL, 0), None);
+        // Every member's SIGHUP first, then every SIGCONT, as Linux sends
+        // a signal to a group.
+        for signo in [signal::SIGHUP, signal::SIGCONT] {
+            for &pid in &pids {
+                self.send(pid, signal::Info::sent(signo, signal::SI_KERNEL, 0), None);
+            }
         }
     }
 
@@ -1129,9 +1135,11 @@ impl Procs {
             return;
         }
         p.ended = Some(how);
-        // A stopped process that ends holds nobody any more.
+        // A stopped process that ends holds nobody any more, and its
+        // interval timers end with it.
         p.stopped.set(None);
         p.held.clear();
+        p.itimers = Default::default();
         let (space, ppid) = (p.space, p.ppid);
         self.note_rss(pid);
         let threads: Vec<ThreadId> = self.procs[&pid].threads.keys().copied().collect();
@@ -1165,10 +1173,20 @@ impl Procs {
         if pid == 1 {
             mem::poweroff(how.shell_status());
         }
-        let mut groups = Vec::from([self.procs[&pid].pgid]);
+        // The groups this exit may orphan, as Linux finds them: its own, if
+        // its parent linked it (another group, same session), and each
+        // child's that it linked the same way.
+        let me = &self.procs[&pid];
+        let (my_pgid, my_sid) = (me.pgid, me.sid);
+        let mut groups = Vec::new();
+        if self.procs.get(&ppid).is_some_and(|q| q.ended.is_none() && q.pgid != my_pgid && q.sid == my_sid) {
+            groups.push(my_pgid);
+        }
         for c in self.procs.values_mut().filter(|c| c.ppid == pid) {
             c.ppid = 1;
-            groups.push(c.pgid);
+            if c.ended.is_none() && c.pgid != my_pgid && c.sid == my_sid {
+                groups.push(c.pgid);
+            }
         }
         groups.sort_unstable();
         groups.dedup();

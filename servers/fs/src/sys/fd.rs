@@ -29,6 +29,9 @@ pub(super) enum Locked {
 pub(crate) struct LockWait {
     /// Kept open while the call waits.
     pub(super) ofd: OfdId,
+    /// The descriptor it came through: closed meanwhile, the call fails
+    /// with EBADF instead of taking the lock (as on Linux).
+    pub(super) fd: i32,
     ino: Ino,
     start: u64,
     end: u64,
@@ -48,9 +51,12 @@ fn lock_range(base: i64, start: i64, len: i64) -> Result<(u64, u64), Errno> {
         0 => Ok((offset(at)?, TO_EOF)),
         1.. => {
             let first = offset(at)?;
-            // Its last byte must be an offset too.
+            // Its last byte must be an offset too; a range that ends at
+            // the largest one runs to the end, as one of length 0 does
+            // (F_GETLK shows it so).
             at.checked_add(len - 1).ok_or(Errno::EOVERFLOW)?;
-            Ok((first, first + offset(len)?))
+            let end = first + offset(len)?;
+            Ok((first, if end > i64::MAX as u64 { TO_EOF } else { end }))
         }
         _ => {
             let end = offset(at)?;
@@ -155,13 +161,14 @@ impl FileServer {
             SEEK_END => self.fs.stat(ino).size,
             _ => return Err(Errno::EINVAL),
         };
-        let (start, end) = lock_range(base, field(8), field(16))?;
+        // The kind is checked before the range, as Linux does.
         let write = match kind {
             F_RDLCK => Some(false),
             F_WRLCK => Some(true),
             F_UNLCK => None,
             _ => return Err(Errno::EINVAL),
         };
+        let (start, end) = lock_range(base, field(8), field(16))?;
         if cmd == F_GETLK {
             let write = write.ok_or(Errno::EINVAL)?;
             match self.locks.conflict(ino, pid, start, end, write) {
@@ -183,7 +190,7 @@ impl FileServer {
             Some(true) if !ofd.writable() => return Err(Errno::EBADF),
             _ => {}
         }
-        let wait = LockWait { ofd: id, ino, start, end, write: write == Some(true), generation: self.locks.generation() };
+        let wait = LockWait { ofd: id, fd: -1, ino, start, end, write: write == Some(true), generation: self.locks.generation() };
         match write {
             Some(w) if self.locks.conflict(ino, pid, start, end, w).is_some() => {
                 if cmd == F_SETLKW {
@@ -205,7 +212,30 @@ impl FileServer {
         if self.locks.conflict(w.ino, pid, w.start, w.end, w.write).is_some() {
             return None;
         }
+        // Another thread closed the descriptor while this one waited: no
+        // descriptor would ever let the lock go.
+        if self.proc(pid).fds.get(w.fd).map(|f| f.ofd) != Some(w.ofd) {
+            return Some(Errno::EBADF.to_ret());
+        }
         self.locks.set(w.ino, pid, w.start, w.end, Some(w.write));
         Some(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_ranges() {
+        assert_eq!(lock_range(0, 10, 5), Ok((10, 15)));
+        assert_eq!(lock_range(0, 10, 0), Ok((10, TO_EOF)));
+        assert_eq!(lock_range(100, -10, -5), Ok((85, 90)));
+        assert_eq!(lock_range(0, 3, -5), Err(Errno::EINVAL));
+        assert_eq!(lock_range(0, -1, 5), Err(Errno::EINVAL));
+        // Ending at the largest offset is "to the end", as length 0 is.
+        assert_eq!(lock_range(0, 1, i64::MAX), Ok((1, TO_EOF)));
+        assert_eq!(lock_range(0, 2, i64::MAX), Err(Errno::EOVERFLOW));
+        assert_eq!(lock_range(i64::MAX, 1, 1), Err(Errno::EOVERFLOW));
     }
 }

@@ -179,7 +179,8 @@ impl FileServer {
         }
         match self.record_lock(host, pid, id, F_SETLKW, arg)? {
             Locked::Done(v) => Ok(Some(v)),
-            Locked::Wait(w) => {
+            Locked::Wait(mut w) => {
+                w.fd = fd;
                 self.ref_ofd(w.ofd);
                 self.hold(host, pid, Waiting::RecordLock(w));
                 Ok(None)

@@ -340,6 +340,8 @@ const CASES: &[Case] = &[
     Case::new("abi_stop_cont", "abi_stop_cont", Check::Differential),
     // alarm, setitimer, getitimer: real and CPU-time interval timers.
     Case::new("abi_itimer", "abi_itimer", Check::Differential),
+    // flock: whole-file locks held by open file descriptions.
+    Case::new("abi_flock", "abi_flock", Check::Differential),
     // The same programs with the tick at 2000 Hz: preemption lands in
     // twenty times as many places, between the IPC fast path's parked
     // threads and the scheduler's (D27), in signal delivery and in waits.

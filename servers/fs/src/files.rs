@@ -169,6 +169,8 @@ pub struct FileServer {
     pub(crate) call_time: Option<crate::linux::Timespec>,
     /// fcntl's record locks (crate::locks).
     pub(crate) locks: crate::locks::RecordLocks,
+    /// flock's locks (crate::locks).
+    pub(crate) flocks: crate::locks::Flocks,
 }
 
 impl FileServer {
@@ -183,6 +185,7 @@ impl FileServer {
             procfs: Default::default(),
             call_time: None,
             locks: Default::default(),
+            flocks: Default::default(),
         }
     }
 
@@ -284,6 +287,8 @@ impl FileServer {
         ofd.refs -= 1;
         if ofd.refs == 0 {
             let ofd = self.ofds.remove(id).expect("live");
+            // Its last descriptor is gone, and with it its flock lock.
+            self.flocks.unset(ofd.ino, id);
             self.ofd_closed(&ofd);
             self.fs.release(ofd.ino);
         }

@@ -11,7 +11,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use crate::files::Pid;
+use crate::files::{OfdId, Pid};
 use crate::tmpfs::Ino;
 
 /// One process's lock on the bytes `start..end` of a file; `end` is
@@ -121,11 +121,84 @@ impl RecordLocks {
     }
 }
 
+/// flock(2) locks: on a whole file, held by an open file description
+/// (every descriptor dup or fork made of it shares the lock; another open
+/// of the file does not), shared or exclusive, and gone when the last
+/// descriptor of the description closes. They and the record locks above
+/// ignore each other, as on Linux.
+#[derive(Debug, Default)]
+pub struct Flocks {
+    /// Per file: (description, exclusive).
+    files: BTreeMap<Ino, Vec<(OfdId, bool)>>,
+    /// Bumped whenever a lock goes, so that held LOCK_EX/LOCK_SH calls
+    /// are tried again only then.
+    released: u64,
+}
+
+impl Flocks {
+    /// Whether another description's lock on `ino` keeps `ofd` from
+    /// taking one (`exclusive` or shared).
+    pub fn conflict(&self, ino: Ino, ofd: OfdId, exclusive: bool) -> bool {
+        self.files.get(&ino).is_some_and(|l| l.iter().any(|&(o, ex)| o != ofd && (ex || exclusive)))
+    }
+
+    /// The kind of lock `ofd` holds on `ino`: Some(exclusive), or None.
+    pub fn held(&self, ino: Ino, ofd: OfdId) -> Option<bool> {
+        self.files.get(&ino)?.iter().find(|&&(o, _)| o == ofd).map(|&(_, ex)| ex)
+    }
+
+    /// Gives `ofd` a lock on `ino` (the caller has checked
+    /// [`Flocks::conflict`]), replacing the one it had.
+    pub fn set(&mut self, ino: Ino, ofd: OfdId, exclusive: bool) {
+        self.unset(ino, ofd);
+        self.files.entry(ino).or_default().push((ofd, exclusive));
+    }
+
+    /// Takes away whatever lock `ofd` holds on `ino` (LOCK_UN, the last
+    /// descriptor closed, or the first half of a conversion, which Linux
+    /// does not make atomic either).
+    pub fn unset(&mut self, ino: Ino, ofd: OfdId) {
+        let Some(locks) = self.files.get_mut(&ino) else { return };
+        let before = locks.len();
+        locks.retain(|&(o, _)| o != ofd);
+        if locks.len() != before {
+            self.released += 1;
+        }
+        if locks.is_empty() {
+            self.files.remove(&ino);
+        }
+    }
+
+    /// Changes each time a lock goes.
+    pub fn generation(&self) -> u64 {
+        self.released
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const F: Ino = 7;
+
+    #[test]
+    fn flocks_belong_to_descriptions() {
+        let (a, b): (OfdId, OfdId) = (1, 2);
+        let mut t = Flocks::default();
+        t.set(F, a, false);
+        assert!(!t.conflict(F, b, false));
+        assert!(t.conflict(F, b, true));
+        // Its own lock is never in the way: converting is replacing.
+        assert!(!t.conflict(F, a, true));
+        t.set(F, a, true);
+        assert_eq!(t.held(F, a), Some(true));
+        assert!(t.conflict(F, b, false));
+        let g = t.generation();
+        t.unset(F, a);
+        assert!(t.generation() > g);
+        assert!(!t.conflict(F, b, true));
+        assert_eq!(t.held(F, a), None);
+    }
 
     fn lock(pid: Pid, start: u64, end: u64, write: bool) -> Lock {
         Lock { pid, start, end, write }

@@ -222,6 +222,67 @@ impl FileServer {
     }
 }
 
+/// flock(2)'s operations (sys/file.h).
+const LOCK_SH: u32 = 1;
+const LOCK_EX: u32 = 2;
+const LOCK_NB: u32 = 4;
+const LOCK_UN: u32 = 8;
+
+/// A held flock: the lock it wants, and the generation of the flock
+/// table it last saw.
+pub(crate) struct FlockWait {
+    /// Kept open while the call waits.
+    pub(super) ofd: OfdId,
+    ino: Ino,
+    exclusive: bool,
+    pub(super) generation: u64,
+}
+
+impl FileServer {
+    /// flock(2) (crate::locks::Flocks). A lock that must wait comes back
+    /// as Err(wait), for sys::held to hold; LOCK_NB makes it EWOULDBLOCK.
+    pub(super) fn flock(&mut self, pid: Pid, fd: i32, op: u32) -> Result<Result<u64, FlockWait>, Errno> {
+        let id = self.fd(pid, fd)?.ofd;
+        let ofd = self.ofd(id);
+        if ofd.is_path() {
+            return Err(Errno::EBADF);
+        }
+        let ino = ofd.ino;
+        let exclusive = match op & !LOCK_NB {
+            LOCK_SH => false,
+            LOCK_EX => true,
+            LOCK_UN => {
+                self.flocks.unset(ino, id);
+                return Ok(Ok(0));
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        if self.flocks.held(ino, id) == Some(exclusive) {
+            return Ok(Ok(0));
+        }
+        // A conversion gives the old lock up first, as Linux's does.
+        self.flocks.unset(ino, id);
+        if !self.flocks.conflict(ino, id, exclusive) {
+            self.flocks.set(ino, id, exclusive);
+            return Ok(Ok(0));
+        }
+        if op & LOCK_NB != 0 {
+            return Err(Errno::EAGAIN);
+        }
+        Ok(Err(FlockWait { ofd: id, ino, exclusive, generation: self.flocks.generation() }))
+    }
+
+    /// A held flock tried again: `Some(0)` once it has its lock.
+    pub(super) fn flock_step(&mut self, w: &mut FlockWait) -> Option<u64> {
+        w.generation = self.flocks.generation();
+        if self.flocks.conflict(w.ino, w.ofd, w.exclusive) {
+            return None;
+        }
+        self.flocks.set(w.ino, w.ofd, w.exclusive);
+        Some(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

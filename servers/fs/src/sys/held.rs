@@ -19,7 +19,7 @@ use lstar_abi::errno::Errno;
 use lstar_abi::{Message, MessageKind, ThreadId};
 use libsys::nr;
 
-use super::fd::{LockWait, Locked};
+use super::fd::{FlockWait, LockWait, Locked};
 use super::pipe::{FifoOpen, Opened, PipeIo};
 use super::poll::PollWait;
 use super::{fd_ret, int, uint};
@@ -51,6 +51,8 @@ pub(crate) enum Waiting {
     FifoOpen(FifoOpen),
     /// fcntl F_SETLKW: the range free of other processes' record locks.
     RecordLock(LockWait),
+    /// flock without LOCK_NB: the file free of other descriptions' locks.
+    Flock(FlockWait),
 }
 
 /// The held calls, and what the server's loop has to do after the
@@ -144,6 +146,15 @@ impl FileServer {
                 None => self.syscall(host, pid, nr, a).map(Some),
             },
             nr::FCNTL if uint(a[1]) == F_SETLKW => self.setlkw(host, pid, int(a[0]), a[2]),
+            nr::FLOCK => match self.flock(pid, int(a[0]), uint(a[1])) {
+                Ok(Err(w)) => {
+                    self.ref_ofd(w.ofd);
+                    self.hold(host, pid, Waiting::Flock(w));
+                    Ok(None)
+                }
+                Ok(Ok(v)) => Ok(Some(v)),
+                Err(e) => Err(e),
+            },
             nr::POLL => self.poll(host, pid, a[0], a[1], int(a[2])),
             nr::PPOLL => self.ppoll(host, pid, a[0], a[1], a[2], a[3], a[4]),
             nr::SELECT => self.select(host, pid, int(a[0]), [a[1], a[2], a[3]], a[4]),
@@ -249,6 +260,7 @@ impl FileServer {
             Waiting::FifoOpen(w) => self.pipes.was_changed(w.pipe),
             Waiting::Poll(_) => true,
             Waiting::RecordLock(w) => self.locks.generation() != w.generation,
+            Waiting::Flock(w) => self.flocks.generation() != w.generation,
         }
     }
 
@@ -269,6 +281,7 @@ impl FileServer {
             }
             Waiting::FifoOpen(w) => self.fifo_open_step(h.pid, w),
             Waiting::RecordLock(w) => Ok(self.lock_step(h.pid, w)),
+            Waiting::Flock(w) => Ok(self.flock_step(w)),
         };
         match step {
             Ok(Some(v)) => Step::Done(v),
@@ -317,6 +330,7 @@ impl FileServer {
             Waiting::PipeRead(io) | Waiting::PipeWrite(io) => self.put_ofd(io.ofd),
             Waiting::FifoOpen(w) => self.put_ofd(w.ofd),
             Waiting::RecordLock(w) => self.put_ofd(w.ofd),
+            Waiting::Flock(w) => self.put_ofd(w.ofd),
             Waiting::Poll(_) => {}
         }
     }

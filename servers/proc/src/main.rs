@@ -473,8 +473,9 @@ impl Procs {
             nr::TIME => return ret(self.time(client, a[0])),
             nr::NANOSLEEP => return self.sleep(msg.client, pid, 1, 0, a[0], a[1]),
             nr::ALARM => return ret(self.alarm(pid, a[0])),
-            nr::GETITIMER => return ret(self.getitimer(client, pid, a[0], a[1])),
-            nr::SETITIMER => return ret(self.setitimer(client, pid, a[0], a[1], a[2])),
+            // `which` is an int.
+            nr::GETITIMER => return ret(self.getitimer(client, pid, u64::from(a[0] as u32), a[1])),
+            nr::SETITIMER => return ret(self.setitimer(client, pid, u64::from(a[0] as u32), a[1], a[2])),
             nr::CLOCK_NANOSLEEP => return self.sleep(msg.client, pid, a[0], a[1], a[2], a[3]),
             nr::KILL => return ret(self.kill(msg.client, pid, a[0] as i32, a[1])),
             nr::TKILL => return ret(self.tgkill(msg.client, pid, None, a[0] as i32, a[1])),

@@ -99,14 +99,8 @@ impl RecordLocks {
 
     /// `pid` closed a descriptor of `ino`: all its locks on it go.
     pub fn release(&mut self, ino: Ino, pid: Pid) {
-        let Some(locks) = self.files.get_mut(&ino) else { return };
-        let before = locks.len();
-        locks.retain(|l| l.pid != pid);
-        if locks.len() != before {
+        if drop_locks(&mut self.files, ino, |l| l.pid == pid) {
             self.released += 1;
-        }
-        if locks.is_empty() {
-            self.files.remove(&ino);
         }
     }
 
@@ -158,14 +152,8 @@ impl Flocks {
     /// descriptor closed, or the first half of a conversion, which Linux
     /// does not make atomic either).
     pub fn unset(&mut self, ino: Ino, ofd: OfdId) {
-        let Some(locks) = self.files.get_mut(&ino) else { return };
-        let before = locks.len();
-        locks.retain(|&(o, _)| o != ofd);
-        if locks.len() != before {
+        if drop_locks(&mut self.files, ino, |&(o, _)| o == ofd) {
             self.released += 1;
-        }
-        if locks.is_empty() {
-            self.files.remove(&ino);
         }
     }
 
@@ -173,6 +161,19 @@ impl Flocks {
     pub fn generation(&self) -> u64 {
         self.released
     }
+}
+
+/// Drops the locks on `ino` that `gone` picks, and the file's entry once
+/// it holds none; whether any went.
+fn drop_locks<T>(files: &mut BTreeMap<Ino, Vec<T>>, ino: Ino, gone: impl Fn(&T) -> bool) -> bool {
+    let Some(locks) = files.get_mut(&ino) else { return false };
+    let before = locks.len();
+    locks.retain(|l| !gone(l));
+    let dropped = locks.len() != before;
+    if locks.is_empty() {
+        files.remove(&ino);
+    }
+    dropped
 }
 
 #[cfg(test)]

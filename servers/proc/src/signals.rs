@@ -167,14 +167,14 @@ impl SigState {
         self.actions[signo as usize - 1]
     }
 
-    /// Whether `signo`'s disposition would do anything if it were
-    /// delivered now (so it is worth interrupting a thread for).
     /// Whether taking `signo` would only stop the process: SIGSTOP, or a
     /// job-control stop left at its default.
     fn only_stops(&self, signo: u8) -> bool {
         self.action(signo).handler == sig::SIG_DFL && sig::default_action(signo) == sig::Default::Stop
     }
 
+    /// Whether `signo`'s disposition would do anything if it were
+    /// delivered now (so it is worth interrupting a thread for).
     fn matters(&self, signo: u8) -> bool {
         let a = self.action(signo);
         if signo == sig::SIGKILL {
@@ -376,11 +376,7 @@ impl Procs {
         // (as `wake` does for a stop that comes during it).
         self.suspended.push((pid, thread));
         if let Some(&signo) = ready.first() {
-            let p = self.procs.get_mut(&pid).expect("caller exists");
-            let t = p.threads.get_mut(&thread).expect("caller's thread");
-            if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() && !self.stop_discarded(pid, signo) {
-                self.stop(pid, signo, None);
-            }
+            self.stop_waiting(pid, thread, signo);
         }
         Outcome::NoReply
     }
@@ -800,14 +796,21 @@ impl Procs {
         // stop, as on Linux, where the call restarts after SIGCONT (a
         // sleep keeps its end, wait4 its child, sigsuspend its mask).
         if p.sig.only_stops(signo) && self.waits_here(target) {
-            let p = self.procs.get_mut(&pid).expect("looked up above");
-            let t = p.threads.get_mut(&target).expect("looked up above");
-            if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() && !self.stop_discarded(pid, signo) {
-                self.stop(pid, signo, None);
-            }
+            self.stop_waiting(pid, target, signo);
             return;
         }
         self.interrupt_thread(pid, target);
+    }
+
+    /// `thread`, waiting in a call held here, takes stop signal `signo`
+    /// (pending for it): the process stops (unless the stop is dropped)
+    /// and the wait goes on across the stop.
+    fn stop_waiting(&mut self, pid: u32, thread: ThreadId, signo: u8) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        let Some(t) = p.threads.get_mut(&thread) else { return };
+        if take_next(&mut t.sig.pending, &mut p.sig.shared, sig::bit(signo)).is_some() && !self.stop_discarded(pid, signo) {
+            self.stop(pid, signo, None);
+        }
     }
 
     /// A job-control stop (SIGTSTP, SIGTTIN, SIGTTOU at their default)
@@ -897,9 +900,11 @@ impl Procs {
         self.procs.get(&pid).is_some_and(|p| p.sig.shared.bits() & kill != 0 || p.threads.values().any(|t| t.sig.pending.bits() & kill != 0))
     }
 
-    /// A stop signal's default action: the process stops; `thread` (which
-    /// waits on this server) is held with `reply`, its other threads are
-    /// held as they arrive, and the parent hears of it.
+    /// A stop signal's default action: the process stops. `taker`, the
+    /// thread that took the signal on its way out of this server, is held
+    /// with its reply and restart flag (finish_with's arguments); None
+    /// when the taker stays in a wait here. The other threads are held as
+    /// they arrive, and the parent hears of it once all are.
     fn stop(&mut self, pid: u32, signo: u8, taker: Option<(ThreadId, Option<u64>, bool)>) {
         let Some(p) = self.procs.get_mut(&pid) else { return };
         p.stopped.set(Some(signo));
@@ -1014,7 +1019,7 @@ impl Procs {
     /// restarts a call whose signal was ignored.
     pub(crate) fn settle_restart(&mut self, thread: ThreadId) {
         let Ok(mut ctx) = mem::get_context(thread) else { return };
-        if in_syscall(&ctx) && (ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET) {
+        if cut_short(&ctx) {
             ctx.regs.rax = ctx.regs.orig_rax;
             ctx.regs.rip -= 2;
             ctx.regs.rcx = ctx.regs.rip;
@@ -1115,7 +1120,7 @@ impl Procs {
         if in_syscall(&ctx) && ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET && action.flags & sig::SA_RESTART != 0 {
             ctx.regs.rax = ctx.regs.orig_rax;
             ctx.regs.rip -= 2;
-        } else if in_syscall(&ctx) && (ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET) {
+        } else if cut_short(&ctx) {
             ctx.regs.rax = Errno::EINTR.to_ret();
         }
         // SA_ONSTACK moves to the alternate stack unless already on it
@@ -1147,6 +1152,12 @@ impl Procs {
 /// rt_sigreturn, orig_rax is -1 (as on Linux) and RAX is the program's.
 fn in_syscall(ctx: &lstar_abi::native::UserContext) -> bool {
     ctx.regs.orig_rax != u64::MAX
+}
+
+/// Whether `ctx` is on its way back from a syscall that another server (or
+/// this one) cut short for a signal: RAX holds a restart code.
+fn cut_short(ctx: &lstar_abi::native::UserContext) -> bool {
+    in_syscall(ctx) && (ctx.regs.rax == lstar_abi::errno::RESTARTSYS_RET || ctx.regs.rax == lstar_abi::errno::RESTARTNOHAND_RET)
 }
 
 /// The signal numbers in a set, lowest first.
@@ -1193,13 +1204,7 @@ fn poll_mask(client: Client, nr: u64, a: [u64; 6]) -> Result<Option<u64>, Errno>
         (a[2], a[3], a[4])
     };
     if timeout != 0 {
-        let mut ts = [0u8; 16];
-        client.read(timeout, &mut ts)?;
-        let sec = i64::from_le_bytes(ts[..8].try_into().expect("8 bytes"));
-        let nsec = i64::from_le_bytes(ts[8..].try_into().expect("8 bytes"));
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
+        super::time::read_timespec(client, timeout)?;
     }
     if mask == 0 {
         return Ok(None);
